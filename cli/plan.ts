@@ -1,0 +1,61 @@
+/**
+ * `npm run plan`: the upgrade plan for a stack, offline (no Pulumi CLI, no cluster).
+ * Reads Pulumi.yaml and Pulumi.<stack>.yaml from the working directory, plans with the same
+ * code the Pulumi program uses, prints text (default) or JSON. Exit code 1 with one clear
+ * message on bad config or an impossible upgrade.
+ */
+import { Command, CommanderError } from "commander";
+import { InputErrors, PlanningError } from "../planning/errors";
+import { planToJson, renderText } from "../planning/render";
+import { parseStackConfig, planFromConfig } from "../config/stack-config";
+import { readStackFiles } from "../config/stack-file";
+
+export interface PlanIo {
+  readonly cwd: string;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** "Today" for end-of-life warnings. @default new Date() */
+  readonly now?: Date;
+}
+
+/**
+ * Runs the plan command.
+ * @param args the arguments after the program name, e.g. `["--stack", "prod", "--json"]`.
+ * @returns the exit code: 0 planned, 1 bad config or impossible upgrade, 2 bad usage.
+ */
+export function runPlan(args: readonly string[], io: PlanIo): number {
+  const program = new Command("npm run plan --")
+    .description("Print the upgrade plan for a stack, offline.")
+    .option("-s, --stack <name>", "stack whose Pulumi.<name>.yaml to read", "dev")
+    .option("--json", "print the whole plan as JSON", false)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  try {
+    program.parse([...args], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  const { stack, json } = program.opts<{ stack: string; json: boolean }>();
+  try {
+    const files = readStackFiles(io.cwd, stack);
+    const config = parseStackConfig(files.raw, stack);
+    const plan = planFromConfig(config, io.now);
+    io.out(json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : renderText(plan));
+    return 0;
+  } catch (e) {
+    if (e instanceof InputErrors || e instanceof PlanningError) {
+      io.err(`error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = runPlan(process.argv.slice(2), {
+    cwd: process.cwd(),
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+  });
+}

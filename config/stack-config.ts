@@ -1,0 +1,219 @@
+/**
+ * Stack config (`Pulumi.<stack>.yaml`, keys under the `cluster-maintenance:` namespace)
+ * parsed once into typed, validated values. Every problem names the key, the value and the
+ * fix, and all problems are thrown together, before anything is planned or created.
+ * The key reference is in README.md ("Configuration reference").
+ */
+import { CONTROL_PLANE_POOL, ClusterSpec, Component, NodeRole, NodeState, POOL_STRATEGIES, PoolStrategy } from "../planning/cluster";
+import { ProblemList } from "../planning/errors";
+import { planUpgrade } from "../planning/plan";
+import type { UpgradePlan } from "../planning/plan-types";
+import { ReleaseCatalogue } from "../planning/releases";
+import { KubeVersion, parseVersionSpec } from "../planning/versions";
+import { FieldReader, HOST, LABEL, RawObject, SUBDOMAIN, USER } from "./fields";
+
+/** The config namespace: the Pulumi project name. */
+export const PROJECT = "cluster-maintenance";
+
+/** Every top-level key this program reads (sshPrivateKey is read as a Pulumi secret, apart). */
+export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey"] as const;
+
+export interface NodeConfig {
+  readonly name: string;
+  /** Address the node is reached at over SSH. */
+  readonly host: string;
+  readonly role: NodeRole;
+  readonly pool: string;
+  /** Version of every component not given in `components`. */
+  readonly version: KubeVersion;
+  readonly components: Partial<Record<Component, KubeVersion>>;
+}
+
+export interface PoolConfig {
+  readonly name: string;
+  readonly strategy: PoolStrategy;
+  /** Whole nodes, resolved from a count or a percentage. */
+  readonly maxUnavailable: number;
+  readonly nodes: readonly NodeConfig[];
+}
+
+/** SSH settings for the remote commands. The private key is the Pulumi secret `sshPrivateKey`. */
+export interface SshConfig {
+  readonly user: string;
+  readonly port: number;
+  /** Jump host (`remote.Command` `connection.proxy`). */
+  readonly bastion?: { readonly host: string; readonly user: string; readonly port: number };
+  /** Failed dials before giving up; high enough to ride out a reboot. @default 40 */
+  readonly dialErrorLimit: number;
+  /** Seconds per dial attempt. @default 15 */
+  readonly perDialTimeoutSeconds: number;
+}
+
+export interface StackConfig {
+  readonly clusterName: string;
+  readonly target: KubeVersion;
+  readonly catalogue: ReleaseCatalogue;
+  readonly controlPlane: readonly NodeConfig[];
+  readonly pools: readonly PoolConfig[];
+  /** The kube-proxy DaemonSet's version. @default the oldest kube-apiserver's version */
+  readonly kubeProxyVersion?: KubeVersion;
+  readonly ssh: SshConfig;
+}
+
+const CP_COMPONENTS: readonly Component[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"];
+const WORKER_COMPONENTS: readonly Component[] = ["kubelet", "kubectl"];
+const NODE_EXAMPLE = '[{ name: "cp-1", host: "10.0.0.11", version: "1.34.9" }]';
+
+/**
+ * Parses raw stack config (keys without the namespace; values as YAML or Pulumi config gives them).
+ * @param stack the stack name: the default `clusterName`.
+ * @throws InputErrors listing every problem, each naming its key, value and fix.
+ */
+export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
+  const problems = new ProblemList();
+  const r = new FieldReader(problems);
+  r.noUnknownKeys(raw, PROJECT, CONFIG_KEYS);
+  const clusterName = r.string(raw.clusterName ?? stack, "clusterName", LABEL, "a DNS label (lowercase letters, digits, '-'; at most 63)");
+  const releases = raw.releases === undefined ? [] : r.array(raw.releases, "releases", '[{ minor: "1.38", latestPatch: "1.38.0", released: "2026-12-16", endOfLife: "2028-02-28" }]');
+  const catalogue = r.attempt(() => ReleaseCatalogue.embedded().withOverrides(releases ?? [])) ?? ReleaseCatalogue.embedded();
+  const version = (value: unknown, key: string) =>
+    r.attempt(() => catalogue.resolve(parseVersionSpec(value, key), key, value));
+
+  if (raw.targetVersion === undefined) problems.add("targetVersion", undefined, "is required", 'set the version to upgrade to, e.g. targetVersion: "1.37"');
+  const target = raw.targetVersion === undefined ? undefined : version(raw.targetVersion, "targetVersion");
+  const kubeProxyVersion = raw.kubeProxyVersion === undefined ? undefined : version(raw.kubeProxyVersion, "kubeProxyVersion");
+
+  const seen = new Map<string, string>();
+  const nodes = (list: unknown, key: string, role: NodeRole, pool: string): NodeConfig[] => {
+    const items = r.array(list, key, NODE_EXAMPLE) ?? [];
+    if (items.length === 0 && Array.isArray(list)) problems.add(key, list, "has no nodes", `list the nodes, e.g. ${NODE_EXAMPLE}`);
+    return items.flatMap((item, i) => {
+      const node = parseNode(r, item, `${key}[${i}]`, role, pool, version);
+      if (!node) return [];
+      const before = seen.get(node.name);
+      if (before) problems.add(`${key}[${i}].name`, node.name, `repeats the node name at ${before}`, "give every node its own name");
+      seen.set(node.name, `${key}[${i}].name`);
+      return [node];
+    });
+  };
+
+  const cp = r.object(raw.controlPlane, "controlPlane", `{ nodes: ${NODE_EXAMPLE} }`);
+  if (cp) r.noUnknownKeys(cp, "controlPlane", ["nodes"]);
+  const controlPlane = cp ? nodes(cp.nodes, "controlPlane.nodes", "control-plane", CONTROL_PLANE_POOL) : [];
+  const poolItems = raw.pools === undefined ? [] : (r.array(raw.pools, "pools", '[{ name: "general", strategy: "rolling", maxUnavailable: 1, nodes: [...] }]') ?? []);
+  const poolNames = new Set<string>([CONTROL_PLANE_POOL]);
+  const pools = poolItems.flatMap((item, i): PoolConfig[] => {
+    const key = `pools[${i}]`;
+    const p = r.object(item, key, '{ name: "general", strategy: "rolling", maxUnavailable: 1, nodes: [...] }');
+    if (!p) return [];
+    r.noUnknownKeys(p, key, ["name", "strategy", "maxUnavailable", "nodes"]);
+    const name = r.string(p.name, `${key}.name`, LABEL, "a DNS label (lowercase letters, digits, '-'; at most 63)");
+    if (name && poolNames.has(name)) problems.add(`${key}.name`, name, "is already used by another pool (control-plane is reserved)", "give every pool its own name");
+    if (name) poolNames.add(name);
+    const strategy = r.choice(p.strategy, `${key}.strategy`, POOL_STRATEGIES, "rolling");
+    const poolNodes = nodes(p.nodes, `${key}.nodes`, "worker", name ?? "");
+    const maxUnavailable = parseMaxUnavailable(r, p.maxUnavailable, `${key}.maxUnavailable`, poolNodes.length);
+    return name && strategy && maxUnavailable !== undefined ? [{ name, strategy, maxUnavailable, nodes: poolNodes }] : [];
+  });
+
+  const ssh = parseSsh(r, raw.ssh);
+  problems.throwIfAny(`invalid stack config for ${PROJECT}`);
+  return { clusterName: clusterName!, target: target!, catalogue, controlPlane, pools, ssh: ssh!, ...(kubeProxyVersion ? { kubeProxyVersion } : {}) };
+}
+
+function parseNode(
+  r: FieldReader,
+  item: unknown,
+  key: string,
+  role: NodeRole,
+  pool: string,
+  version: (value: unknown, key: string) => KubeVersion | undefined,
+): NodeConfig | undefined {
+  const n = r.object(item, key, '{ name: "cp-1", host: "10.0.0.11", version: "1.34.9" }');
+  if (!n) return undefined;
+  r.noUnknownKeys(n, key, ["name", "host", "version", "components"]);
+  const name = r.string(n.name, `${key}.name`, SUBDOMAIN, "a Kubernetes node name (lowercase DNS name)");
+  const host = r.string(n.host, `${key}.host`, HOST, "a host name or IP address");
+  const base = version(n.version, `${key}.version`);
+  const allowed = role === "control-plane" ? CP_COMPONENTS : WORKER_COMPONENTS;
+  const components: Partial<Record<Component, KubeVersion>> = {};
+  if (n.components !== undefined) {
+    const c = r.object(n.components, `${key}.components`, '{ kubelet: "1.34.3" }');
+    if (c) {
+      r.noUnknownKeys(c, `${key}.components`, allowed);
+      for (const comp of allowed) {
+        if (c[comp] !== undefined) {
+          const v = version(c[comp], `${key}.components.${comp}`);
+          if (v) components[comp] = v;
+        }
+      }
+    }
+  }
+  return name && host && base ? { name, host, role, pool, version: base, components } : undefined;
+}
+
+/** A count (1..size) or a percentage of the pool ("25%", rounded down, at least 1). @default 1 */
+function parseMaxUnavailable(r: FieldReader, value: unknown, key: string, size: number): number | undefined {
+  if (value === undefined) return 1;
+  const fix = `give a whole number from 1 to the pool's ${size} node(s), or a percentage such as "25%"`;
+  if (typeof value === "string" && /^([1-9][0-9]?|100)%$/.test(value)) {
+    return Math.max(1, Math.floor((size * Number(value.slice(0, -1))) / 100));
+  }
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= Math.max(size, 1)) return value;
+  r.problems.add(key, value, "is out of range", fix);
+  return undefined;
+}
+
+function parseSsh(r: FieldReader, value: unknown): SshConfig | undefined {
+  const s = value === undefined ? {} : r.object(value, "ssh", '{ user: "ubuntu", port: 22 }');
+  if (!s) return undefined;
+  r.noUnknownKeys(s, "ssh", ["user", "port", "bastion", "dialErrorLimit", "perDialTimeoutSeconds"]);
+  const user = r.string(s.user ?? "ubuntu", "ssh.user", USER, "a user name (lowercase letters, digits, '_', '-')");
+  const port = r.integer(s.port, "ssh.port", 1, 65535, 22);
+  const dialErrorLimit = r.integer(s.dialErrorLimit, "ssh.dialErrorLimit", 1, 1000, 40);
+  const perDialTimeoutSeconds = r.integer(s.perDialTimeoutSeconds, "ssh.perDialTimeoutSeconds", 1, 300, 15);
+  let bastion: SshConfig["bastion"];
+  if (s.bastion !== undefined) {
+    const b = r.object(s.bastion, "ssh.bastion", '{ host: "bastion.example.com", user: "ubuntu", port: 22 }');
+    if (b) {
+      r.noUnknownKeys(b, "ssh.bastion", ["host", "user", "port"]);
+      const host = r.string(b.host, "ssh.bastion.host", HOST, "a host name or IP address");
+      const bUser = r.string(b.user ?? user, "ssh.bastion.user", USER, "a user name");
+      const bPort = r.integer(b.port, "ssh.bastion.port", 1, 65535, 22);
+      if (host && bUser && bPort) bastion = { host, user: bUser, port: bPort };
+    }
+  }
+  if (!user || !port || !dialErrorLimit || !perDialTimeoutSeconds) return undefined;
+  return { user, port, dialErrorLimit, perDialTimeoutSeconds, ...(bastion ? { bastion } : {}) };
+}
+
+/** The planner's view of the config: pools and nodes with every component's version. */
+export function toClusterSpec(config: StackConfig): ClusterSpec {
+  const all = [...config.controlPlane, ...config.pools.flatMap((p) => p.nodes)];
+  const oldestApiserver = config.controlPlane
+    .map((n) => n.components["kube-apiserver"] ?? n.version)
+    .reduce((a, b) => (b.isBefore(a) ? b : a));
+  const kubeProxy = config.kubeProxyVersion ?? oldestApiserver;
+  const nodes: NodeState[] = all.map((n) => {
+    const v = (c: Component) => n.components[c] ?? n.version;
+    const cp = n.role === "control-plane"
+      ? { "kube-apiserver": v("kube-apiserver"), "kube-controller-manager": v("kube-controller-manager"), "kube-scheduler": v("kube-scheduler") }
+      : {};
+    return { name: n.name, role: n.role, pool: n.pool, versions: { ...cp, kubelet: v("kubelet"), kubectl: v("kubectl"), "kube-proxy": kubeProxy } };
+  });
+  return {
+    name: config.clusterName,
+    pools: config.pools.map((p) => ({ name: p.name, strategy: p.strategy, maxUnavailable: p.maxUnavailable })),
+    nodes,
+  };
+}
+
+/**
+ * The upgrade plan for a parsed stack config: what `npm run plan` prints and what the
+ * program's ClusterUpgrade component builds from.
+ * @param now "today" for end-of-life warnings. @default new Date()
+ * @throws PlanningError as {@link planUpgrade} does.
+ */
+export function planFromConfig(config: StackConfig, now?: Date): UpgradePlan {
+  return planUpgrade(toClusterSpec(config), config.target, { catalogue: config.catalogue, ...(now ? { now } : {}) });
+}

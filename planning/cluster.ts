@@ -1,0 +1,70 @@
+/**
+ * The cluster as the planner sees it: nodes with their role, pool and the version of every
+ * Kubernetes component they run. Plain immutable data, no Pulumi.
+ */
+import { KubeVersion } from "./versions";
+
+/** Control-plane nodes run kube-apiserver, kube-controller-manager and kube-scheduler. */
+export type NodeRole = "control-plane" | "worker";
+
+/** The components whose versions the skew policy constrains. */
+export const COMPONENTS = [
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kubelet",
+  "kube-proxy",
+  "kubectl",
+] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+/** Components only control-plane nodes run (as kubeadm static pods). */
+export const CONTROL_PLANE_COMPONENTS = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const;
+
+/**
+ * Versions of the components on one node. Control-plane components are present exactly on
+ * control-plane nodes. kube-proxy is the node's pod of the kube-proxy DaemonSet.
+ */
+export type ComponentVersions = {
+  readonly [C in Component]?: KubeVersion;
+} & { readonly kubelet: KubeVersion; readonly "kube-proxy": KubeVersion; readonly kubectl: KubeVersion };
+
+/** The pool name given to control-plane nodes. */
+export const CONTROL_PLANE_POOL = "control-plane";
+
+export interface NodeState {
+  /** The Kubernetes node name (`kubectl get nodes`). */
+  readonly name: string;
+  readonly role: NodeRole;
+  /** Worker pool name, or {@link CONTROL_PLANE_POOL}. */
+  readonly pool: string;
+  readonly versions: ComponentVersions;
+}
+
+/**
+ * How a worker pool takes a new version.
+ * - `rolling`: nodes are upgraded in place, `maxUnavailable` at a time.
+ * - `blue-green`: the pool is replaced by new nodes that join at the control plane's version.
+ */
+export type PoolStrategy = "rolling" | "blue-green";
+export const POOL_STRATEGIES: readonly PoolStrategy[] = ["rolling", "blue-green"];
+
+export interface PoolSpec {
+  readonly name: string;
+  readonly strategy: PoolStrategy;
+  /** Nodes of the pool cordoned at once (rolling), at least 1, at most the pool's size. */
+  readonly maxUnavailable: number;
+}
+
+/** What the planner starts from: the cluster's name, its worker pools, every node. */
+export interface ClusterSpec {
+  readonly name: string;
+  readonly pools: readonly PoolSpec[];
+  /** Control-plane nodes first, in the order they are upgraded; then workers. */
+  readonly nodes: readonly NodeState[];
+}
+
+/** Returns the node with `versions` updated by `changes`. */
+export function withVersions(node: NodeState, changes: Partial<Record<Component, KubeVersion>>): NodeState {
+  return { ...node, versions: { ...node.versions, ...changes } };
+}

@@ -1,0 +1,99 @@
+/**
+ * The shape of an upgrade plan: hops -> phases -> steps. Plain data; every step carries the
+ * cluster state after it. Built by {@link planUpgrade} in plan.ts.
+ */
+import type { PoolStrategy } from "./cluster";
+import type { NodeTable } from "./node-table";
+import type { KubeVersion } from "./versions";
+
+/** What one step does to its nodes. */
+export type StepKind =
+  /** etcd snapshot on the first control-plane node; opens every control-plane hop. */
+  | "etcd-snapshot"
+  /** One control-plane node's static pods: kubeadm upgrade apply (first) or node (others). */
+  | "control-plane-upgrade"
+  /** One control-plane node's kubelet, after every kube-apiserver: drain, kubelet/kubectl, uncordon. */
+  | "kubelet-upgrade"
+  /** One worker of a rolling pool: kubeadm upgrade node, drain, kubelet/kubectl, uncordon. */
+  | "worker-upgrade"
+  /** A blue-green pool replaced by new nodes joining at the control plane's version. */
+  | "pool-replace";
+
+/** The kinds of action inside a step, in the order they run. */
+export type ActionKind =
+  | "etcd-snapshot"
+  | "switch-repository"
+  | "upgrade-kubeadm"
+  | "kubeadm-upgrade-apply"
+  | "kubeadm-upgrade-node"
+  | "drain"
+  | "upgrade-kubelet-kubectl"
+  | "restart-kubelet"
+  | "uncordon"
+  | "replace-pool";
+
+/** One action of a step, with the command or operation it stands for. */
+export interface Action {
+  readonly kind: ActionKind;
+  /** What runs, e.g. `kubeadm upgrade apply v1.35.9 --yes`. */
+  readonly summary: string;
+}
+
+export interface Step {
+  /** Stable id, unique in the plan, e.g. `v1.35/cp-1/control-plane-upgrade`. */
+  readonly id: string;
+  /** 1-based position in the plan's total order. */
+  readonly index: number;
+  /** 1-based hop number. */
+  readonly hop: number;
+  readonly kind: StepKind;
+  /** Worker pool name, or `control-plane`. */
+  readonly pool: string;
+  /** Nodes the step changes (for an etcd snapshot, the node it runs on). */
+  readonly nodes: readonly string[];
+  /** The version the step brings its nodes to (for a snapshot: the hop's version). */
+  readonly version: KubeVersion;
+  /** For worker steps: which batch of the pool in this hop, 1-based, and how many batches. */
+  readonly batch?: { readonly index: number; readonly count: number };
+  readonly actions: readonly Action[];
+  /** Ids of the steps that must finish first (the previous batch or step). */
+  readonly dependsOn: readonly string[];
+  /** The cluster after this step; it passes the version-skew policy (the planner checks). */
+  readonly stateAfter: NodeTable;
+}
+
+export interface Phase {
+  readonly kind: "control-plane" | "workers";
+  /** `control-plane` or the worker pool's name. */
+  readonly pool: string;
+  readonly strategy?: PoolStrategy;
+  readonly steps: readonly Step[];
+}
+
+/** One minor (or, for the last hop, patch) move of the control plane and its workers. */
+export interface Hop {
+  readonly index: number;
+  /** The oldest kube-apiserver before the hop. */
+  readonly from: KubeVersion;
+  readonly to: KubeVersion;
+  readonly phases: readonly Phase[];
+}
+
+export type WarningKind = "end-of-life" | "unsupported" | "repository" | "add-ons" | "kube-proxy-addon" | "pool-lag";
+
+export interface PlanWarning {
+  readonly kind: WarningKind;
+  readonly message: string;
+}
+
+export interface UpgradePlan {
+  readonly cluster: string;
+  readonly target: KubeVersion;
+  readonly pools: readonly { readonly name: string; readonly strategy: PoolStrategy; readonly maxUnavailable: number }[];
+  readonly initialState: NodeTable;
+  readonly finalState: NodeTable;
+  readonly hops: readonly Hop[];
+  /** Every step in order (the hops' steps, flattened). */
+  readonly steps: readonly Step[];
+  readonly warnings: readonly PlanWarning[];
+}

@@ -1,0 +1,332 @@
+/**
+ * The upgrade planner: a cluster state and a target version in, an {@link UpgradePlan} out.
+ *
+ * Rules (https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-upgrade/ and
+ * https://kubernetes.io/releases/version-skew-policy/#supported-component-upgrade-order):
+ * - one minor per hop, never skipping; intermediate hops go to the minor's latest patch;
+ * - every hop that changes the control plane opens with an etcd snapshot, then upgrades the
+ *   control-plane nodes one at a time, the first with `kubeadm upgrade apply`, the others
+ *   with `kubeadm upgrade node`; kube-proxy (a kubeadm add-on) moves with the last one
+ *   (kubeadm >= 1.28 upgrades add-ons after the last control-plane node). Then the
+ *   control-plane kubelets, one at a time, each after a drain: the skew policy puts kubelets
+ *   after every kube-apiserver, and a kubelet newer than any kube-apiserver is unsupported;
+ * - then the worker pools, in config order. `rolling` pools are upgraded in place in
+ *   batches of `maxUnavailable` and take every hop, because kubeadm on a node moves one
+ *   minor per upgrade and never runs behind the control plane
+ *   (https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/create-cluster-kubeadm/#version-skew-policy).
+ *   `blue-green` pools are replaced by nodes that join at the control plane's version, as
+ *   late as the kubelet skew allows, so they are replaced the fewest times possible.
+ * The planner checks the state after every step
+ * against the version-skew policy and refuses rather than return a plan that breaks it.
+ */
+import { controlPlaneActions, kubeletActions, replaceActions, snapshotActions, workerActions } from "./actions";
+import { CONTROL_PLANE_COMPONENTS, CONTROL_PLANE_POOL, ClusterSpec, COMPONENTS, NodeState, PoolSpec, withVersions } from "./cluster";
+import { PlanningError } from "./errors";
+import { NodeTable } from "./node-table";
+import type { Action, Hop, Phase, Step, StepKind, UpgradePlan } from "./plan-types";
+import { ReleaseCatalogue } from "./releases";
+import { ApiserverBounds, apiserverBounds, checkSkew, maxKubeletLag, nodeViolations, SkewViolation } from "./skew";
+import { KubeVersion } from "./versions";
+import { planWarnings } from "./warnings";
+
+export interface PlanOptions {
+  /** Release catalogue: latest patch of each intermediate minor, end-of-life dates. */
+  readonly catalogue: ReleaseCatalogue;
+  /** "Today", for end-of-life warnings. @default new Date() */
+  readonly now?: Date;
+}
+
+/** A step before it is placed in the plan's order. */
+interface StepSpec {
+  readonly kind: StepKind;
+  readonly pool: string;
+  readonly nodes: readonly string[];
+  readonly version: KubeVersion;
+  readonly actions: readonly Action[];
+  /** Nodes as they are after the step. */
+  readonly changes: readonly NodeState[];
+  readonly touchesControlPlane: boolean;
+  readonly batch?: { readonly index: number; readonly count: number };
+}
+
+const MAX_LISTED = 8;
+
+/**
+ * Plans the upgrade of `cluster` to `target`.
+ * @param cluster nodes (control plane first, in upgrade order) and worker pools.
+ * @param target the version every component ends at.
+ * @returns the plan; with zero hops when the cluster is already at `target`.
+ * @throws PlanningError when a pool has no nodes or a bad `maxUnavailable`, the current
+ *   state breaks the skew policy (each broken rule listed), the target is older than a
+ *   component (downgrade), an intermediate minor is missing from the catalogue, a rolling
+ *   node is more than one minor behind its next hop, or no order keeps the policy.
+ */
+export function planUpgrade(cluster: ClusterSpec, target: KubeVersion, options: PlanOptions): UpgradePlan {
+  checkShape(cluster);
+  const initial = NodeTable.from(cluster.nodes);
+  const broken = checkSkew(initial);
+  if (broken.length > 0) {
+    throw new PlanningError(listed(broken.map((v) => v.message)), "the cluster already breaks the version-skew policy; bring it within the policy before planning an upgrade");
+  }
+  refuseDowngrade(initial, target);
+  const builder = new PlanBuilder(cluster, target, initial);
+  const minors = hopMinors(cluster, initial, target);
+  for (const minor of minors) builder.hop(minor, hopVersion(minor, initial, target, options.catalogue), minor === target.minor ? undefined : hopVersion(minor + 1, initial, target, options.catalogue));
+  const plan = builder.finish();
+  return { ...plan, warnings: planWarnings(plan, options.catalogue, options.now ?? new Date()) };
+}
+
+function checkShape(cluster: ClusterSpec): void {
+  const reasons: string[] = [];
+  if (!cluster.nodes.some((n) => n.role === "control-plane")) reasons.push("the cluster has no control-plane node");
+  const poolNames = new Set<string>();
+  for (const pool of cluster.pools) {
+    if (poolNames.has(pool.name)) reasons.push(`pool ${pool.name} is declared twice`);
+    poolNames.add(pool.name);
+    const size = cluster.nodes.filter((n) => n.pool === pool.name).length;
+    if (size === 0) reasons.push(`pool ${pool.name} has no nodes; give it nodes or remove it`);
+    else if (!Number.isInteger(pool.maxUnavailable) || pool.maxUnavailable < 1 || pool.maxUnavailable > size) {
+      reasons.push(`pool ${pool.name}: maxUnavailable ${pool.maxUnavailable} is out of range; use a whole number from 1 to the pool's ${size} node(s)`);
+    }
+  }
+  for (const node of cluster.nodes) {
+    const cp = node.role === "control-plane";
+    if (cp !== (node.pool === CONTROL_PLANE_POOL)) reasons.push(`node ${node.name}: role ${node.role} does not match pool ${node.pool}`);
+    if (!cp && !poolNames.has(node.pool)) reasons.push(`node ${node.name} is in pool ${node.pool}, which is not declared`);
+    const hasCp = node.versions["kube-apiserver"] && node.versions["kube-controller-manager"] && node.versions["kube-scheduler"];
+    if (cp && !hasCp) reasons.push(`control-plane node ${node.name} lacks a kube-apiserver, kube-controller-manager or kube-scheduler version`);
+  }
+  if (reasons.length > 0) throw new PlanningError(reasons, "the cluster description is not valid");
+}
+
+function refuseDowngrade(state: NodeTable, target: KubeVersion): void {
+  const newer: string[] = [];
+  for (const node of state) {
+    for (const c of COMPONENTS) {
+      const v = node.versions[c];
+      if (v && target.isBefore(v)) newer.push(`${c} on ${node.name} is at ${v}, newer than the target ${target}`);
+    }
+  }
+  if (newer.length > 0) throw new PlanningError(listed(newer), "downgrades are not supported (kubeadm upgrades only go forward)");
+}
+
+/** Minors from the oldest control-plane or rolling-pool minor to the target's. */
+function hopMinors(cluster: ClusterSpec, state: NodeTable, target: KubeVersion): number[] {
+  const rolling = new Set(cluster.pools.filter((p) => p.strategy === "rolling").map((p) => p.name));
+  let lo = target.minor;
+  for (const node of state) {
+    const v = node.versions["kube-apiserver"] ?? (rolling.has(node.pool) ? node.versions.kubelet : undefined);
+    if (v) lo = Math.min(lo, v.minor);
+  }
+  const minors: number[] = [];
+  for (let m = lo; m <= target.minor; m++) minors.push(m);
+  return minors;
+}
+
+/**
+ * The version of the hop to `minor`: the target for its own minor; the version an
+ * interrupted hop already reached; else the minor's latest patch.
+ */
+function hopVersion(minor: number, state: NodeTable, target: KubeVersion, catalogue: ReleaseCatalogue): KubeVersion {
+  if (minor === target.minor) return target;
+  let reached: KubeVersion | undefined;
+  for (const node of state) {
+    const v = node.versions["kube-apiserver"];
+    if (v && v.minor === minor && (!reached || reached.isBefore(v))) reached = v;
+  }
+  if (reached) return reached;
+  const release = catalogue.get(minor);
+  if (!release) {
+    throw new PlanningError([`the release catalogue does not know 1.${minor}, which the upgrade passes through`], "cannot plan the hop; declare the minor under the config key \"releases\"");
+  }
+  return release.latestPatch;
+}
+
+class PlanBuilder {
+  private state: NodeTable;
+  private bounds: ApiserverBounds | undefined;
+  private readonly steps: Step[] = [];
+  private readonly hops: Hop[] = [];
+  private previousStage: string[] = [];
+  private readonly controlPlane: readonly string[];
+  private readonly rollingFailures: string[] = [];
+
+  constructor(
+    private readonly cluster: ClusterSpec,
+    private readonly target: KubeVersion,
+    private readonly initial: NodeTable,
+  ) {
+    this.state = initial;
+    this.bounds = apiserverBounds(initial);
+    this.controlPlane = cluster.nodes.filter((n) => n.role === "control-plane").map((n) => n.name);
+  }
+
+  /** True when `v` must move in the hop to `to`. */
+  private behind(v: KubeVersion, to: KubeVersion): boolean {
+    return v.minor < to.minor || (to.minor === this.target.minor && v.isBefore(this.target));
+  }
+
+  hop(minor: number, to: KubeVersion, next: KubeVersion | undefined): void {
+    const index = this.hops.length + 1;
+    const from = this.bounds!.oldest.version;
+    const phases: Phase[] = [];
+    const cp = this.controlPlanePhase(index, to);
+    if (cp) phases.push(cp);
+    for (const pool of this.cluster.pools) {
+      const phase = pool.strategy === "rolling" ? this.rollingPhase(index, pool, minor, to) : this.blueGreenPhase(index, pool, to, next);
+      if (phase) phases.push(phase);
+    }
+    if (this.rollingFailures.length > 0) {
+      throw new PlanningError(listed(this.rollingFailures), "rolling pools cannot skip minors: kubeadm upgrades a node one minor at a time and never behind the control plane (https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/create-cluster-kubeadm/#version-skew-policy); replace these nodes or give their pool the blue-green strategy");
+    }
+    if (phases.length > 0) this.hops.push({ index, from, to, phases });
+  }
+
+  /**
+   * Every control-plane node's kubeadm step, one at a time, then every control-plane
+   * kubelet, one at a time: a kubelet must not be newer than any kube-apiserver, so it
+   * waits until all of them run the new version.
+   */
+  private controlPlanePhase(hop: number, to: KubeVersion): Phase | undefined {
+    const staticPods = (n: NodeState) => CONTROL_PLANE_COMPONENTS.some((c) => this.behind(n.versions[c]!, to));
+    const kubelets = (n: NodeState) => this.behind(n.versions.kubelet, to) || this.behind(n.versions.kubectl, to);
+    const kubeadmTodo = this.controlPlane.filter((name) => staticPods(this.node(name)));
+    const kubeletTodo = this.controlPlane.filter((name) => kubelets(this.node(name)));
+    if (kubeadmTodo.length === 0 && kubeletTodo.length === 0) return undefined;
+    const first = this.controlPlane[0]!;
+    const steps = [
+      this.stage(hop, to, [{ kind: "etcd-snapshot", pool: CONTROL_PLANE_POOL, nodes: [first], version: to, actions: snapshotActions(to), changes: [], touchesControlPlane: false }]),
+    ];
+    kubeadmTodo.forEach((name, i) => {
+      const node = this.node(name);
+      const applied = [...this.state].some((n) => n.versions["kube-apiserver"] && !n.versions["kube-apiserver"].isBefore(to));
+      const changes = new Map([[name, withVersions(node, { "kube-apiserver": to, "kube-controller-manager": to, "kube-scheduler": to })]]);
+      if (i === kubeadmTodo.length - 1) {
+        for (const n of this.state) {
+          if (n.versions["kube-proxy"].isBefore(to)) changes.set(n.name, withVersions(changes.get(n.name) ?? n, { "kube-proxy": to }));
+        }
+      }
+      steps.push(this.stage(hop, to, [{
+        kind: "control-plane-upgrade", pool: CONTROL_PLANE_POOL, nodes: [name], version: to,
+        actions: controlPlaneActions(node.versions["kube-apiserver"]!, to, !applied),
+        changes: [...changes.values()], touchesControlPlane: true,
+      }]));
+    });
+    for (const name of kubeletTodo) {
+      const node = this.node(name);
+      steps.push(this.stage(hop, to, [{
+        kind: "kubelet-upgrade", pool: CONTROL_PLANE_POOL, nodes: [name], version: to,
+        actions: kubeletActions(name, to), changes: [withVersions(node, { kubelet: to, kubectl: to })], touchesControlPlane: false,
+      }]));
+    }
+    return { kind: "control-plane", pool: CONTROL_PLANE_POOL, steps: steps.flat() };
+  }
+
+  private rollingPhase(hop: number, pool: PoolSpec, minor: number, to: KubeVersion): Phase | undefined {
+    const todo = this.poolNodes(pool).filter((n) => this.behind(n.versions.kubelet, to) || this.behind(n.versions.kubectl, to));
+    if (todo.length === 0) return undefined;
+    const controlPlaneMinor = this.bounds!.oldest.version.minor;
+    for (const n of todo) {
+      const lag = controlPlaneMinor - n.versions.kubelet.minor;
+      if (n.versions.kubelet.minor < minor - 1 || controlPlaneMinor > minor) {
+        this.rollingFailures.push(`node ${n.name} of rolling pool ${pool.name} is at ${n.versions.kubelet}, ${lag} minors behind the control plane (${this.bounds!.oldest.version})`);
+      }
+    }
+    if (this.rollingFailures.length > 0) return undefined;
+    const batches: NodeState[][] = [];
+    for (let i = 0; i < todo.length; i += pool.maxUnavailable) batches.push(todo.slice(i, i + pool.maxUnavailable));
+    const steps = batches.map((batch, b) =>
+      this.stage(hop, to, batch.map((n) => ({
+        kind: "worker-upgrade" as const, pool: pool.name, nodes: [n.name], version: to,
+        actions: workerActions(n.name, n.versions.kubelet, to),
+        changes: [withVersions(n, { kubelet: to, kubectl: to })], touchesControlPlane: false,
+        batch: { index: b + 1, count: batches.length },
+      }))),
+    );
+    return { kind: "workers", pool: pool.name, strategy: "rolling", steps: steps.flat() };
+  }
+
+  /**
+   * Replaces the pool at `to` only when it must move now: at the last hop, or when the
+   * next hop's kube-apiserver would leave its kubelets further behind than the skew allows.
+   */
+  private blueGreenPhase(hop: number, pool: PoolSpec, to: KubeVersion, next: KubeVersion | undefined): Phase | undefined {
+    const nodes = this.poolNodes(pool);
+    if (!nodes.some((n) => this.behind(n.versions.kubelet, to) || this.behind(n.versions.kubectl, to))) return undefined;
+    const mustMove = next === undefined || nodes.some((n) => next.minorsAfter(n.versions.kubelet) > maxKubeletLag(n.versions.kubelet));
+    if (!mustMove) return undefined;
+    const step = this.stage(hop, to, [{
+      kind: "pool-replace", pool: pool.name, nodes: nodes.map((n) => n.name), version: to,
+      actions: replaceActions(pool.name, nodes.length, to),
+      changes: nodes.map((n) => withVersions(n, { kubelet: to, kubectl: to })), touchesControlPlane: false,
+    }]);
+    return { kind: "workers", pool: pool.name, strategy: "blue-green", steps: step };
+  }
+
+  /** Places steps that may run together after the previous stage; checks each resulting state. */
+  private stage(hop: number, to: KubeVersion, specs: readonly StepSpec[]): Step[] {
+    const dependsOn = this.previousStage;
+    const placed = specs.map((spec) => {
+      const id = `v${to.minorLine}/${spec.kind === "pool-replace" ? spec.pool : spec.nodes[0]}/${spec.kind}`;
+      this.state = this.state.with(spec.changes);
+      this.check(id, this.state, spec.touchesControlPlane, spec.changes);
+      const step: Step = {
+        id, index: this.steps.length + 1, hop, kind: spec.kind, pool: spec.pool, nodes: spec.nodes,
+        version: spec.version, actions: spec.actions, dependsOn, stateAfter: this.state,
+        ...(spec.batch ? { batch: spec.batch } : {}),
+      };
+      this.steps.push(step);
+      return step;
+    });
+    this.previousStage = placed.map((s) => s.id);
+    return placed;
+  }
+
+  private check(id: string, state: NodeTable, full: boolean, changed: readonly NodeState[] = []): void {
+    let violations: SkewViolation[];
+    if (full) {
+      violations = checkSkew(state);
+      this.bounds = apiserverBounds(state);
+    } else {
+      violations = changed.flatMap((n) => nodeViolations(n, this.bounds));
+    }
+    if (violations.length > 0) {
+      throw new PlanningError(listed(violations.map((v) => v.message)), `no upgrade order keeps the version-skew policy: step ${id} would break it`);
+    }
+  }
+
+  private node(name: string): NodeState {
+    return this.state.get(name)!;
+  }
+
+  private poolNodes(pool: PoolSpec): NodeState[] {
+    return this.cluster.nodes.filter((n) => n.pool === pool.name).map((n) => this.node(n.name));
+  }
+
+  finish(): Omit<UpgradePlan, "warnings"> {
+    this.bounds = apiserverBounds(this.state);
+    const left: string[] = [];
+    for (const node of this.state) {
+      for (const c of COMPONENTS) {
+        const v = node.versions[c];
+        if (v && !v.equals(this.target)) left.push(`${c} on ${node.name} would stay at ${v}`);
+      }
+    }
+    if (left.length > 0) {
+      throw new PlanningError(listed(left), `the plan cannot bring every component to ${this.target}; if a previous upgrade stopped half-way, run \`kubeadm upgrade node\` on the last control-plane node to finish its add-ons, then plan again`);
+    }
+    return {
+      cluster: this.cluster.name,
+      target: this.target,
+      pools: this.cluster.pools.map((p) => ({ name: p.name, strategy: p.strategy, maxUnavailable: p.maxUnavailable })),
+      initialState: this.initial,
+      finalState: this.state,
+      hops: this.hops,
+      steps: this.steps,
+    };
+  }
+}
+
+function listed(items: readonly string[]): string[] {
+  return items.length <= MAX_LISTED ? [...items] : [...items.slice(0, MAX_LISTED), `... and ${items.length - MAX_LISTED} more`];
+}

@@ -1,0 +1,97 @@
+/**
+ * Renderings of an {@link UpgradePlan}: text in the spirit of `kubeadm upgrade plan`
+ * (a COMPONENT / CURRENT / TARGET table, the hops, the ordered steps with what each runs,
+ * warnings) and JSON (the whole plan; each step lists the nodes it changed).
+ */
+import { Component, COMPONENTS, NodeState } from "./cluster";
+import type { Hop, Step, UpgradePlan } from "./plan-types";
+import { apiserverBounds } from "./skew";
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join("").trimEnd());
+}
+
+/** Rows of COMPONENT / CURRENT / TARGET / NODES, one per component and current version. */
+function componentRows(plan: UpgradePlan): string[][] {
+  const rows: string[][] = [["COMPONENT", "CURRENT", "TARGET", "NODES"]];
+  for (const c of COMPONENTS) {
+    const byVersion = new Map<string, number>();
+    for (const node of plan.initialState) {
+      const v = node.versions[c as Component];
+      if (v) byVersion.set(v.tag, (byVersion.get(v.tag) ?? 0) + 1);
+    }
+    for (const [tag, count] of [...byVersion].sort()) rows.push([c, tag, plan.target.tag, String(count)]);
+  }
+  return rows;
+}
+
+function hopSummary(hop: Hop): string {
+  const parts = hop.phases.map((phase) => {
+    if (phase.kind === "control-plane") {
+      const nodes = phase.steps.filter((s) => s.kind === "control-plane-upgrade").length;
+      return `control plane (${nodes} node${nodes === 1 ? "" : "s"}, one at a time)`;
+    }
+    if (phase.strategy === "blue-green") return `pool ${phase.pool} (blue-green: replace ${phase.steps[0]!.nodes.length} nodes)`;
+    const batches = phase.steps[0]!.batch!.count;
+    return `pool ${phase.pool} (rolling: ${phase.steps.length} nodes in ${batches} batch${batches === 1 ? "" : "es"})`;
+  });
+  return `${hop.index}. ${hop.from.tag} -> ${hop.to.tag}: ${parts.join(", ")}`;
+}
+
+function stepLines(step: Step, width: number): string[] {
+  const where = step.kind === "pool-replace" ? `pool ${step.pool}: ${step.nodes.join(", ")}` : step.nodes.join(", ");
+  const batch = step.batch ? `  (pool ${step.pool}, batch ${step.batch.index}/${step.batch.count})` : "";
+  return [
+    `${String(step.index).padStart(width)}. ${step.kind.padEnd(23)}${where}${batch}`,
+    ...step.actions.map((a) => `${" ".repeat(width + 2)}   ${a.summary}`),
+  ];
+}
+
+/** The plan as text for a terminal or `pulumi preview` log. Ends with a newline. */
+export function renderText(plan: UpgradePlan): string {
+  const from = apiserverBounds(plan.initialState)!.oldest.version;
+  const out: string[] = [];
+  if (plan.hops.length === 0) {
+    out.push(`Cluster ${plan.cluster} is already at ${plan.target.tag}: nothing to upgrade.`);
+  } else {
+    const nodes = plan.initialState.size;
+    out.push(`Upgrade plan for cluster ${plan.cluster}: ${from.tag} -> ${plan.target.tag}, ${plan.hops.length} hop(s), ${plan.steps.length} step(s), ${nodes} node(s)`);
+    out.push("", ...table(componentRows(plan)), "", "HOPS", ...plan.hops.map((h) => `  ${hopSummary(h)}`), "", "STEPS (in order; steps of one batch run together)");
+    const width = String(plan.steps.length).length;
+    for (const hop of plan.hops) {
+      out.push(`Hop ${hop.index}: ${hop.from.tag} -> ${hop.to.tag}`);
+      for (const phase of hop.phases) for (const step of phase.steps) out.push(...stepLines(step, width).map((l) => `  ${l}`));
+    }
+  }
+  if (plan.warnings.length > 0) out.push("", "WARNINGS", ...plan.warnings.map((w) => `  - ${w.message}`));
+  return `${out.join("\n")}\n`;
+}
+
+interface JsonStep extends Omit<Step, "stateAfter"> {
+  /** Nodes as they are after the step, for every node the step changed. */
+  readonly changes: readonly NodeState[];
+}
+
+/**
+ * The plan as a JSON-ready object. Each step's `changes` holds the nodes it changed, so the
+ * state after step k is `initialState` with the changes of steps 1..k applied.
+ */
+export function planToJson(plan: UpgradePlan): object {
+  let previous = plan.initialState;
+  const steps: JsonStep[] = plan.steps.map(({ stateAfter, ...step }) => {
+    const changes = stateAfter.changedFrom(previous);
+    previous = stateAfter;
+    return { ...step, changes };
+  });
+  return {
+    cluster: plan.cluster,
+    target: plan.target,
+    pools: plan.pools,
+    initialState: plan.initialState,
+    hops: plan.hops.map((h) => ({ ...h, phases: h.phases.map((p) => ({ ...p, steps: p.steps.map((s) => s.id) })) })),
+    steps,
+    finalState: plan.finalState,
+    warnings: plan.warnings,
+  };
+}
