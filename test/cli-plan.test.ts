@@ -1,0 +1,126 @@
+/** `npm run plan`: options, text and JSON output, exit codes and messages. */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runPlan } from "../cli/plan";
+
+const root = join(__dirname, "..");
+const now = new Date("2026-11-21");
+
+function run(args: string[], cwd = root): { code: number; out: string; err: string } {
+  let out = "";
+  let err = "";
+  const code = runPlan(args, { cwd, now, out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+/** A project directory with the real Pulumi.yaml and the given stack file text. */
+function project(stack: string, yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "cm-plan-"));
+  copyFileSync(join(root, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+  writeFileSync(join(dir, `Pulumi.${stack}.yaml`), yaml);
+  return dir;
+}
+
+describe("text output (the dev stack by default)", () => {
+  const { code, out, err } = run([]);
+
+  it("exits 0 and prints the component table, the hops and the steps", () => {
+    expect(code).toBe(0);
+    expect(err).toBe("");
+    const lines = out.split("\n");
+    expect(lines[0]).toBe("Upgrade plan for cluster dev: v1.34.6 -> v1.37.1, 3 hop(s), 34 step(s), 10 node(s)");
+    expect(lines).toContain("COMPONENT                 CURRENT   TARGET    NODES");
+    expect(lines).toContain("kube-apiserver            v1.34.6   v1.37.1   3");
+    expect(lines).toContain("kubelet                   v1.34.6   v1.37.1   10");
+    expect(lines).toContain("  1. v1.34.6 -> v1.35.9: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches)");
+    expect(lines).toContain("  3. v1.36.4 -> v1.37.1: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches), pool batch (blue-green: replace 3 nodes)");
+    expect(lines).toContain("   1. etcd-snapshot          cp-1");
+    expect(lines).toContain("         kubeadm upgrade plan; kubeadm upgrade apply v1.35.9 --yes");
+    expect(lines).toContain("   8. worker-upgrade         general-1  (pool general, batch 1/2)");
+  });
+
+  it("ends with warnings: end of life, repository switch, add-ons", () => {
+    const warnings = out.slice(out.indexOf("WARNINGS"));
+    expect(warnings).toContain("the control plane's 1.34 reached end of life on 2026-10-27");
+    expect(warnings).toContain("hop 1: every upgraded node's apt source switches to the 1.35 repository (https://pkgs.k8s.io/core:/stable:/v1.35/deb/)");
+    expect(warnings).toContain("check that your CNI plugin");
+  });
+});
+
+describe("--json", () => {
+  const { code, out } = run(["--stack", "dev", "--json"]);
+  const plan = JSON.parse(out);
+
+  it("prints the whole plan as JSON", () => {
+    expect(code).toBe(0);
+    expect(plan.cluster).toBe("dev");
+    expect(plan.target).toBe("1.37.1");
+    expect(plan.hops.map((h: { to: string }) => h.to)).toEqual(["1.35.9", "1.36.4", "1.37.1"]);
+    expect(plan.steps).toHaveLength(34);
+    expect(plan.steps[1]).toMatchObject({ id: "v1.35/cp-1/control-plane-upgrade", kind: "control-plane-upgrade", nodes: ["cp-1"], version: "1.35.9", dependsOn: ["v1.35/cp-1/etcd-snapshot"] });
+    expect(plan.warnings.length).toBeGreaterThan(0);
+  });
+
+  it("gives each step's changes, which replayed on the initial state give the final state", () => {
+    const state = new Map(plan.initialState.map((n: { name: string }) => [n.name, n]));
+    for (const step of plan.steps) for (const n of step.changes) state.set(n.name, n);
+    expect([...state.values()]).toEqual(plan.finalState);
+    expect(plan.finalState.every((n: { versions: Record<string, string> }) => Object.values(n.versions).every((v) => v === "1.37.1"))).toBe(true);
+  });
+});
+
+describe("errors", () => {
+  it("names the known stacks when the stack file is missing (exit 1)", () => {
+    const r = run(["--stack", "nope"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe("");
+    expect(r.err).toMatch(/^error: invalid input: --stack: has no stack file .*Pulumi\.nope\.yaml \(got "nope"\)\. use one of: dev/);
+  });
+
+  it("prints one clear message for bad config (exit 1)", () => {
+    const dir = project("bad", 'config:\n  cluster-maintenance:targetVersion: 1.30\n  cluster-maintenance:controlPlane: { nodes: [{ name: cp-1, host: 10.0.0.1, version: "1.29.3" }] }\n');
+    const r = run(["--stack", "bad"], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('error: invalid stack config for cluster-maintenance: targetVersion: is a number, not a version (YAML reads 1.30 as 1.3) (got 1.3). write it as a quoted string such as "1.36.4", "v1.36.4", "1.36" or the package form "1.36.4-1.1"\n');
+  });
+
+  it("prints the planner's refusal for an impossible upgrade (exit 1)", () => {
+    const dir = project("down", 'config:\n  cluster-maintenance:targetVersion: "1.35"\n  cluster-maintenance:controlPlane: { nodes: [{ name: cp-1, host: 10.0.0.1, version: "1.36.4" }] }\n');
+    const r = run(["--stack", "down"], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("error: downgrades are not supported");
+  });
+
+  it("refuses a private key in plain text without echoing it", () => {
+    const dir = project("leak", 'config:\n  cluster-maintenance:targetVersion: "1.37"\n  cluster-maintenance:sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY----- AAAA"\n');
+    const r = run(["--stack", "leak"], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("cluster-maintenance:sshPrivateKey: must be a Pulumi secret, never plain text");
+    expect(r.err).not.toContain("BEGIN OPENSSH");
+  });
+
+  it("refuses an invalid YAML file", () => {
+    const r = run(["--stack", "broken"], project("broken", "config: [unclosed\n"));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("Pulumi.broken.yaml: is not valid YAML");
+  });
+
+  it("exits 2 on an unknown option and 0 on --help", () => {
+    expect(run(["--frobnicate"]).code).toBe(2);
+    const help = run(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain("--stack <name>");
+  });
+});
+
+it("runs as `npm run plan` does (tsx cli/plan.ts) and exits 1 on a missing stack", () => {
+  const tsx = join(root, "node_modules", ".bin", "tsx");
+  const ok = spawnSync(tsx, ["cli/plan.ts", "--json"], { cwd: root, encoding: "utf8" });
+  expect(ok.status).toBe(0);
+  expect(JSON.parse(ok.stdout).cluster).toBe("dev");
+  const missing = spawnSync(tsx, ["cli/plan.ts", "--stack", "missing"], { cwd: root, encoding: "utf8" });
+  expect(missing.status).toBe(1);
+  expect(missing.stderr).toContain("has no stack file");
+});
