@@ -1,0 +1,69 @@
+/**
+ * `npm run bench`: plans the upgrade of a 5,000-node cluster (the Kubernetes scalability
+ * limit, https://kubernetes.io/docs/setup/best-practices/cluster-large/) across 3 hops
+ * (1.34.6 -> 1.37.1) and prints the time and memory it takes.
+ * Targets: under 1 s per plan and under 300 MB peak resident memory. Exits 1 when over.
+ */
+import { ClusterSpec, NodeState, PoolSpec } from "../planning/cluster";
+import { planUpgrade } from "../planning/plan";
+import { ReleaseCatalogue } from "../planning/releases";
+import { KubeVersion } from "../planning/versions";
+
+const NODES = 5000;
+const CONTROL_PLANE = 5;
+const TARGET_MS = 1000;
+const TARGET_MB = 300;
+
+function cluster(): ClusterSpec {
+  const v = KubeVersion.of(1, 34, 6);
+  const pools: PoolSpec[] = [
+    { name: "general", strategy: "rolling", maxUnavailable: 1 },
+    { name: "compute", strategy: "rolling", maxUnavailable: 50 },
+    { name: "memory", strategy: "rolling", maxUnavailable: 10 },
+    { name: "batch", strategy: "blue-green", maxUnavailable: 1 },
+  ];
+  const nodes: NodeState[] = [];
+  for (let i = 1; i <= CONTROL_PLANE; i++) {
+    nodes.push({ name: `cp-${i}`, role: "control-plane", pool: "control-plane", versions: { "kube-apiserver": v, "kube-controller-manager": v, "kube-scheduler": v, kubelet: v, kubectl: v, "kube-proxy": v } });
+  }
+  for (let i = 0; nodes.length < NODES; i++) {
+    const pool = pools[i % pools.length]!;
+    nodes.push({ name: `${pool.name}-${i}`, role: "worker", pool: pool.name, versions: { kubelet: v, kubectl: v, "kube-proxy": v } });
+  }
+  return { name: "bench", pools, nodes };
+}
+
+function heapMb(): number {
+  global.gc?.();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+const spec = cluster();
+const target = KubeVersion.of(1, 37, 1);
+const catalogue = ReleaseCatalogue.embedded();
+const now = new Date("2026-11-21");
+
+const rssMb = () => process.resourceUsage().maxRSS / 1024;
+const baselineMb = rssMb();
+const heapBefore = heapMb();
+const coldStart = process.hrtime.bigint();
+let plan = planUpgrade(spec, target, { catalogue, now });
+const coldMs = Number(process.hrtime.bigint() - coldStart) / 1e6;
+const peakMb = rssMb();
+const retained = heapMb() - heapBefore;
+const times: number[] = [];
+for (let run = 0; run < 5; run++) {
+  global.gc?.();
+  const start = process.hrtime.bigint();
+  plan = planUpgrade(spec, target, { catalogue, now });
+  times.push(Number(process.hrtime.bigint() - start) / 1e6);
+}
+times.sort((a, b) => a - b);
+const median = times[Math.floor(times.length / 2)]!;
+
+console.log(`plan: ${NODES} nodes (${CONTROL_PLANE} control plane, 4 pools), ${plan.hops.length} hops, ${plan.steps.length} steps, each with the cluster state after it`);
+console.log(`time:   first plan ${coldMs.toFixed(0)} ms (cold JIT); then median ${median.toFixed(0)} ms, best ${times[0]!.toFixed(0)} ms, worst ${times[times.length - 1]!.toFixed(0)} ms over ${times.length} runs (target < ${TARGET_MS} ms)`);
+console.log(`memory: peak RSS ${peakMb.toFixed(0)} MB during the first plan, of which ${baselineMb.toFixed(0)} MB is the Node.js + tsx runtime before planning; the plan retains ${global.gc ? `${retained.toFixed(0)} MB of heap` : "n/a (run with --expose-gc)"} (target < ${TARGET_MB} MB peak)`);
+const ok = coldMs < TARGET_MS && median < TARGET_MS && peakMb < TARGET_MB;
+console.log(ok ? "within targets" : "OVER TARGET");
+process.exitCode = ok ? 0 : 1;
