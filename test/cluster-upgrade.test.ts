@@ -8,7 +8,7 @@ import { ReleaseCatalogue } from "../planning/releases";
 import { KubeVersion, parseFullVersion } from "../planning/versions";
 
 const registered = installMocks("test", false);
-jest.spyOn(pulumi.log, "info").mockImplementation(() => undefined);
+jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
 
 const v = (s: string): KubeVersion => parseFullVersion(s, "test");
 function node(name: string, pool: string, version: string): NodeState {

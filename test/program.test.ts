@@ -10,7 +10,7 @@ import { renderText } from "../planning/render";
 const registered = installMocks("dev");
 const raw = stackConfig("dev");
 setStackConfig(raw);
-const logged = jest.spyOn(pulumi.log, "info").mockImplementation(() => undefined);
+const logged = jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
 
 describe("the program on the dev stack", () => {
   let program: typeof import("../index");
