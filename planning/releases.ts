@@ -31,6 +31,13 @@ export const SUPPORTED_MINORS = 3;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** `YYYY-MM-DD` naming a real day (Date.parse would roll 2026-02-30 over to March). */
+function isCalendarDate(value: string): boolean {
+  if (!DATE.test(value)) return false;
+  const day = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value;
+}
+
 /** Immutable map minor -> Release. */
 export class ReleaseCatalogue {
   private readonly byMinor: ReadonlyMap<number, Release>;
@@ -146,7 +153,7 @@ function toRelease(entry: ReleaseOverride, key: string, known: Release | undefin
   const dates: Record<"released" | "endOfLife", string> = { released: "", endOfLife: "" };
   for (const field of ["released", "endOfLife"] as const) {
     const value = entry[field] ?? known?.[field];
-    if (typeof value !== "string" || !DATE.test(value) || Number.isNaN(Date.parse(value))) {
+    if (typeof value !== "string" || !isCalendarDate(value)) {
       problems.add(`${key}.${field}`, entry[field], "is not a date", 'write it as "YYYY-MM-DD" (required for a minor the catalogue does not know)');
     } else dates[field] = value;
   }

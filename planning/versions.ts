@@ -73,7 +73,8 @@ export interface VersionSpec {
   readonly patch?: number;
 }
 
-const NUM = "(0|[1-9][0-9]*)";
+/** A version part: at most 6 digits, so every part is an exact number. */
+const NUM = "(0|[1-9][0-9]{0,5})";
 /** `v?MAJOR.MINOR[.PATCH[-DEBIAN_REVISION]]`; the Debian revision is digits and dots. */
 const VERSION_PATTERN = new RegExp(`^v?${NUM}\\.${NUM}(?:\\.${NUM}(?:-[0-9]+(?:\\.[0-9]+)*)?)?$`);
 
