@@ -1,20 +1,12 @@
 /** planning/releases.ts: the embedded release catalogue, resolve() and config overrides. */
 import { InputErrors } from "../planning/errors";
+import { inputErrorOf } from "./helpers/errors";
 import { ReleaseCatalogue, SUPPORTED_MINORS } from "../planning/releases";
 import { KubeVersion, parseVersionSpec } from "../planning/versions";
 
 const catalogue = ReleaseCatalogue.embedded();
 const KEY = "cluster.targetVersion";
 
-function inputErrorOf(fn: () => unknown): InputErrors {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputErrors);
-    return e as InputErrors;
-  }
-  throw new Error("expected an InputErrors, nothing was thrown");
-}
 
 const resolve = (cat: ReleaseCatalogue, value: string): KubeVersion => cat.resolve(parseVersionSpec(value, KEY), KEY, value);
 

@@ -1,6 +1,6 @@
 /** Stack config parsing: typed values, defaults, and one clear error naming every bad key. */
 import { parseStackConfig, planFromConfig, toClusterSpec } from "../config/stack-config";
-import { InputErrors } from "../planning/errors";
+import { inputErrorOf } from "./helpers/errors";
 import { stackConfig } from "./helpers/pulumi-mocks";
 
 const dev = stackConfig("dev");
@@ -12,13 +12,7 @@ const base = {
 };
 
 function problems(raw: Record<string, unknown>, stack = "test"): string {
-  try {
-    parseStackConfig(raw, stack);
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputErrors);
-    return (e as Error).message;
-  }
-  throw new Error("expected the config to be refused");
+  return inputErrorOf(() => parseStackConfig(raw, stack)).message;
 }
 
 describe("the dev stack", () => {

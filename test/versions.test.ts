@@ -1,19 +1,9 @@
 /** planning/versions.ts: parsing version specs from config, and KubeVersion itself. */
-import { InputErrors } from "../planning/errors";
+import { inputErrorOf } from "./helpers/errors";
 import { KubeVersion, newest, parseFullVersion, parseVersionSpec } from "../planning/versions";
 
 const KEY = "cluster.targetVersion";
 
-/** Runs `fn`, expects an InputErrors, and returns it. */
-function inputErrorOf(fn: () => unknown): InputErrors {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputErrors);
-    return e as InputErrors;
-  }
-  throw new Error("expected an InputErrors, nothing was thrown");
-}
 
 describe("parseVersionSpec accepts", () => {
   it.each([
