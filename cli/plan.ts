@@ -7,7 +7,8 @@
 import { Command, CommanderError } from "commander";
 import { InputErrors, PlanningError } from "../planning/errors";
 import { planToJson, renderText } from "../planning/render";
-import { parseStackConfig, planFromConfig } from "../config/stack-config";
+import { executionOptions, parseStackConfig, planFromConfig } from "../config/stack-config";
+import { planCommands } from "../planning/commands";
 import { readStackFiles } from "../config/stack-file";
 
 export interface PlanIo {
@@ -41,7 +42,8 @@ export function runPlan(args: readonly string[], io: PlanIo): number {
     const files = readStackFiles(io.cwd, stack);
     const config = parseStackConfig(files.raw, stack);
     const plan = planFromConfig(config, io.now);
-    io.out(json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : renderText(plan));
+    const commands = planCommands(plan, executionOptions(config));
+    io.out(json ? `${JSON.stringify(planToJson(plan, commands), null, 2)}\n` : renderText(plan, commands));
     return 0;
   } catch (e) {
     if (e instanceof InputErrors || e instanceof PlanningError) {

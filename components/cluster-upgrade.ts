@@ -1,17 +1,23 @@
 /**
  * ClusterUpgrade: plans the upgrade of a kubeadm cluster (planning/plan.ts) and creates one
- * NodeUpgrade per node from the plan. The plan is computed before the component registers,
+ * NodeUpgrade per node from the plan, and under each node the `remote.Command`s that carry
+ * its steps out (planning/commands.ts), ordered with `dependsOn` exactly as the plan orders
+ * the steps. The plan is computed before the component registers,
  * so an impossible upgrade fails the program before any resource exists. During
  * `pulumi preview` the plan's text is logged on the component.
  */
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../planning/cluster";
+import { commandKey, ExecutionOptions, planCommands, scheduledRebootBootId, shellQuote } from "../planning/commands";
 import { planUpgrade } from "../planning/plan";
 import type { UpgradePlan } from "../planning/plan-types";
 import type { ReleaseCatalogue } from "../planning/releases";
 import { renderText } from "../planning/render";
 import type { KubeVersion } from "../planning/versions";
+import { scriptText } from "./node-scripts";
 import { NodeUpgrade } from "./node-upgrade";
+import type { Connection } from "./ssh-connection";
 
 export interface ClusterUpgradeArgs {
   /**
@@ -25,6 +31,10 @@ export interface ClusterUpgradeArgs {
   readonly catalogue: ReleaseCatalogue;
   /** "Today" for end-of-life warnings. @default new Date() */
   readonly now?: Date;
+  /** How the plan is carried out: kubectl node, drain options, etcd settings, waits. */
+  readonly execution: ExecutionOptions;
+  /** The SSH connection to a node, by node name (a secret: it holds the private key). */
+  readonly connection: (node: string) => pulumi.Input<Connection>;
 }
 
 /** Type token `cluster-maintenance:upgrade:ClusterUpgrade`; children `${name}-${node}`. */
@@ -42,7 +52,8 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     const plan = planUpgrade(args.cluster, args.target, { catalogue: args.catalogue, ...(args.now ? { now: args.now } : {}) });
     super("cluster-maintenance:upgrade:ClusterUpgrade", name, {}, opts);
     this.plan = plan;
-    const text = renderText(plan);
+    const commands = planCommands(plan, args.execution);
+    const text = renderText(plan, commands);
     this.planText = pulumi.output(text);
     this.hops = pulumi.output(plan.hops.map((h) => h.to.toString()));
     const stepsOf = new Map<string, typeof plan.steps[number][]>();
@@ -50,6 +61,25 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     this.nodes = [...plan.initialState].map(
       (node) => new NodeUpgrade(`${name}-${node.name}`, { node, target: plan.target, steps: stepsOf.get(node.name) ?? [] }, { parent: this }),
     );
+    const components = new Map(this.nodes.map((n, i) => [plan.initialState.toArray()[i]!.name, n]));
+    const created = new Map<string, command.remote.Command>();
+    for (const spec of commands) {
+      const parent = components.get(spec.node)!;
+      const resource = new command.remote.Command(
+        `${name}-${spec.node}-${spec.name}`,
+        {
+          connection: args.connection(spec.runsOn),
+          create: spec.bootIdFrom
+            ? pulumi.interpolate`${spec.command} ${created.get(spec.bootIdFrom)!.stdout.apply((out) => shellQuote(scheduledRebootBootId(out)))}`
+            : spec.command,
+          stdin: scriptText(spec.script),
+          logging: "stdoutAndStderr",
+          addPreviousOutputInEnv: false,
+        },
+        { parent, dependsOn: spec.dependsOn.map((key) => created.get(key)!) },
+      );
+      created.set(commandKey(spec), resource);
+    }
     if (pulumi.runtime.isDryRun()) pulumi.log.info(text, this);
     this.registerOutputs({ planText: this.planText, hops: this.hops });
   }

@@ -10,13 +10,16 @@ import { planUpgrade } from "../planning/plan";
 import type { UpgradePlan } from "../planning/plan-types";
 import { ReleaseCatalogue } from "../planning/releases";
 import { KubeVersion, parseVersionSpec } from "../planning/versions";
+import { DEFAULT_READY_TIMEOUT_SECONDS } from "../planning/actions";
+import type { DrainOptions, EtcdOptions, ExecutionOptions } from "../planning/commands";
 import { FieldReader, HOST, LABEL, RawObject, SUBDOMAIN, USER } from "./fields";
+import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
 
 /** The config namespace: the Pulumi project name. */
 export const PROJECT = "cluster-maintenance";
 
 /** Every top-level key this program reads (sshPrivateKey is read as a Pulumi secret, apart). */
-export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey"] as const;
+export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds"] as const;
 
 export interface NodeConfig {
   readonly name: string;
@@ -32,6 +35,9 @@ export interface NodeConfig {
 export interface PoolConfig {
   readonly name: string;
   readonly strategy: PoolStrategy;
+  readonly drain: DrainOptions;
+  /** OS patch revision: changing it patches the pool's nodes (drain, apt-get upgrade, reboot if asked, uncordon). */
+  readonly osPatchRevision?: string;
   /** Whole nodes, resolved from a count or a percentage. */
   readonly maxUnavailable: number;
   readonly nodes: readonly NodeConfig[];
@@ -54,7 +60,16 @@ export interface StackConfig {
   readonly target: KubeVersion;
   readonly catalogue: ReleaseCatalogue;
   readonly controlPlane: readonly NodeConfig[];
+  /** How control-plane nodes are drained before their kubelet upgrade. */
+  readonly controlPlaneDrain: DrainOptions;
+  /** OS patch revision of the control-plane nodes. */
+  readonly controlPlaneOsPatchRevision?: string;
   readonly pools: readonly PoolConfig[];
+  /** The control-plane node whose kubectl (admin.conf) cordons, drains and uncordons. @default the first */
+  readonly kubectlNode: string;
+  readonly etcd: EtcdOptions;
+  /** Bound on waiting for an upgraded node to be Ready, seconds. @default 600 */
+  readonly readyTimeoutSeconds: number;
   /** The kube-proxy DaemonSet's version. @default the oldest kube-apiserver's version */
   readonly kubeProxyVersion?: KubeVersion;
   readonly ssh: SshConfig;
@@ -98,27 +113,43 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
   };
 
   const cp = r.object(raw.controlPlane, "controlPlane", `{ nodes: ${NODE_EXAMPLE} }`);
-  if (cp) r.noUnknownKeys(cp, "controlPlane", ["nodes"]);
+  if (cp) r.noUnknownKeys(cp, "controlPlane", ["nodes", "drain", "osPatchRevision"]);
+  const controlPlaneOsPatch = parseRevision(r, cp?.osPatchRevision, "controlPlane.osPatchRevision");
   const controlPlane = cp ? nodes(cp.nodes, "controlPlane.nodes", "control-plane", CONTROL_PLANE_POOL) : [];
+  const controlPlaneDrain = parseDrain(r, cp?.drain, "controlPlane.drain");
   const poolItems = raw.pools === undefined ? [] : (r.array(raw.pools, "pools", '[{ name: "general", strategy: "rolling", maxUnavailable: 1, nodes: [...] }]') ?? []);
   const poolNames = new Set<string>([CONTROL_PLANE_POOL]);
   const pools = poolItems.flatMap((item, i): PoolConfig[] => {
     const key = `pools[${i}]`;
     const p = r.object(item, key, '{ name: "general", strategy: "rolling", maxUnavailable: 1, nodes: [...] }');
     if (!p) return [];
-    r.noUnknownKeys(p, key, ["name", "strategy", "maxUnavailable", "nodes"]);
+    r.noUnknownKeys(p, key, ["name", "strategy", "maxUnavailable", "nodes", "drain", "osPatchRevision"]);
+    const osPatchRevision = parseRevision(r, p.osPatchRevision, `${key}.osPatchRevision`);
     const name = r.string(p.name, `${key}.name`, LABEL, "a DNS label (lowercase letters, digits, '-'; at most 63)");
     if (name && poolNames.has(name)) problems.add(`${key}.name`, name, "is already used by another pool (control-plane is reserved)", "give every pool its own name");
     if (name) poolNames.add(name);
     const strategy = r.choice(p.strategy, `${key}.strategy`, POOL_STRATEGIES, "rolling");
     const poolNodes = nodes(p.nodes, `${key}.nodes`, "worker", name ?? "");
     const maxUnavailable = parseMaxUnavailable(r, p.maxUnavailable, `${key}.maxUnavailable`, poolNodes.length);
-    return name && strategy && maxUnavailable !== undefined ? [{ name, strategy, maxUnavailable, nodes: poolNodes }] : [];
+    const drain = parseDrain(r, p.drain, `${key}.drain`);
+    if (!name || !strategy || maxUnavailable === undefined || !drain) return [];
+    return [{ name, strategy, maxUnavailable, drain, nodes: poolNodes, ...(osPatchRevision ? { osPatchRevision } : {}) }];
   });
 
   const ssh = parseSsh(r, raw.ssh);
+  const etcd = parseEtcd(r, raw.etcd);
+  const readyTimeoutSeconds = r.integer(raw.readyTimeoutSeconds, "readyTimeoutSeconds", 30, 86400, DEFAULT_READY_TIMEOUT_SECONDS);
+  const kubectlNode = raw.kubectlNode ?? controlPlane[0]?.name;
+  if (controlPlane.length > 0 && !controlPlane.some((n) => n.name === kubectlNode)) {
+    problems.add("kubectlNode", raw.kubectlNode, "is not a control-plane node", `name one of ${controlPlane.map((n) => n.name).join(", ")} (kubectl needs its admin.conf)`);
+  }
   problems.throwIfAny(`invalid stack config for ${PROJECT}`);
-  return { clusterName: clusterName!, target: target!, catalogue, controlPlane, pools, ssh: ssh!, ...(kubeProxyVersion ? { kubeProxyVersion } : {}) };
+  return {
+    clusterName: clusterName!, target: target!, catalogue, controlPlane, controlPlaneDrain: controlPlaneDrain!, pools, ssh: ssh!,
+    kubectlNode: kubectlNode as string, etcd: etcd!, readyTimeoutSeconds: readyTimeoutSeconds!,
+    ...(kubeProxyVersion ? { kubeProxyVersion } : {}),
+    ...(controlPlaneOsPatch ? { controlPlaneOsPatchRevision: controlPlaneOsPatch } : {}),
+  };
 }
 
 function parseNode(
@@ -201,10 +232,14 @@ export function toClusterSpec(config: StackConfig): ClusterSpec {
       : {};
     return { name: n.name, role: n.role, pool: n.pool, versions: { ...cp, kubelet: v("kubelet"), kubectl: v("kubectl"), "kube-proxy": kubeProxy } };
   });
+  const osPatch: Record<string, string> = {};
+  if (config.controlPlaneOsPatchRevision) osPatch[CONTROL_PLANE_POOL] = config.controlPlaneOsPatchRevision;
+  for (const p of config.pools) if (p.osPatchRevision) osPatch[p.name] = p.osPatchRevision;
   return {
     name: config.clusterName,
     pools: config.pools.map((p) => ({ name: p.name, strategy: p.strategy, maxUnavailable: p.maxUnavailable })),
     nodes,
+    osPatch,
   };
 }
 
@@ -216,4 +251,20 @@ export function toClusterSpec(config: StackConfig): ClusterSpec {
  */
 export function planFromConfig(config: StackConfig, now?: Date): UpgradePlan {
   return planUpgrade(toClusterSpec(config), config.target, { catalogue: config.catalogue, ...(now ? { now } : {}) });
+}
+
+/** How the plan is carried out on the nodes (planning/commands.ts). */
+export function executionOptions(config: StackConfig): ExecutionOptions {
+  const drains = new Map(config.pools.map((p) => [p.name, p.drain]));
+  return {
+    kubectlNode: config.kubectlNode,
+    drain: (pool) => drains.get(pool) ?? config.controlPlaneDrain,
+    etcd: config.etcd,
+    readyTimeoutSeconds: config.readyTimeoutSeconds,
+  };
+}
+
+/** Node name -> SSH host, for every node. */
+export function hostsOf(config: StackConfig): ReadonlyMap<string, string> {
+  return new Map([...config.controlPlane, ...config.pools.flatMap((p) => p.nodes)].map((n) => [n.name, n.host]));
 }

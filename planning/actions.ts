@@ -20,17 +20,40 @@ function pkg(version: KubeVersion): string {
   return `'${version}-*'`;
 }
 
-/** Drain, kubelet and kubectl packages, kubelet restart, uncordon: a kubelet minor upgrade. */
-export function kubeletActions(node: string, to: KubeVersion): Action[] {
+/** Default bound on waiting for a node to be Ready at its new version, in seconds. */
+export const DEFAULT_READY_TIMEOUT_SECONDS = 600;
+
+/**
+ * A kubelet minor upgrade: drain, kubelet and kubectl packages with daemon-reload and
+ * kubelet restart, wait until the node is Ready at the new version, uncordon.
+ */
+export function kubeletActions(node: string, to: KubeVersion, osPatchRevision?: string): Action[] {
+  return drained(node, to, [
+    {
+      kind: "upgrade-kubelet",
+      summary: `apt-mark unhold kubelet kubectl; apt-get install -y kubelet=${pkg(to)} kubectl=${pkg(to)}; apt-mark hold kubelet kubectl; systemctl daemon-reload; systemctl restart kubelet`,
+    },
+    ...(osPatchRevision ? osPatchActions(osPatchRevision) : []),
+  ]);
+}
+
+/** Drain, `inside`, wait until Ready with kubelet `version`, uncordon. */
+function drained(node: string, version: KubeVersion, inside: Action[]): Action[] {
   return [
     { kind: "drain", summary: `kubectl drain ${node} --ignore-daemonsets --timeout=${DEFAULT_DRAIN_TIMEOUT_SECONDS}s` },
-    {
-      kind: "upgrade-kubelet-kubectl",
-      summary: `apt-mark unhold kubelet kubectl; apt-get install -y kubelet=${pkg(to)} kubectl=${pkg(to)}; apt-mark hold kubelet kubectl`,
-    },
-    { kind: "restart-kubelet", summary: "systemctl daemon-reload; systemctl restart kubelet" },
+    ...inside,
+    { kind: "wait-ready", summary: `kubectl wait until ${node} is Ready with kubelet ${version.tag}` },
     { kind: "uncordon", summary: `kubectl uncordon ${node}` },
   ];
+}
+
+function osPatchActions(revision: string): Action[] {
+  return [{ kind: "os-patch", revision, summary: `apt-get upgrade (OS patch revision ${revision}), held packages kept; reboot if the OS asks for it` }];
+}
+
+/** OS patching of a node whose Kubernetes version does not change: drain, patch (reboot if asked), wait Ready, uncordon. */
+export function osPatchStepActions(node: string, version: KubeVersion, revision: string): Action[] {
+  return drained(node, version, osPatchActions(revision));
 }
 
 function kubeadmActions(from: KubeVersion, to: KubeVersion): Action[] {
@@ -59,9 +82,9 @@ export function controlPlaneActions(from: KubeVersion, to: KubeVersion, first: b
   ];
 }
 
-/** Actions of one rolling-pool worker's step. */
-export function workerActions(node: string, from: KubeVersion, to: KubeVersion): Action[] {
-  return [...kubeadmActions(from, to), { kind: "kubeadm-upgrade-node", summary: "kubeadm upgrade node" }, ...kubeletActions(node, to)];
+/** Actions of one rolling-pool worker's step; an OS patch due on the node shares its drain. */
+export function workerActions(node: string, from: KubeVersion, to: KubeVersion, osPatchRevision?: string): Action[] {
+  return [...kubeadmActions(from, to), { kind: "kubeadm-upgrade-node", summary: "kubeadm upgrade node" }, ...kubeletActions(node, to, osPatchRevision)];
 }
 
 /** The action of the etcd snapshot that opens a control-plane hop. */

@@ -62,9 +62,22 @@ export interface ClusterSpec {
   readonly pools: readonly PoolSpec[];
   /** Control-plane nodes first, in the order they are upgraded; then workers. */
   readonly nodes: readonly NodeState[];
+  /**
+   * OS patch revision by pool name (`control-plane` included): a pool listed here has its
+   * nodes patched; a node the upgrade drains is patched inside that drain.
+   */
+  readonly osPatch?: Readonly<Record<string, string>>;
 }
 
-/** Returns the node with `versions` updated by `changes`. */
-export function withVersions(node: NodeState, changes: Partial<Record<Component, KubeVersion>>): NodeState {
+/**
+ * Returns the node with each of `components` raised to `to`; a component already newer
+ * keeps its version (an upgrade never moves a component backwards).
+ */
+export function raised(node: NodeState, components: readonly Component[], to: KubeVersion): NodeState {
+  const changes: Partial<Record<Component, KubeVersion>> = {};
+  for (const c of components) {
+    const v = node.versions[c];
+    if (v !== undefined && v.isBefore(to)) changes[c] = to;
+  }
   return { ...node, versions: { ...node.versions, ...changes } };
 }

@@ -17,7 +17,9 @@ export type StepKind =
   /** One worker of a rolling pool: kubeadm upgrade node, drain, kubelet/kubectl, uncordon. */
   | "worker-upgrade"
   /** A blue-green pool replaced by new nodes joining at the control plane's version. */
-  | "pool-replace";
+  | "pool-replace"
+  /** OS patching of a node not drained by the upgrade: drain, patch, reboot if asked, wait Ready, uncordon. */
+  | "os-patch";
 
 /** The kinds of action inside a step, in the order they run. */
 export type ActionKind =
@@ -27,8 +29,9 @@ export type ActionKind =
   | "kubeadm-upgrade-apply"
   | "kubeadm-upgrade-node"
   | "drain"
-  | "upgrade-kubelet-kubectl"
-  | "restart-kubelet"
+  | "upgrade-kubelet"
+  | "os-patch"
+  | "wait-ready"
   | "uncordon"
   | "replace-pool";
 
@@ -37,14 +40,20 @@ export interface Action {
   readonly kind: ActionKind;
   /** What runs, e.g. `kubeadm upgrade apply v1.35.9 --yes`. */
   readonly summary: string;
+  /** For `os-patch`: the OS patch revision. */
+  readonly revision?: string;
 }
 
 export interface Step {
-  /** Stable id, unique in the plan, e.g. `v1.35/cp-1/control-plane-upgrade`. */
+  /**
+   * Stable id, unique in the plan: `<label>/<node or pool>/<kind>`, where the label is the
+   * hop's minor (`v1.35/cp-1/control-plane-upgrade`) or the OS patch revision
+   * (`os-2026-11/general-1/os-patch`).
+   */
   readonly id: string;
   /** 1-based position in the plan's total order. */
   readonly index: number;
-  /** 1-based hop number. */
+  /** 1-based hop number; 0 for OS patching after the last hop. */
   readonly hop: number;
   readonly kind: StepKind;
   /** Worker pool name, or `control-plane`. */
@@ -93,7 +102,9 @@ export interface UpgradePlan {
   readonly initialState: NodeTable;
   readonly finalState: NodeTable;
   readonly hops: readonly Hop[];
-  /** Every step in order (the hops' steps, flattened). */
+  /** OS patching of nodes the hops do not drain, after the last hop (see ClusterSpec.osPatch). */
+  readonly maintenance: readonly Phase[];
+  /** Every step in order (the hops' steps, then the maintenance steps, flattened). */
   readonly steps: readonly Step[];
   readonly warnings: readonly PlanWarning[];
 }

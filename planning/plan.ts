@@ -19,8 +19,8 @@
  * The planner checks the state after every step
  * against the version-skew policy and refuses rather than return a plan that breaks it.
  */
-import { controlPlaneActions, kubeletActions, replaceActions, snapshotActions, workerActions } from "./actions";
-import { CONTROL_PLANE_COMPONENTS, CONTROL_PLANE_POOL, ClusterSpec, COMPONENTS, NodeState, PoolSpec, withVersions } from "./cluster";
+import { controlPlaneActions, kubeletActions, osPatchStepActions, replaceActions, snapshotActions, workerActions } from "./actions";
+import { CONTROL_PLANE_COMPONENTS, CONTROL_PLANE_POOL, ClusterSpec, COMPONENTS, NodeState, PoolSpec, raised } from "./cluster";
 import { PlanningError } from "./errors";
 import { NodeTable } from "./node-table";
 import type { Action, Hop, Phase, Step, StepKind, UpgradePlan } from "./plan-types";
@@ -71,7 +71,9 @@ export function planUpgrade(cluster: ClusterSpec, target: KubeVersion, options: 
   refuseDowngrade(initial, target);
   const builder = new PlanBuilder(cluster, target, initial);
   const minors = hopMinors(cluster, initial, target);
-  for (const minor of minors) builder.hop(minor, hopVersion(minor, initial, target, options.catalogue), minor === target.minor ? undefined : hopVersion(minor + 1, initial, target, options.catalogue));
+  const versions = hopVersions(minors, initial, target, options.catalogue);
+  minors.forEach((minor, i) => builder.hop(minor, versions[i]!, versions[i + 1]));
+  builder.osPatching();
   const plan = builder.finish();
   return { ...plan, warnings: planWarnings(plan, options.catalogue, options.now ?? new Date()) };
 }
@@ -124,22 +126,25 @@ function hopMinors(cluster: ClusterSpec, state: NodeTable, target: KubeVersion):
 }
 
 /**
- * The version of the hop to `minor`: the target for its own minor; the version an
+ * The version of the hop to each minor: the target for its own minor; the version an
  * interrupted hop already reached; else the minor's latest patch.
+ * @throws PlanningError naming every minor the catalogue lacks.
  */
-function hopVersion(minor: number, state: NodeTable, target: KubeVersion, catalogue: ReleaseCatalogue): KubeVersion {
-  if (minor === target.minor) return target;
-  let reached: KubeVersion | undefined;
+function hopVersions(minors: readonly number[], state: NodeTable, target: KubeVersion, catalogue: ReleaseCatalogue): KubeVersion[] {
+  const reached = new Map<number, KubeVersion>();
   for (const node of state) {
     const v = node.versions["kube-apiserver"];
-    if (v && v.minor === minor && (!reached || reached.isBefore(v))) reached = v;
+    const seen = v && reached.get(v.minor);
+    if (v && (!seen || seen.isBefore(v))) reached.set(v.minor, v);
   }
-  if (reached) return reached;
-  const release = catalogue.get(minor);
-  if (!release) {
-    throw new PlanningError([`the release catalogue does not know 1.${minor}, which the upgrade passes through`], "cannot plan the hop; declare the minor under the config key \"releases\"");
-  }
-  return release.latestPatch;
+  const missing: string[] = [];
+  const versions = minors.map((minor) => {
+    const v = minor === target.minor ? target : (reached.get(minor) ?? catalogue.get(minor)?.latestPatch);
+    if (!v) missing.push(`the release catalogue does not know 1.${minor}, which the upgrade passes through`);
+    return v!;
+  });
+  if (missing.length > 0) throw new PlanningError(missing, "cannot plan the hops; declare the minors under the config key \"releases\"");
+  return versions;
 }
 
 class PlanBuilder {
@@ -150,6 +155,9 @@ class PlanBuilder {
   private previousStage: string[] = [];
   private readonly controlPlane: readonly string[];
   private readonly rollingFailures: string[] = [];
+  private readonly maintenance: Phase[] = [];
+  /** Nodes whose OS patch is planned, or that are replaced by new nodes. */
+  private readonly patched = new Set<string>();
 
   constructor(
     private readonly cluster: ClusterSpec,
@@ -188,6 +196,8 @@ class PlanBuilder {
    * waits until all of them run the new version.
    */
   private controlPlanePhase(hop: number, to: KubeVersion): Phase | undefined {
+    // A hop below the control plane's minor only catches up rolling workers.
+    if (to.minor < this.bounds!.oldest.version.minor) return undefined;
     const staticPods = (n: NodeState) => CONTROL_PLANE_COMPONENTS.some((c) => this.behind(n.versions[c]!, to));
     const kubelets = (n: NodeState) => this.behind(n.versions.kubelet, to) || this.behind(n.versions.kubectl, to);
     const kubeadmTodo = this.controlPlane.filter((name) => staticPods(this.node(name)));
@@ -195,18 +205,18 @@ class PlanBuilder {
     if (kubeadmTodo.length === 0 && kubeletTodo.length === 0) return undefined;
     const first = this.controlPlane[0]!;
     const steps = [
-      this.stage(hop, to, [{ kind: "etcd-snapshot", pool: CONTROL_PLANE_POOL, nodes: [first], version: to, actions: snapshotActions(to), changes: [], touchesControlPlane: false }]),
+      this.stage(hop, `v${to.minorLine}`, [{ kind: "etcd-snapshot", pool: CONTROL_PLANE_POOL, nodes: [first], version: to, actions: snapshotActions(to), changes: [], touchesControlPlane: false }]),
     ];
     kubeadmTodo.forEach((name, i) => {
       const node = this.node(name);
       const applied = [...this.state].some((n) => n.versions["kube-apiserver"] && !n.versions["kube-apiserver"].isBefore(to));
-      const changes = new Map([[name, withVersions(node, { "kube-apiserver": to, "kube-controller-manager": to, "kube-scheduler": to })]]);
+      const changes = new Map([[name, raised(node, CONTROL_PLANE_COMPONENTS, to)]]);
       if (i === kubeadmTodo.length - 1) {
         for (const n of this.state) {
-          if (n.versions["kube-proxy"].isBefore(to)) changes.set(n.name, withVersions(changes.get(n.name) ?? n, { "kube-proxy": to }));
+          if (n.versions["kube-proxy"].isBefore(to)) changes.set(n.name, raised(changes.get(n.name) ?? n, ["kube-proxy"], to));
         }
       }
-      steps.push(this.stage(hop, to, [{
+      steps.push(this.stage(hop, `v${to.minorLine}`, [{
         kind: "control-plane-upgrade", pool: CONTROL_PLANE_POOL, nodes: [name], version: to,
         actions: controlPlaneActions(node.versions["kube-apiserver"]!, to, !applied),
         changes: [...changes.values()], touchesControlPlane: true,
@@ -214,9 +224,9 @@ class PlanBuilder {
     });
     for (const name of kubeletTodo) {
       const node = this.node(name);
-      steps.push(this.stage(hop, to, [{
+      steps.push(this.stage(hop, `v${to.minorLine}`, [{
         kind: "kubelet-upgrade", pool: CONTROL_PLANE_POOL, nodes: [name], version: to,
-        actions: kubeletActions(name, to), changes: [withVersions(node, { kubelet: to, kubectl: to })], touchesControlPlane: false,
+        actions: kubeletActions(name, to, this.patchDue(node)), changes: [raised(node, ["kubelet", "kubectl"], to)], touchesControlPlane: false,
       }]));
     }
     return { kind: "control-plane", pool: CONTROL_PLANE_POOL, steps: steps.flat() };
@@ -236,10 +246,10 @@ class PlanBuilder {
     const batches: NodeState[][] = [];
     for (let i = 0; i < todo.length; i += pool.maxUnavailable) batches.push(todo.slice(i, i + pool.maxUnavailable));
     const steps = batches.map((batch, b) =>
-      this.stage(hop, to, batch.map((n) => ({
+      this.stage(hop, `v${to.minorLine}`, batch.map((n) => ({
         kind: "worker-upgrade" as const, pool: pool.name, nodes: [n.name], version: to,
-        actions: workerActions(n.name, n.versions.kubelet, to),
-        changes: [withVersions(n, { kubelet: to, kubectl: to })], touchesControlPlane: false,
+        actions: workerActions(n.name, n.versions.kubelet, to, this.patchDue(n)),
+        changes: [raised(n, ["kubelet", "kubectl"], to)], touchesControlPlane: false,
         batch: { index: b + 1, count: batches.length },
       }))),
     );
@@ -255,19 +265,20 @@ class PlanBuilder {
     if (!nodes.some((n) => this.behind(n.versions.kubelet, to) || this.behind(n.versions.kubectl, to))) return undefined;
     const mustMove = next === undefined || nodes.some((n) => next.minorsAfter(n.versions.kubelet) > maxKubeletLag(n.versions.kubelet));
     if (!mustMove) return undefined;
-    const step = this.stage(hop, to, [{
+    for (const n of nodes) this.patched.add(n.name);
+    const step = this.stage(hop, `v${to.minorLine}`, [{
       kind: "pool-replace", pool: pool.name, nodes: nodes.map((n) => n.name), version: to,
       actions: replaceActions(pool.name, nodes.length, to),
-      changes: nodes.map((n) => withVersions(n, { kubelet: to, kubectl: to })), touchesControlPlane: false,
+      changes: nodes.map((n) => raised(n, ["kubelet", "kubectl"], to)), touchesControlPlane: false,
     }]);
     return { kind: "workers", pool: pool.name, strategy: "blue-green", steps: step };
   }
 
   /** Places steps that may run together after the previous stage; checks each resulting state. */
-  private stage(hop: number, to: KubeVersion, specs: readonly StepSpec[]): Step[] {
+  private stage(hop: number, label: string, specs: readonly StepSpec[]): Step[] {
     const dependsOn = this.previousStage;
     const placed = specs.map((spec) => {
-      const id = `v${to.minorLine}/${spec.kind === "pool-replace" ? spec.pool : spec.nodes[0]}/${spec.kind}`;
+      const id = `${label}/${spec.kind === "pool-replace" ? spec.pool : spec.nodes[0]}/${spec.kind}`;
       this.state = this.state.with(spec.changes);
       this.check(id, this.state, spec.touchesControlPlane, spec.changes);
       const step: Step = {
@@ -280,6 +291,40 @@ class PlanBuilder {
     });
     this.previousStage = placed.map((s) => s.id);
     return placed;
+  }
+
+  /** The OS patch revision due on `node` in the drain being planned, if any (once per node). */
+  private patchDue(node: NodeState): string | undefined {
+    const revision = this.cluster.osPatch?.[node.pool];
+    if (revision === undefined || this.patched.has(node.name)) return undefined;
+    this.patched.add(node.name);
+    return revision;
+  }
+
+  /**
+   * OS patching of every node of a patched pool that no hop drained and no replacement
+   * renewed: control-plane nodes one at a time, then each pool in batches of maxUnavailable.
+   */
+  osPatching(): void {
+    const pools = [{ name: CONTROL_PLANE_POOL, maxUnavailable: 1 }, ...this.cluster.pools];
+    for (const pool of pools) {
+      const revision = this.cluster.osPatch?.[pool.name];
+      const todo = this.cluster.nodes.filter((n) => n.pool === pool.name && !this.patched.has(n.name)).map((n) => this.node(n.name));
+      if (revision === undefined || todo.length === 0) continue;
+      const batches: NodeState[][] = [];
+      for (let i = 0; i < todo.length; i += pool.maxUnavailable) batches.push(todo.slice(i, i + pool.maxUnavailable));
+      const steps = batches.flatMap((batch, b) =>
+        this.stage(0, `os-${revision}`, batch.map((n) => {
+          this.patched.add(n.name);
+          return {
+            kind: "os-patch" as const, pool: pool.name, nodes: [n.name], version: n.versions.kubelet,
+            actions: osPatchStepActions(n.name, n.versions.kubelet, revision), changes: [], touchesControlPlane: false,
+            batch: { index: b + 1, count: batches.length },
+          };
+        })),
+      );
+      this.maintenance.push({ kind: pool.name === CONTROL_PLANE_POOL ? "control-plane" : "workers", pool: pool.name, steps });
+    }
   }
 
   private check(id: string, state: NodeTable, full: boolean, changed: readonly NodeState[] = []): void {
@@ -322,6 +367,7 @@ class PlanBuilder {
       initialState: this.initial,
       finalState: this.state,
       hops: this.hops,
+      maintenance: this.maintenance,
       steps: this.steps,
     };
   }

@@ -4,7 +4,8 @@
  * warnings) and JSON (the whole plan; each step lists the nodes it changed).
  */
 import { Component, COMPONENTS, NodeState } from "./cluster";
-import type { Hop, Step, UpgradePlan } from "./plan-types";
+import { CommandSpec, shellQuote, WRAPPER } from "./commands";
+import type { Hop, Phase, Step, UpgradePlan } from "./plan-types";
 import { apiserverBounds } from "./skew";
 
 function table(rows: readonly (readonly string[])[]): string[] {
@@ -39,57 +40,83 @@ function hopSummary(hop: Hop): string {
   return `${hop.index}. ${hop.from.tag} -> ${hop.to.tag}: ${parts.join(", ")}`;
 }
 
-function stepLines(step: Step, width: number): string[] {
+function stepLines(step: Step, width: number, commands: readonly CommandSpec[]): string[] {
   const where = step.kind === "pool-replace" ? `pool ${step.pool}: ${step.nodes.join(", ")}` : step.nodes.join(", ");
   const batch = step.batch ? `  (pool ${step.pool}, batch ${step.batch.index}/${step.batch.count})` : "";
-  return [
-    `${String(step.index).padStart(width)}. ${step.kind.padEnd(23)}${where}${batch}`,
-    ...step.actions.map((a) => `${" ".repeat(width + 2)}   ${a.summary}`),
-  ];
+  const indent = " ".repeat(width + 5);
+  const detail = commands.length > 0
+    ? commands.map((c) => `${indent}[on ${c.runsOn}] ${c.script} ${c.args.map(shellQuote).join(" ")}${c.bootIdFrom ? " '<boot id before the reboot, if os-patch.sh scheduled one>'" : ""}`)
+    : step.actions.map((a) => `${indent}${a.summary}`);
+  return [`${String(step.index).padStart(width)}. ${step.kind.padEnd(23)}${where}${batch}`, ...detail];
 }
 
-/** The plan as text for a terminal or `pulumi preview` log. Ends with a newline. */
-export function renderText(plan: UpgradePlan): string {
+/**
+ * The plan as text for a terminal or `pulumi preview` log. Ends with a newline.
+ * @param commands the commands that carry the plan out (planning/commands.ts): shown under
+ *   their steps in place of the steps' action summaries.
+ */
+export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] = []): string {
   const from = apiserverBounds(plan.initialState)!.oldest.version;
   const out: string[] = [];
+  const nodes = plan.initialState.size;
   if (plan.hops.length === 0) {
     out.push(`Cluster ${plan.cluster} is already at ${plan.target.tag}: nothing to upgrade.`);
   } else {
-    const nodes = plan.initialState.size;
     out.push(`Upgrade plan for cluster ${plan.cluster}: ${from.tag} -> ${plan.target.tag}, ${plan.hops.length} hop(s), ${plan.steps.length} step(s), ${nodes} node(s)`);
-    out.push("", ...table(componentRows(plan)), "", "HOPS", ...plan.hops.map((h) => `  ${hopSummary(h)}`), "", "STEPS (in order; steps of one batch run together)");
-    const width = String(plan.steps.length).length;
-    for (const hop of plan.hops) {
-      out.push(`Hop ${hop.index}: ${hop.from.tag} -> ${hop.to.tag}`);
-      for (const phase of hop.phases) for (const step of phase.steps) out.push(...stepLines(step, width).map((l) => `  ${l}`));
+    out.push("", ...table(componentRows(plan)), "", "HOPS", ...plan.hops.map((h) => `  ${hopSummary(h)}`));
+  }
+  const patched = plan.maintenance.flatMap((p) => p.steps).length;
+  if (patched > 0) out.push("", `OS PATCHING after the hops: ${patched} node(s) not drained by an upgrade (nodes the upgrade drains are patched inside that drain)`);
+  if (plan.steps.length > 0) {
+    out.push("", "STEPS (in order; steps of one batch run together)");
+    if (commands.length > 0) {
+      out.push(`  Each [on NODE] line is a remote command over SSH to NODE: ${WRAPPER} SCRIPT ARGS, with node-scripts/SCRIPT on stdin.`);
     }
+    const width = String(plan.steps.length).length;
+    const byStep = new Map<string, CommandSpec[]>();
+    for (const c of commands) byStep.set(c.step, [...(byStep.get(c.step) ?? []), c]);
+    const section = (title: string, phases: UpgradePlan["maintenance"]) => {
+      out.push(title);
+      for (const phase of phases) for (const step of phase.steps) out.push(...stepLines(step, width, byStep.get(step.id) ?? []).map((l) => `  ${l}`));
+    };
+    for (const hop of plan.hops) section(`Hop ${hop.index}: ${hop.from.tag} -> ${hop.to.tag}`, hop.phases);
+    if (patched > 0) section("OS patching", plan.maintenance);
   }
   if (plan.warnings.length > 0) out.push("", "WARNINGS", ...plan.warnings.map((w) => `  - ${w.message}`));
   return `${out.join("\n")}\n`;
 }
 
+function phaseJson(phase: Phase): object {
+  return { ...phase, steps: phase.steps.map((s) => s.id) };
+}
+
 interface JsonStep extends Omit<Step, "stateAfter"> {
   /** Nodes as they are after the step, for every node the step changed. */
   readonly changes: readonly NodeState[];
+  /** The remote commands that carry the step out, in order. */
+  readonly commands: readonly Pick<CommandSpec, "runsOn" | "script" | "args" | "command">[];
 }
 
 /**
  * The plan as a JSON-ready object. Each step's `changes` holds the nodes it changed, so the
- * state after step k is `initialState` with the changes of steps 1..k applied.
+ * state after step k is `initialState` with the changes of steps 1..k applied; its
+ * `commands` are the remote commands that carry it out.
  */
-export function planToJson(plan: UpgradePlan): object {
+export function planToJson(plan: UpgradePlan, commands: readonly CommandSpec[] = []): object {
   let previous = plan.initialState;
   const steps: JsonStep[] = plan.steps.map(({ stateAfter, ...step }) => {
     const changes = stateAfter.changedFrom(previous);
     previous = stateAfter;
-    return { ...step, changes };
+    const own = commands.filter((c) => c.step === step.id).map(({ runsOn, script, args, command }) => ({ runsOn, script, args, command }));
+    return { ...step, changes, commands: own };
   });
   return {
     cluster: plan.cluster,
     target: plan.target,
     pools: plan.pools,
     initialState: plan.initialState,
-    hops: plan.hops.map((h) => ({ ...h, phases: h.phases.map((p) => ({ ...p, steps: p.steps.map((s) => s.id) })) })),
+    hops: plan.hops.map((h) => ({ ...h, phases: h.phases.map(phaseJson) })),
+    maintenance: plan.maintenance.map(phaseJson),
     steps,
     finalState: plan.finalState,
     warnings: plan.warnings,

@@ -32,18 +32,22 @@ export function planWarnings(plan: Omit<UpgradePlan, "warnings">, catalogue: Rel
     if (catalogue.isEndOfLife(minor, now) && minor !== current.minor) {
       warnings.push({ kind: "end-of-life", message: `hop ${hop.index} passes through ${hop.to.minorLine}, end of life since ${eol(minor)} (today is ${today})` });
     }
-    if (hop.from.minor !== minor) {
+    const switches = hop.phases.some((p) => p.steps.some((st) => st.actions.some((a) => a.kind === "switch-repository")));
+    if (switches) {
       warnings.push({
         kind: "repository",
         message: `hop ${hop.index}: every upgraded node's apt source switches to the ${hop.to.minorLine} repository (${repositoryFor(hop.to)}); each minor has its own, and the legacy repositories are frozen`,
       });
+    }
+    if (hop.from.minor !== minor) {
       warnings.push({
         kind: "add-ons",
         message: `hop ${hop.index}: before moving to ${hop.to.minorLine}, check that your CNI plugin, CSI drivers, ingress controller and other add-ons support it, and that nothing uses an API removed in ${hop.to.minorLine} (https://kubernetes.io/docs/reference/using-api/deprecation-guide/)`,
       });
     }
     const controlPlane = hop.phases.find((p) => p.kind === "control-plane");
-    if (minor < ADDONS_AFTER_LAST_CONTROL_PLANE && controlPlane && controlPlane.steps.length > 2) {
+    const kubeadmSteps = controlPlane?.steps.filter((st) => st.kind === "control-plane-upgrade").length ?? 0;
+    if (minor < ADDONS_AFTER_LAST_CONTROL_PLANE && kubeadmSteps > 1) {
       warnings.push({
         kind: "kube-proxy-addon",
         message: `hop ${hop.index}: kubeadm before 1.28 upgrades kube-proxy and CoreDNS during \`kubeadm upgrade apply\`, so until the last control-plane node is done kube-proxy runs newer than the other kube-apiservers`,

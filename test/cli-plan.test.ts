@@ -37,7 +37,9 @@ describe("text output (the dev stack by default)", () => {
     expect(lines).toContain("  1. v1.34.6 -> v1.35.9: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches)");
     expect(lines).toContain("  3. v1.36.4 -> v1.37.1: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches), pool batch (blue-green: replace 3 nodes)");
     expect(lines).toContain("   1. etcd-snapshot          cp-1");
-    expect(lines).toContain("         kubeadm upgrade plan; kubeadm upgrade apply v1.35.9 --yes");
+    expect(lines).toContain("         [on cp-1] kubeadm-upgrade.sh 'apply' '1.35.9'");
+    expect(lines).toContain("         [on cp-1] drain.sh 'general-1' '600' 'false' 'false' 'false'");
+    expect(lines).toContain("         bring up 3 new node(s) for pool batch joining at v1.37.1, drain the old nodes, remove them");
     expect(lines).toContain("   8. worker-upgrade         general-1  (pool general, batch 1/2)");
   });
 

@@ -1,11 +1,16 @@
-/** The ClusterUpgrade component under Pulumi mocks: children, their outputs, and refusal before registration. */
+/**
+ * The ClusterUpgrade component under Pulumi mocks: NodeUpgrade children with their
+ * versions, remote commands under them in plan order, and refusal before registration.
+ */
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, settled, valueOf } from "./helpers/pulumi-mocks";
-import { ClusterUpgrade } from "../components/cluster-upgrade";
+import { installMocks, secretValue, settled, valueOf } from "./helpers/pulumi-mocks";
+import { ClusterUpgrade, ClusterUpgradeArgs } from "../components/cluster-upgrade";
 import { ClusterSpec, NodeState } from "../planning/cluster";
+import { ExecutionOptions } from "../planning/commands";
 import { PlanningError } from "../planning/errors";
 import { ReleaseCatalogue } from "../planning/releases";
 import { KubeVersion, parseFullVersion } from "../planning/versions";
+import { readFileSync } from "node:fs";
 
 const registered = installMocks("test", false);
 jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
@@ -21,32 +26,81 @@ const cluster: ClusterSpec = {
   pools: [{ name: "web", strategy: "rolling", maxUnavailable: 1 }],
   nodes: [node("cp-1", "control-plane", "1.36.2"), node("web-1", "web", "1.36.2")],
 };
-const catalogue = ReleaseCatalogue.embedded();
+const execution: ExecutionOptions = {
+  kubectlNode: "cp-1",
+  drain: () => ({ timeoutSeconds: 300, deleteEmptyDirData: false, deleteUnmanagedPods: false, disableEviction: false }),
+  etcd: { endpoint: "https://127.0.0.1:2379", caCert: "/pki/ca.crt", cert: "/pki/server.crt", key: "/pki/server.key", backupDir: "/backups" },
+  readyTimeoutSeconds: 120,
+};
+const hosts: Record<string, string> = { "cp-1": "10.0.0.11", "web-1": "10.0.1.11" };
+const args: ClusterUpgradeArgs = {
+  cluster, target: v("1.37.1"), catalogue: ReleaseCatalogue.embedded(), now: new Date("2026-11-21"), execution,
+  connection: (n) => pulumi.secret({ host: hosts[n]!, user: "ubuntu", privateKey: "test-key" }),
+};
 
 beforeEach(() => registered.splice(0));
 
-it("creates one NodeUpgrade per node, parented to the ClusterUpgrade, carrying current and target versions", async () => {
-  const upgrade = new ClusterUpgrade("lab", { cluster, target: v("1.37.1"), catalogue, now: new Date("2026-11-21") });
-  await valueOf(pulumi.all(upgrade.nodes.map((n) => n.urn)));
-  expect(registered.map((r) => [r.type, r.name])).toEqual([
-    ["cluster-maintenance:upgrade:ClusterUpgrade", "lab"],
-    ["cluster-maintenance:upgrade:NodeUpgrade", "lab-cp-1"],
-    ["cluster-maintenance:upgrade:NodeUpgrade", "lab-web-1"],
-  ]);
-  const [cp, web] = upgrade.nodes;
-  expect(await valueOf(cp!.urn)).toContain("cluster-maintenance:upgrade:ClusterUpgrade$cluster-maintenance:upgrade:NodeUpgrade::lab-cp-1");
-  expect(await valueOf(cp!.currentVersion)).toBe("1.36.2");
-  expect(await valueOf(cp!.targetVersion)).toBe("1.37.1");
-  expect(await valueOf(cp!.role)).toBe("control-plane");
-  expect(await valueOf(cp!.steps)).toEqual(["v1.37/cp-1/etcd-snapshot", "v1.37/cp-1/control-plane-upgrade", "v1.37/cp-1/kubelet-upgrade"]);
-  expect(await valueOf(web!.pool)).toBe("web");
-  expect(await valueOf(web!.steps)).toEqual(["v1.37/web-1/worker-upgrade"]);
-  expect(await valueOf(upgrade.hops)).toEqual(["1.37.1"]);
+describe("a two-node cluster, 1.36.2 -> 1.37.1", () => {
+  let upgrade: ClusterUpgrade;
+  beforeAll(async () => {
+    upgrade = new ClusterUpgrade("lab", args);
+    await settled();
+  });
+
+  it("creates one NodeUpgrade per node, parented to the ClusterUpgrade, carrying current and target versions", async () => {
+    const [cp, web] = upgrade.nodes;
+    expect(await valueOf(cp!.urn)).toContain("cluster-maintenance:upgrade:ClusterUpgrade$cluster-maintenance:upgrade:NodeUpgrade::lab-cp-1");
+    expect(await valueOf(cp!.currentVersion)).toBe("1.36.2");
+    expect(await valueOf(cp!.targetVersion)).toBe("1.37.1");
+    expect(await valueOf(cp!.role)).toBe("control-plane");
+    expect(await valueOf(cp!.steps)).toEqual(["v1.37/cp-1/etcd-snapshot", "v1.37/cp-1/control-plane-upgrade", "v1.37/cp-1/kubelet-upgrade"]);
+    expect(await valueOf(web!.pool)).toBe("web");
+    expect(await valueOf(web!.steps)).toEqual(["v1.37/web-1/worker-upgrade"]);
+    expect(await valueOf(upgrade.hops)).toEqual(["1.37.1"]);
+  });
+});
+
+describe("the remote commands", () => {
+  it("are created under their node's component, in plan order, each depending on the one before", async () => {
+    const upgrade = new ClusterUpgrade("lab", args);
+    await valueOf(pulumi.all(upgrade.nodes.map((n) => n.urn)));
+    await settled();
+    const commands = registered.filter((r) => r.type === "command:remote:Command");
+    expect(commands.map((c) => c.name)).toEqual([
+      "lab-cp-1-v1.37-etcd-snapshot",
+      "lab-cp-1-v1.37-switch-repository", "lab-cp-1-v1.37-upgrade-kubeadm", "lab-cp-1-v1.37-kubeadm-upgrade-apply",
+      "lab-cp-1-v1.37-drain", "lab-cp-1-v1.37-upgrade-kubelet", "lab-cp-1-v1.37-wait-ready", "lab-cp-1-v1.37-uncordon",
+      "lab-web-1-v1.37-switch-repository", "lab-web-1-v1.37-upgrade-kubeadm", "lab-web-1-v1.37-kubeadm-upgrade-node",
+      "lab-web-1-v1.37-drain", "lab-web-1-v1.37-upgrade-kubelet", "lab-web-1-v1.37-wait-ready", "lab-web-1-v1.37-uncordon",
+    ]);
+    for (const c of commands) {
+      const owner = c.name.startsWith("lab-cp-1") ? "lab-cp-1" : "lab-web-1";
+      expect(c.parent).toMatch(new RegExp(`cluster-maintenance:upgrade:NodeUpgrade::${owner}$`));
+    }
+    commands.forEach((c, i) => {
+      const expected = i === 0 ? [] : [commands[i - 1]!.name];
+      expect(c.dependsOn.map((urn) => urn.split("::").pop())).toEqual(expected);
+    });
+  });
+
+  it("send the node script as stdin and only its name and quoted arguments in the command line", async () => {
+    new ClusterUpgrade("lab", args);
+    await settled();
+    const drain = registered.find((r) => r.name === "lab-web-1-v1.37-drain")!;
+    expect(drain.inputs.create).toBe(`sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"' drain.sh 'web-1' '300' 'false' 'false' 'false'`);
+    expect(drain.inputs.stdin).toBe(readFileSync(`${__dirname}/../node-scripts/drain.sh`, "utf8"));
+    expect(drain.inputs.logging).toBe("stdoutAndStderr");
+    expect(drain.inputs.addPreviousOutputInEnv).toBe(false);
+    expect(secretValue(drain.inputs.connection).host).toBe("10.0.0.11");
+    const kubelet = registered.find((r) => r.name === "lab-web-1-v1.37-upgrade-kubelet")!;
+    expect(secretValue(kubelet.inputs.connection).host).toBe("10.0.1.11");
+    for (const r of registered.filter((x) => x.type === "command:remote:Command")) expect(String(r.inputs.create)).not.toContain("test-key");
+  });
 });
 
 it("refuses an impossible upgrade before registering anything", async () => {
-  expect(() => new ClusterUpgrade("lab", { cluster, target: v("1.35.9"), catalogue })).toThrow(PlanningError);
-  expect(() => new ClusterUpgrade("lab", { cluster, target: v("1.35.9"), catalogue })).toThrow(/downgrades are not supported/);
+  expect(() => new ClusterUpgrade("lab", { ...args, target: v("1.35.9") })).toThrow(PlanningError);
+  expect(() => new ClusterUpgrade("lab", { ...args, target: v("1.35.9") })).toThrow(/downgrades are not supported/);
   await settled();
   expect(registered).toEqual([]);
 });

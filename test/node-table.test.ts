@@ -2,7 +2,7 @@
  * planning/node-table.ts: an immutable node list with structural sharing. 150 nodes make three
  * chunks of 64, 64 and 22, so changes in several chunks and on chunk boundaries are exercised.
  */
-import { NodeState, withVersions } from "../planning/cluster";
+import { Component, NodeState } from "../planning/cluster";
 import { NodeTable } from "../planning/node-table";
 import { cp, v, worker } from "./helpers/cluster-fixtures";
 
@@ -12,6 +12,8 @@ const makeNodes = (): NodeState[] => [
   ...Array.from({ length: COUNT - 1 }, (_, i) => worker(`n-${i + 1}`, i % 2 ? "web" : "db", "1.35.9")),
 ];
 const nameAt = (i: number): string => (i === 0 ? "cp-0" : `n-${i}`);
+/** The node with some component versions replaced. */
+const withVersions = (node: NodeState, changes: Partial<Record<Component, ReturnType<typeof v>>>): NodeState => ({ ...node, versions: { ...node.versions, ...changes } });
 const upgraded = (node: NodeState): NodeState => withVersions(node, { kubelet: v("1.36.4"), kubectl: v("1.36.4") });
 
 let nodes: NodeState[];

@@ -3,8 +3,9 @@
  * components it registers and the stack outputs it exports.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, setStackConfig, settled, stackConfig, valueOf } from "./helpers/pulumi-mocks";
-import { planFromConfig, parseStackConfig } from "../config/stack-config";
+import { installMocks, setStackConfig, settled, stackConfig, TEST_PRIVATE_KEY, secretValue, valueOf } from "./helpers/pulumi-mocks";
+import { executionOptions, planFromConfig, parseStackConfig } from "../config/stack-config";
+import { planCommands } from "../planning/commands";
 import { renderText } from "../planning/render";
 
 const registered = installMocks("dev");
@@ -28,15 +29,34 @@ describe("the program on the dev stack", () => {
       "dev-general-1", "dev-general-2", "dev-general-3", "dev-general-4",
       "dev-batch-1", "dev-batch-2", "dev-batch-3",
     ]);
-    expect(registered).toHaveLength(11);
-    expect(registered.every((r) => !r.custom)).toBe(true);
+    const commands = registered.filter((r) => r.type === "command:remote:Command");
+    expect(commands).toHaveLength(150);
+    expect(registered).toHaveLength(1 + 10 + 150);
+    expect(registered.filter((r) => !r.custom).map((r) => r.type).sort()).toEqual([...Array(10).fill("cluster-maintenance:upgrade:NodeUpgrade"), "cluster-maintenance:upgrade:ClusterUpgrade"].sort());
+  });
+
+  it("gives every command the node's SSH connection from config as a secret, the private key only inside it", () => {
+    const commands = registered.filter((r) => r.type === "command:remote:Command");
+    const snapshot = commands.find((r) => r.name === "dev-cp-1-v1.35-etcd-snapshot")!;
+    expect(secretValue(snapshot.inputs.connection)).toEqual({
+      host: "10.0.0.11", port: 22, user: "ubuntu", privateKey: TEST_PRIVATE_KEY, dialErrorLimit: 40, perDialTimeout: 15,
+      proxy: { host: "bastion.dev.example.com", port: 22, user: "ubuntu", privateKey: TEST_PRIVATE_KEY, dialErrorLimit: 40, perDialTimeout: 15 },
+    });
+    const kubelet = commands.find((r) => r.name === "dev-general-2-v1.36-upgrade-kubelet")!;
+    expect(secretValue(kubelet.inputs.connection).host).toBe("10.0.1.12");
+    for (const c of commands) {
+      expect(String(c.inputs.create)).not.toContain("PRIVATE KEY");
+      expect(String(c.inputs.stdin)).not.toContain("PRIVATE KEY");
+    }
   });
 
   it("exports the same plan text that npm run plan prints", async () => {
-    const expected = renderText(planFromConfig(parseStackConfig(raw, "dev")));
+    const config = parseStackConfig(raw, "dev");
+    const plan = planFromConfig(config);
+    const expected = renderText(plan, planCommands(plan, executionOptions(config)));
     const text = await valueOf(program.plan);
     expect(text).toBe(expected);
-    expect(text).toContain("kubeadm upgrade apply v1.35.9 --yes");
+    expect(text).toContain("[on cp-1] kubeadm-upgrade.sh 'apply' '1.35.9'");
   });
 
   it("logs the plan text on the ClusterUpgrade during preview", async () => {

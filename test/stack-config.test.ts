@@ -97,6 +97,12 @@ describe("bad input", () => {
     [{ ...base, ssh: { bastion: { host: "$(reboot)" } } }, 'ssh.bastion.host: is not a host name or IP address (got "$(reboot)")'],
     [{ ...base, releases: [{ minor: "1.38", latestPatch: "1.38.0" }] }, "releases[0].released: is not a date"],
     [{ ...base, targetVerison: "1.37" }, 'cluster-maintenance.targetVerison: is not a known key (got "1.37")'],
+    [{ ...base, kubectlNode: "web-1" }, 'kubectlNode: is not a control-plane node (got "web-1"). name one of cp-1 (kubectl needs its admin.conf)'],
+    [{ ...base, pools: [{ ...base.pools[0], drain: { timeoutSeconds: 5 } }] }, "pools[0].drain.timeoutSeconds: is not a whole number from 30 to 86400 (got 5)"],
+    [{ ...base, controlPlane: { ...base.controlPlane, drain: { disableEviction: "yes" } } }, 'controlPlane.drain.disableEviction: is not true or false (got "yes")'],
+    [{ ...base, etcd: { backupDir: "/var/lib/my backups" } }, 'etcd.backupDir: is not an absolute path'],
+    [{ ...base, etcd: { endpoint: "127.0.0.1:2379" } }, 'etcd.endpoint: is not an etcd client URL'],
+    [{ ...base, readyTimeoutSeconds: 0 }, "readyTimeoutSeconds: is not a whole number from 30 to 86400 (got 0)"],
   ])("refuses %#: %s", (raw, message) => {
     expect(problems(raw as Record<string, unknown>)).toContain(message);
   });

@@ -3,6 +3,7 @@
  * provider function call. Call {@link installMocks} before importing the program.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { readStackFiles } from "../../config/stack-file";
 import { PROJECT } from "../../config/stack-config";
 
@@ -11,7 +12,24 @@ export interface Registered {
   readonly name: string;
   readonly inputs: Record<string, unknown>;
   readonly custom: boolean;
+  /** The parent's URN ("" for none). */
+  readonly parent: string;
+  /** URNs of the resources it `dependsOn`. */
+  readonly dependsOn: readonly string[];
 }
+
+interface RegisterRequest {
+  getParent(): string;
+  getDependenciesList(): string[];
+}
+
+/** The request being registered: the mock's newResource is called synchronously inside registerResource. */
+let current: RegisterRequest | undefined;
+const register = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = function (this: MockMonitor, req: RegisterRequest, callback: (err: unknown, response: unknown) => void) {
+  current = req;
+  return register.call(this, req, callback);
+};
 
 /** Installs mocks for `stack` (preview mode by default) and returns the live list of registrations. */
 export function installMocks(stack: string, preview = true): Registered[] {
@@ -19,7 +37,10 @@ export function installMocks(stack: string, preview = true): Registered[] {
   pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false });
+        registered.push({
+          type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false,
+          parent: current?.getParent() ?? "", dependsOn: current?.getDependenciesList() ?? [],
+        });
         return { id: `${args.name}-id`, state: args.inputs };
       },
       call: (args) => {
@@ -33,11 +54,17 @@ export function installMocks(stack: string, preview = true): Registered[] {
   return registered;
 }
 
-/** Loads a stack file's plain config into Pulumi's config, as the CLI would hand it over. */
-export function setStackConfig(raw: Record<string, unknown>): void {
-  const flat: Record<string, string> = {};
+/** A stand-in private key for program tests (the mocks never dial). */
+export const TEST_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key-not-real\n-----END OPENSSH PRIVATE KEY-----";
+
+/**
+ * Loads a stack file's plain config into Pulumi's config, as the Pulumi CLI hands it over,
+ * plus `sshPrivateKey` as a secret.
+ */
+export function setStackConfig(raw: Record<string, unknown>, privateKey = TEST_PRIVATE_KEY): void {
+  const flat: Record<string, string> = { [`${PROJECT}:sshPrivateKey`]: privateKey };
   for (const [k, v] of Object.entries(raw)) flat[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(flat);
+  pulumi.runtime.setAllConfig(flat, [`${PROJECT}:sshPrivateKey`]);
 }
 
 /** The project's config for `stack`, read from its Pulumi.<stack>.yaml. */
@@ -53,4 +80,14 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 /** Lets the mocked engine finish pending registrations (they complete in a few event-loop turns). */
 export async function settled(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Pulumi's wire marker of a secret value (`rpc.specialSigKey` / `specialSecretSig`). */
+const SECRET = { sig: "4dabf18193072939515e22adb298388d", secret: "1b47061264138c4ac30d75fd1eb44270" };
+
+/** The value inside a secret input as the mocks receive it. @throws when the input is not a secret. */
+export function secretValue(input: unknown): Record<string, unknown> {
+  const wrapped = input as Record<string, unknown>;
+  if (wrapped?.[SECRET.sig] !== SECRET.secret) throw new Error(`expected a secret, got ${JSON.stringify(input)}`);
+  return wrapped.value as Record<string, unknown>;
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Upgrades this node's control plane (apply: the first control-plane node) or configuration
+# (node: every other node) with kubeadm, which must already be at VERSION.
+# Usage: kubeadm-upgrade.sh apply VERSION | kubeadm-upgrade.sh node VERSION
+# Done when the kube-apiserver manifest's image tag is vVERSION (control-plane node), or when the
+# marker var/lib/cluster-maintenance/kubeadm-upgrade-node-vVERSION exists (worker).
+set -euo pipefail
+me=kubeadm-upgrade.sh
+root="${CM_NODE_ROOT:-}"
+node="$(hostname)"
+fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
+say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+
+[[ $# -eq 2 && $1 =~ ^(apply|node)$ && $2 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail 2 "usage: $me apply|node VERSION"
+mode=$1
+version=v$2
+manifest="$root/etc/kubernetes/manifests/kube-apiserver.yaml"
+marker="$root/var/lib/cluster-maintenance/kubeadm-upgrade-node-$version"
+apiserver_tag() {
+  local tag
+  tag=$(grep -o 'kube-apiserver:v[0-9][^"[:space:]@]*' "$manifest" | head -n 1) || true
+  echo "${tag#kube-apiserver:}"
+}
+
+if [[ -f $manifest ]]; then
+  if [[ $(apiserver_tag) == "$version" ]]; then
+    say "already done: kube-apiserver is $version"
+    exit 0
+  fi
+elif [[ $mode == apply ]]; then
+  fail 1 "kubeadm upgrade apply $version: no $manifest, this is not a control-plane node"
+elif [[ -e $marker ]]; then
+  say "already done: kubeadm upgrade node ran for $version"
+  exit 0
+fi
+kubeadm_version=$(kubeadm version -o short) || fail 1 "kubeadm version failed"
+[[ $kubeadm_version == "$version" ]] ||
+  fail 1 "kubeadm is $kubeadm_version, not $version: upgrade the kubeadm package first"
+if [[ $mode == apply ]]; then
+  timeout 600 kubeadm upgrade plan "$version" || fail 1 "kubeadm upgrade plan $version failed"
+  timeout 1200 kubeadm upgrade apply "$version" --yes || fail 1 "kubeadm upgrade apply $version failed"
+else
+  timeout 1200 kubeadm upgrade node || fail 1 "kubeadm upgrade node ($version) failed"
+fi
+if [[ -f $manifest ]]; then
+  tag=$(apiserver_tag)
+  [[ $tag == "$version" ]] || fail 1 "kube-apiserver is ${tag:-unknown} after kubeadm upgrade $mode, not $version"
+else
+  install -d -m 0755 "${marker%/*}"
+  : >"$marker"
+fi
+say "kubeadm upgrade $mode $version done"

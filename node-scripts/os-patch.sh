@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Upgrades the OS packages of a (drained) node once per patch revision; held packages stay held.
+# When the OS asks for a reboot (var/run/reboot-required) prints "reboot required" and schedules
+# one 5 s later (systemd-run), so that this command can still return.
+# Usage: os-patch.sh REVISION
+# Done when the marker var/lib/cluster-maintenance/os-patch-REVISION exists; it is written after
+# the upgrade (and the reboot scheduling) succeeded.
+set -euo pipefail
+me=os-patch.sh
+root="${CM_NODE_ROOT:-}"
+node="$(hostname)"
+fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
+say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+
+[[ $# -eq 1 && $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ ]] || fail 2 "usage: $me REVISION (letters, digits, . _ -)"
+marker="$root/var/lib/cluster-maintenance/os-patch-$1"
+if [[ -e $marker ]]; then
+  say "already done: OS patch revision $1 applied"
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+timeout 300 apt-get update || fail 1 "apt-get update failed"
+timeout 1800 apt-get upgrade -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ||
+  fail 1 "apt-get upgrade failed"
+if [[ -e $root/var/run/reboot-required ]]; then
+  echo "reboot required"
+  systemd-run --on-active=5 systemctl reboot || fail 1 "scheduling the reboot failed"
+fi
+install -d -m 0755 "${marker%/*}"
+: >"$marker"
+say "OS patch revision $1 applied"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Upgrades kubelet and kubectl to VERSION (installed and held) and restarts the kubelet.
+# Usage: upgrade-kubelet.sh VERSION        (e.g. 1.35.9; run on a drained node)
+# Done when both packages are at VERSION-* and held, `kubelet --version` is vVERSION, the
+# kubelet is active and no restart is pending (var/lib/cluster-maintenance/kubelet-restart-pending
+# is written before the packages change and removed after the restart, so a run that failed in
+# between restarts the kubelet the next time).
+set -euo pipefail
+me=upgrade-kubelet.sh
+root="${CM_NODE_ROOT:-}"
+node="$(hostname)"
+fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
+say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+
+[[ $# -eq 1 && $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail 2 "usage: $me VERSION"
+version=$1
+pending="$root/var/lib/cluster-maintenance/kubelet-restart-pending"
+running() { local v; v=$(kubelet --version 2>/dev/null) || true; echo "${v##* }"; }
+
+held=$(apt-mark showhold) || fail 1 "apt-mark showhold failed"
+to_install=() to_hold=()
+for p in kubelet kubectl; do
+  have=$(dpkg-query -W -f="\${Version}" "$p" 2>/dev/null || true)
+  if [[ $have != "$version"-* ]]; then
+    to_install+=("$p")
+    to_hold+=("$p")
+  elif ! grep -qxF -- "$p" <<<"$held"; then
+    to_hold+=("$p")
+  fi
+done
+if [[ ${#to_hold[@]} -eq 0 && ! -e $pending && $(running) == "v$version" ]] && systemctl is-active --quiet kubelet; then
+  say "already done: kubelet and kubectl at $version and held, kubelet v$version running"
+  exit 0
+fi
+if [[ ${#to_install[@]} -gt 0 ]]; then
+  install -d -m 0755 "${pending%/*}"
+  : >"$pending"
+  specs=()
+  for p in "${to_install[@]}"; do specs+=("$p=$version-*"); done
+  apt-mark unhold "${to_install[@]}" || fail 1 "apt-mark unhold ${to_install[*]} failed"
+  if ! DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y "${specs[@]}"; then
+    apt-mark hold "${to_install[@]}" >/dev/null || true
+    fail 1 "apt-get install ${specs[*]} failed (packages held again)"
+  fi
+fi
+if [[ ${#to_hold[@]} -gt 0 ]]; then
+  apt-mark hold "${to_hold[@]}" || fail 1 "apt-mark hold ${to_hold[*]} failed"
+fi
+systemctl daemon-reload || fail 1 "systemctl daemon-reload failed"
+timeout 120 systemctl restart kubelet || fail 1 "systemctl restart kubelet failed"
+for _ in {1..30}; do
+  if systemctl is-active --quiet kubelet; then break; fi
+  sleep 2
+done
+systemctl is-active --quiet kubelet || fail 1 "kubelet is not active 60s after its restart"
+now=$(running)
+[[ $now == "v$version" ]] || fail 1 "kubelet reports ${now:-nothing} after its restart, not v$version"
+rm -f "$pending"
+say "kubelet v$version running; kubelet and kubectl held"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs Kubernetes packages at one version and holds them.
+# Usage: upgrade-packages.sh VERSION PKG...   (e.g. 1.35.9 kubeadm)
+# Done when every PKG is installed at VERSION-* and held; otherwise unholds, installs and holds
+# the packages that are not (a package at VERSION that is only unheld is just held).
+set -euo pipefail
+me=upgrade-packages.sh
+node="$(hostname)"
+fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
+say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+
+[[ $# -ge 2 && $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail 2 "usage: $me VERSION PKG..."
+version=$1
+shift
+held=$(apt-mark showhold) || fail 1 "apt-mark showhold failed"
+to_install=() to_hold=()
+for p in "$@"; do
+  [[ $p =~ ^[a-z0-9][a-z0-9.+-]*$ ]] || fail 2 "bad package name '$p'"
+  have=$(dpkg-query -W -f="\${Version}" "$p" 2>/dev/null || true)
+  if [[ $have != "$version"-* ]]; then
+    to_install+=("$p")
+    to_hold+=("$p")
+  elif ! grep -qxF -- "$p" <<<"$held"; then
+    to_hold+=("$p")
+  fi
+done
+if [[ ${#to_hold[@]} -eq 0 ]]; then
+  say "already done: $* at $version and held"
+  exit 0
+fi
+if [[ ${#to_install[@]} -gt 0 ]]; then
+  specs=()
+  for p in "${to_install[@]}"; do specs+=("$p=$version-*"); done
+  apt-mark unhold "${to_install[@]}" || fail 1 "apt-mark unhold ${to_install[*]} failed"
+  if ! DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y "${specs[@]}"; then
+    apt-mark hold "${to_install[@]}" >/dev/null || true
+    fail 1 "apt-get install ${specs[*]} failed (packages held again)"
+  fi
+fi
+apt-mark hold "${to_hold[@]}" || fail 1 "apt-mark hold ${to_hold[*]} failed"
+for p in "$@"; do
+  have=$(dpkg-query -W -f="\${Version}" "$p" 2>/dev/null || true)
+  [[ $have == "$version"-* ]] || fail 1 "$p is at '${have:-not installed}' after the install, not $version"
+done
+say "$* at $version and held"

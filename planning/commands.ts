@@ -1,0 +1,169 @@
+/**
+ * From plan steps to the commands that carry them out: which node script runs, with which
+ * arguments, on which node's SSH connection, after which other commands. Pure data; the
+ * Pulumi components turn each into a `remote.Command`.
+ *
+ * Each command runs one static script from node-scripts/, sent as the command's stdin, never
+ * inside the command line; the command line is a fixed wrapper plus the script's name and
+ * its arguments, each validated upstream and single-quoted here:
+ *   sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"' drain.sh 'general-1' '600' ...
+ * No secret is ever an argument: a failed command's error shows its whole command line.
+ */
+import type { Action, Step, UpgradePlan } from "./plan-types";
+
+/** The node scripts (files in node-scripts/). */
+export type ScriptName =
+  | "etcd-snapshot.sh"
+  | "switch-repository.sh"
+  | "upgrade-packages.sh"
+  | "kubeadm-upgrade.sh"
+  | "drain.sh"
+  | "upgrade-kubelet.sh"
+  | "wait-ready.sh"
+  | "uncordon.sh"
+  | "os-patch.sh";
+
+/** How a pool's nodes are drained. Source: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/ */
+export interface DrainOptions {
+  /** `kubectl drain --timeout`, seconds. */
+  readonly timeoutSeconds: number;
+  /** Allow deleting emptyDir data (`--delete-emptydir-data`); otherwise such pods block the drain. */
+  readonly deleteEmptyDirData: boolean;
+  /** Allow deleting pods without a controller (`--force`); they are lost for good. */
+  readonly deleteUnmanagedPods: boolean;
+  /** Delete instead of evict, bypassing PodDisruptionBudgets (`--disable-eviction`). */
+  readonly disableEviction: boolean;
+}
+
+/** Where and how the etcd snapshot is taken. Source: https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/ */
+export interface EtcdOptions {
+  readonly endpoint: string;
+  readonly caCert: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly backupDir: string;
+}
+
+export interface ExecutionOptions {
+  /** The node whose kubectl (with /etc/kubernetes/admin.conf) cordons, drains, waits and uncordons. */
+  readonly kubectlNode: string;
+  /** Drain options of a pool (`control-plane` for control-plane nodes). */
+  readonly drain: (pool: string) => DrainOptions;
+  readonly etcd: EtcdOptions;
+  /** Bound on waiting for a node to be Ready at its new version, seconds. */
+  readonly readyTimeoutSeconds: number;
+}
+
+export interface CommandSpec {
+  /** Unique within the node: `v1.35-drain`; the component prefixes its own name. */
+  readonly name: string;
+  /** The plan step it belongs to. */
+  readonly step: string;
+  /** The node the command is about (its component parents the command). */
+  readonly node: string;
+  /** The node whose SSH connection runs it. */
+  readonly runsOn: string;
+  readonly script: ScriptName;
+  readonly args: readonly string[];
+  /** Keys (`node/name`) of the commands that must finish first. */
+  readonly dependsOn: readonly string[];
+  /**
+   * For the wait after an OS patch: the key of the os-patch command whose output's last
+   * line may be `reboot-scheduled <boot id>`; that boot id (checked to be a UUID) becomes
+   * the last argument, and the wait lasts until the node has booted again.
+   */
+  readonly bootIdFrom?: string;
+  /** The full command line (the wrapper, the script's name, its quoted arguments). */
+  readonly command: string;
+}
+
+/** The fixed wrapper: reads the script from stdin, then runs it with stdin at end of file. */
+export const WRAPPER = `sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"'`;
+
+/** Single-quotes a value for a POSIX shell. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The boot id in an os-patch command's output (`reboot-scheduled <uuid>`), or "" when no reboot was scheduled. */
+export function scheduledRebootBootId(stdout: string): string {
+  const m = /^reboot-scheduled ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/m.exec(stdout);
+  return m ? m[1]! : "";
+}
+
+/** The key of a command, unique in the plan: `node/name`. */
+export function commandKey(spec: Pick<CommandSpec, "node" | "name">): string {
+  return `${spec.node}/${spec.name}`;
+}
+
+function invocation(step: Step, action: Action, node: string, options: ExecutionOptions): Pick<CommandSpec, "runsOn" | "script" | "args"> {
+  const v = step.version.toString();
+  const kubectl = (script: ScriptName, args: string[]) => ({ runsOn: options.kubectlNode, script, args });
+  const local = (script: ScriptName, args: string[]) => ({ runsOn: node, script, args });
+  switch (action.kind) {
+    case "etcd-snapshot": {
+      const e = options.etcd;
+      return local("etcd-snapshot.sh", [e.backupDir, `before-${step.version.tag}`, e.endpoint, e.caCert, e.cert, e.key]);
+    }
+    case "switch-repository":
+      return local("switch-repository.sh", [step.version.minorLine]);
+    case "upgrade-kubeadm":
+      return local("upgrade-packages.sh", [v, "kubeadm"]);
+    case "kubeadm-upgrade-apply":
+      return local("kubeadm-upgrade.sh", ["apply", v]);
+    case "kubeadm-upgrade-node":
+      return local("kubeadm-upgrade.sh", ["node", v]);
+    case "drain": {
+      const d = options.drain(step.pool);
+      return kubectl("drain.sh", [node, String(d.timeoutSeconds), String(d.deleteEmptyDirData), String(d.deleteUnmanagedPods), String(d.disableEviction)]);
+    }
+    case "upgrade-kubelet":
+      return local("upgrade-kubelet.sh", [v]);
+    case "wait-ready":
+      return kubectl("wait-ready.sh", [node, v, String(options.readyTimeoutSeconds)]);
+    case "uncordon":
+      return kubectl("uncordon.sh", [node]);
+    case "os-patch":
+      return local("os-patch.sh", [action.revision!]);
+    case "replace-pool":
+      throw new Error("pool replacement has no node command");
+  }
+}
+
+/**
+ * The commands of a plan, in plan order. Inside a step they run one after another; the
+ * first command of a step waits for the last command of every step the step depends on.
+ * Pool replacements (blue-green) have no node commands: they are carried out by the
+ * blue-green node pool component.
+ */
+export function planCommands(plan: UpgradePlan, options: ExecutionOptions): CommandSpec[] {
+  const lastOfStep = new Map<string, string[]>();
+  const specs: CommandSpec[] = [];
+  for (const step of plan.steps) {
+    const before = step.dependsOn.flatMap((id) => lastOfStep.get(id) ?? []);
+    if (step.kind === "pool-replace") {
+      lastOfStep.set(step.id, before);
+      continue;
+    }
+    const node = step.nodes[0]!;
+    let previous = before;
+    let patch: string | undefined;
+    for (const action of step.actions) {
+      const call = invocation(step, action, node, options);
+      const spec: CommandSpec = {
+        name: `${step.id.slice(0, step.id.indexOf("/"))}-${action.kind}`,
+        step: step.id,
+        node,
+        ...call,
+        dependsOn: previous,
+        ...(action.kind === "wait-ready" && patch ? { bootIdFrom: patch } : {}),
+        command: [WRAPPER, call.script, ...call.args.map(shellQuote)].join(" "),
+      };
+      specs.push(spec);
+      previous = [commandKey(spec)];
+      if (action.kind === "os-patch") patch = commandKey(spec);
+    }
+    lastOfStep.set(step.id, previous);
+  }
+  return specs;
+}

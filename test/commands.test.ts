@@ -1,0 +1,93 @@
+/** planning/commands.ts: the remote commands of a plan, their arguments, hosts and order. */
+import { spawnSync } from "node:child_process";
+import { executionOptions, parseStackConfig, planFromConfig } from "../config/stack-config";
+import { commandKey, CommandSpec, planCommands, shellQuote, WRAPPER } from "../planning/commands";
+import { stackConfig } from "./helpers/pulumi-mocks";
+
+const raw = stackConfig("dev");
+function commandsFor(overrides: Record<string, unknown> = {}): CommandSpec[] {
+  const config = parseStackConfig({ ...raw, ...overrides }, "dev");
+  return planCommands(planFromConfig(config, new Date("2026-11-21")), executionOptions(config));
+}
+const dev = commandsFor();
+const byKey = new Map(dev.map((c) => [commandKey(c), c]));
+
+it("quotes every argument for a POSIX shell, quotes inside included", () => {
+  const value = `it's "a" $(test) \\ value`;
+  const echoed = spawnSync("sh", ["-c", `printf %s ${shellQuote(value)}`], { encoding: "utf8" });
+  expect(echoed.stdout).toBe(value);
+});
+
+it("opens hop 1 with the etcd snapshot on the first control plane, with kubeadm's certificate paths", () => {
+  expect(dev[0]).toEqual({
+    name: "v1.35-etcd-snapshot", step: "v1.35/cp-1/etcd-snapshot", node: "cp-1", runsOn: "cp-1", script: "etcd-snapshot.sh",
+    args: ["/var/lib/cluster-maintenance/etcd-backups", "before-v1.35.9", "https://127.0.0.1:2379", "/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/etcd/server.crt", "/etc/kubernetes/pki/etcd/server.key"],
+    dependsOn: [],
+    command: `${WRAPPER} etcd-snapshot.sh '/var/lib/cluster-maintenance/etcd-backups' 'before-v1.35.9' 'https://127.0.0.1:2379' '/etc/kubernetes/pki/etcd/ca.crt' '/etc/kubernetes/pki/etcd/server.crt' '/etc/kubernetes/pki/etcd/server.key'`,
+  });
+});
+
+it("runs the control planes' kubeadm steps one at a time, each after the snapshot and the previous node", () => {
+  const hop1 = dev.filter((c) => c.name.startsWith("v1.35-")).slice(0, 10);
+  expect(hop1.map((c) => [c.node, c.script, c.args.join(" "), c.dependsOn])).toEqual([
+    ["cp-1", "etcd-snapshot.sh", expect.any(String), []],
+    ["cp-1", "switch-repository.sh", "1.35", ["cp-1/v1.35-etcd-snapshot"]],
+    ["cp-1", "upgrade-packages.sh", "1.35.9 kubeadm", ["cp-1/v1.35-switch-repository"]],
+    ["cp-1", "kubeadm-upgrade.sh", "apply 1.35.9", ["cp-1/v1.35-upgrade-kubeadm"]],
+    ["cp-2", "switch-repository.sh", "1.35", ["cp-1/v1.35-kubeadm-upgrade-apply"]],
+    ["cp-2", "upgrade-packages.sh", "1.35.9 kubeadm", ["cp-2/v1.35-switch-repository"]],
+    ["cp-2", "kubeadm-upgrade.sh", "node 1.35.9", ["cp-2/v1.35-upgrade-kubeadm"]],
+    ["cp-3", "switch-repository.sh", "1.35", ["cp-2/v1.35-kubeadm-upgrade-node"]],
+    ["cp-3", "upgrade-packages.sh", "1.35.9 kubeadm", ["cp-3/v1.35-switch-repository"]],
+    ["cp-3", "kubeadm-upgrade.sh", "node 1.35.9", ["cp-3/v1.35-upgrade-kubeadm"]],
+  ]);
+});
+
+it("runs kubectl steps on the first control plane and node steps on the node", () => {
+  const worker = dev.filter((c) => c.node === "general-3" && c.name.startsWith("v1.35-"));
+  expect(worker.map((c) => [c.runsOn, c.script, c.args])).toEqual([
+    ["general-3", "switch-repository.sh", ["1.35"]],
+    ["general-3", "upgrade-packages.sh", ["1.35.9", "kubeadm"]],
+    ["general-3", "kubeadm-upgrade.sh", ["node", "1.35.9"]],
+    ["cp-1", "drain.sh", ["general-3", "600", "false", "false", "false"]],
+    ["general-3", "upgrade-kubelet.sh", ["1.35.9"]],
+    ["cp-1", "wait-ready.sh", ["general-3", "1.35.9", "600"]],
+    ["cp-1", "uncordon.sh", ["general-3"]],
+  ]);
+});
+
+it("starts a batch after every node of the previous batch, and the nodes of a batch together", () => {
+  const first = (node: string) => byKey.get(`${node}/v1.35-switch-repository`)!;
+  expect(first("general-1").dependsOn).toEqual(["cp-3/v1.35-uncordon"]);
+  expect(first("general-2").dependsOn).toEqual(["cp-3/v1.35-uncordon"]);
+  expect(first("general-3").dependsOn).toEqual(["general-1/v1.35-uncordon", "general-2/v1.35-uncordon"]);
+  expect(first("general-4").dependsOn).toEqual(["general-1/v1.35-uncordon", "general-2/v1.35-uncordon"]);
+  expect(byKey.get("cp-1/v1.36-etcd-snapshot")!.dependsOn).toEqual(["general-3/v1.35-uncordon", "general-4/v1.35-uncordon"]);
+});
+
+it("gives blue-green replacements no node command (the blue-green component carries them out)", () => {
+  expect(dev.filter((c) => c.node.startsWith("batch-"))).toEqual([]);
+  expect(dev).toHaveLength(3 * (1 + 3 * 3 + 3 * 4 + 4 * 7));
+});
+
+it("every dependency names an earlier command, and names are unique per node", () => {
+  const seen = new Set<string>();
+  for (const c of dev) {
+    for (const d of c.dependsOn) expect(seen.has(d)).toBe(true);
+    expect(seen.has(commandKey(c))).toBe(false);
+    seen.add(commandKey(c));
+  }
+});
+
+it("takes drain options per pool, the kubectl node and the etcd settings from config", () => {
+  const custom = commandsFor({
+    kubectlNode: "cp-2",
+    pools: [{ ...(raw.pools as Record<string, unknown>[])[0], drain: { timeoutSeconds: 120, deleteEmptyDirData: true, deleteUnmanagedPods: true, disableEviction: true } }],
+    etcd: { endpoint: "https://10.0.0.11:2379", backupDir: "/srv/backups" },
+  });
+  const drain = custom.find((c) => c.node === "general-1" && c.script === "drain.sh")!;
+  expect([drain.runsOn, drain.args]).toEqual(["cp-2", ["general-1", "120", "true", "true", "true"]]);
+  const cpDrain = custom.find((c) => c.node === "cp-1" && c.script === "drain.sh")!;
+  expect(cpDrain.args).toEqual(["cp-1", "600", "false", "false", "false"]);
+  expect(custom[0]!.args.slice(0, 3)).toEqual(["/srv/backups", "before-v1.35.9", "https://10.0.0.11:2379"]);
+});
