@@ -39,10 +39,14 @@ export class FieldReader {
     return undefined;
   }
 
-  /** A whole number in [min, max]; `fallback` when absent. */
+  /**
+   * A whole number in [min, max]; `fallback` when absent. Digits in a string count too:
+   * Pulumi hands top-level config values to the program as text (`"60"`).
+   */
   integer(value: unknown, key: string, min: number, max: number, fallback: number): number | undefined {
     if (value === undefined) return fallback;
-    if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
+    const n = typeof value === "string" && /^[0-9]{1,9}$/.test(value) ? Number(value) : value;
+    if (typeof n === "number" && Number.isInteger(n) && n >= min && n <= max) return n;
     this.problems.add(key, value, `is not a whole number from ${min} to ${max}`, `give a whole number from ${min} to ${max}, or leave it out for ${fallback}`);
     return undefined;
   }

@@ -18,6 +18,7 @@ dir=${1%/} label=$2 endpoint=$3 cacert=$4 cert=$5 key=$6
 [[ $label =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ ]] || fail 2 "bad label '$label'"
 
 for db in "$dir"/etcd-*-"$label".db; do
+  [[ ${db##*/} =~ ^etcd-[0-9]{8}T[0-9]{6}Z-(.+)\.db$ && ${BASH_REMATCH[1]} == "$label" ]] || continue
   if [[ -f $db && -f $db.sha256 ]] && (cd "$dir" && sha256sum --status -c "${db##*/}.sha256"); then
     say "already done: $db (sha256 matches)"
     exit 0
@@ -29,8 +30,11 @@ install -d -m 0700 "$dir"
 name="etcd-$(date -u +%Y%m%dT%H%M%SZ)-$label.db"
 part="$dir/$name.part"
 trap 'rm -f "$part" "$part.part"' EXIT
-ETCDCTL_API=3 timeout 300 etcdctl --endpoints="$endpoint" --cacert="$cacert" --cert="$cert" --key="$key" \
-  snapshot save "$part" >&2 || fail 1 "etcdctl snapshot save from $endpoint failed"
+tls=(--endpoints="$endpoint" --cacert="$cacert" --cert="$cert" --key="$key" --dial-timeout=5s)
+ETCDCTL_API=3 timeout 30 etcdctl "${tls[@]}" --command-timeout=5s endpoint health >&2 ||
+  fail 1 "etcd at $endpoint is not healthy (etcdctl endpoint health); no snapshot taken"
+ETCDCTL_API=3 timeout 300 etcdctl "${tls[@]}" --command-timeout=290s snapshot save "$part" >&2 ||
+  fail 1 "etcdctl snapshot save from $endpoint failed"
 [[ -s $part ]] || fail 6 "the snapshot from $endpoint is empty; refused"
 if command -v etcdutl >/dev/null; then
   status=$(timeout 300 etcdutl snapshot status "$part" -w json) || fail 6 "etcdutl snapshot status failed; refused"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Upgrades the OS packages of a (drained) node once per patch revision; held packages stay held.
-# When the OS asks for a reboot (var/run/reboot-required) prints "reboot required" and schedules
-# one 5 s later (systemd-run), so that this command can still return.
+# When the OS asks for a reboot (var/run/reboot-required) prints "reboot required", schedules one
+# 5 s later (systemd-run, so that this command can still return) and prints as its last line
+# "reboot-scheduled <boot id before the reboot>" (for wait-ready.sh's BOOT_ID_NOT).
 # Usage: os-patch.sh REVISION
 # Done when the marker var/lib/cluster-maintenance/os-patch-REVISION exists; it is written after
 # the upgrade (and the reboot scheduling) succeeded.
@@ -22,10 +23,15 @@ export DEBIAN_FRONTEND=noninteractive
 timeout 300 apt-get update || fail 1 "apt-get update failed"
 timeout 1800 apt-get upgrade -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ||
   fail 1 "apt-get upgrade failed"
+install -d -m 0755 "${marker%/*}"
 if [[ -e $root/var/run/reboot-required ]]; then
   echo "reboot required"
+  boot_id=$(<"$root/proc/sys/kernel/random/boot_id")
   systemd-run --on-active=5 systemctl reboot || fail 1 "scheduling the reboot failed"
+  : >"$marker"
+  say "OS patch revision $1 applied; reboot in 5 s"
+  echo "reboot-scheduled $boot_id"
+  exit 0
 fi
-install -d -m 0755 "${marker%/*}"
 : >"$marker"
 say "OS patch revision $1 applied"

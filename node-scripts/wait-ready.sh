@@ -19,7 +19,7 @@ export KUBECONFIG="${KUBECONFIG:-$root/etc/kubernetes/admin.conf}"
 tpl='{.status.conditions[?(@.type=="Ready")].status}|{.status.nodeInfo.kubeletVersion}|{.status.nodeInfo.bootID}'
 
 deadline=$((SECONDS + limit))
-first=1
+first=1 error=""
 while :; do
   seen=$(kubectl --request-timeout=10s get node "$node" -o "jsonpath=$tpl" 2>/dev/null) || seen=""
   IFS='|' read -r ready kubelet boot <<<"$seen"
@@ -28,7 +28,8 @@ while :; do
     exit 0
   fi
   if ((SECONDS >= deadline)); then
-    fail 5 "not Ready at $version within ${limit}s (Ready=${ready:-unknown}, kubelet ${kubelet:-unknown}${old_boot:+, boot id ${boot:-unknown}, waiting for one other than $old_boot})"
+    [[ -n $seen ]] || error=$(kubectl --request-timeout=10s get node "$node" 2>&1 >/dev/null | tail -n 1) || true
+    fail 5 "not Ready at $version within ${limit}s (Ready=${ready:-unknown}, kubelet ${kubelet:-unknown}${old_boot:+, boot id ${boot:-unknown}, waiting for one other than $old_boot}${error:+; last kubectl error: $error})"
   fi
   first=0
   sleep 2

@@ -120,3 +120,8 @@ describe("bad input", () => {
     expect(message).toContain("pools[0].maxUnavailable: is out of range (got -1)");
   });
 });
+
+it("takes a top-level whole number as Pulumi hands it to the program, as text (regression: readyTimeoutSeconds \"60\")", () => {
+  expect(parseStackConfig({ ...base, readyTimeoutSeconds: "60" }, "t").readyTimeoutSeconds).toBe(60);
+  expect(problems({ ...base, readyTimeoutSeconds: "60s" })).toContain('readyTimeoutSeconds: is not a whole number from 30 to 86400 (got "60s")');
+});

@@ -60,11 +60,12 @@ export const TEST_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key-n
 /**
  * Loads a stack file's plain config into Pulumi's config, as the Pulumi CLI hands it over,
  * plus `sshPrivateKey` as a secret.
+ * @param sdk the @pulumi/pulumi instance the program will load (one from jest.isolateModules).
  */
-export function setStackConfig(raw: Record<string, unknown>, privateKey = TEST_PRIVATE_KEY): void {
+export function setStackConfig(raw: Record<string, unknown>, privateKey = TEST_PRIVATE_KEY, sdk: typeof pulumi = pulumi): void {
   const flat: Record<string, string> = { [`${PROJECT}:sshPrivateKey`]: privateKey };
   for (const [k, v] of Object.entries(raw)) flat[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(flat, [`${PROJECT}:sshPrivateKey`]);
+  sdk.runtime.setAllConfig(flat, [`${PROJECT}:sshPrivateKey`]);
 }
 
 /** The project's config for `stack`, read from its Pulumi.<stack>.yaml. */

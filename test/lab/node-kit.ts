@@ -1,0 +1,406 @@
+/**
+ * Simulated node kit: a lab directory of simulated kubeadm nodes whose kubeadm, kubelet, kubectl,
+ * apt-get, apt-mark, dpkg-query, systemctl, systemd-run, curl, gpg, sudo (and hostname, reboot,
+ * shutdown, a logging etcdctl) are the stand-ins in test/lab/standins/, plus helpers to run a
+ * node script the way the Pulumi component does (the sudo-bash-c wrapper, the script on stdin)
+ * and to read what happened. The state layout and the call log are described at the top of
+ * test/lab/standins/lib/standin.bash.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { shellQuote, WRAPPER } from "../../planning/commands";
+
+/** Directory of the stand-in executables (put first on a lab node's PATH). */
+export const STANDINS_DIR = path.resolve(__dirname, "standins");
+/** Directory of the node scripts. */
+export const NODE_SCRIPTS_DIR = path.resolve(__dirname, "..", "..", "node-scripts");
+/** The repository line of a minor (e.g. "1.35"), as switch-repository.sh writes it. */
+export function repositoryLine(minor: string): string {
+  return `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v${minor}/deb/ /`;
+}
+const KUBE_PACKAGES = ["kubeadm", "kubelet", "kubectl"] as const;
+
+export interface LabPod {
+  readonly name: string;
+  readonly namespace: string;
+  /** The controller; undefined: a pod without a controller. */
+  readonly owner?: "ReplicaSet" | "DaemonSet" | "StatefulSet";
+  readonly emptyDir?: boolean;
+  /** Covered by a PodDisruptionBudget that allows no disruption: eviction is refused (429). */
+  readonly pdbBlocked?: boolean;
+  /** A static pod's mirror (annotation kubernetes.io/config.mirror): drain ignores it. */
+  readonly mirror?: boolean;
+}
+
+export interface LabNodeSpec {
+  readonly name: string;
+  readonly role: "control-plane" | "worker";
+  /** Kubernetes version "X.Y.Z" of its packages, kubelet and (control plane) apiserver. */
+  readonly version: string;
+  readonly pods?: readonly LabPod[];
+  /** OS packages waiting for `apt-get upgrade` (default 2). */
+  readonly osUpdates?: number;
+  /** `apt-get upgrade` leaves /var/run/reboot-required (default false). */
+  readonly rebootAfterOsUpgrade?: boolean;
+  /**
+   * `kubelet --version` prints the installed package's version, as the real binary does, instead
+   * of the running kubelet's (default false).
+   */
+  readonly kubeletVersionFromPackage?: boolean;
+}
+
+export interface LabOptions {
+  readonly nodes: readonly LabNodeSpec[];
+  /** Delay of a systemd-run timer in the lab, seconds (default 1; real: its --on-active). */
+  readonly timerSeconds?: number;
+  /** How long a simulated reboot keeps the kubelet down, seconds (default 1). */
+  readonly bootSeconds?: number;
+}
+
+export interface LabCall {
+  readonly ms: number;
+  readonly node: string;
+  readonly command: string;
+  readonly args: string[];
+}
+
+export interface NodeState {
+  readonly role: "control-plane" | "worker";
+  /** Installed Debian versions, e.g. { kubeadm: "1.34.6-1.1" }. */
+  readonly packages: Record<string, string>;
+  readonly held: string[];
+  /** Content of /etc/apt/sources.list.d/kubernetes.list without the final newline, or null. */
+  readonly repoLine: string | null;
+  readonly keyringPresent: boolean;
+  /** Minor ("1.35") of the pkgs.k8s.io index apt last fetched, or null. */
+  readonly aptIndexMinor: string | null;
+  /** Version ("1.35.9") of the running kubelet. */
+  readonly kubeletRunning: string;
+  readonly kubeletActive: boolean;
+  /** Image tag of the kube-apiserver manifest ("v1.35.9"); null on a worker. */
+  readonly apiserverTag: string | null;
+  /** Version of the kubeadm that last managed the node. */
+  readonly kubeadmVersion: string;
+  readonly cordoned: boolean;
+  readonly annotations: Record<string, string>;
+  /** "namespace/name" of the pods on the node. */
+  readonly pods: string[];
+  readonly bootId: string;
+  readonly rebootRequired: boolean;
+  /** Files in /var/lib/cluster-maintenance. */
+  readonly markers: string[];
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Kill the script (its process group) after this long; default 120 s. */
+  readonly timeoutMs?: number;
+  /** Directories put on PATH after the stand-ins (e.g. a fake etcdutl). */
+  readonly extraPath?: readonly string[];
+}
+
+export interface Lab {
+  /** CM_LAB_DIR. */
+  readonly dir: string;
+  readonly nodes: readonly LabNodeSpec[];
+  /** Entries of calls.log, in file order. */
+  calls(): LabCall[];
+  /** The node's package, kubelet, apiserver and cluster state. */
+  nodeState(name: string): NodeState;
+  /** The version `kubeadm upgrade apply` last set (initially the first control plane's). */
+  clusterVersion(): string;
+  /** Every later stand-in call on `node` whose "<command> <args...>" contains `substring` fails. */
+  injectFailure(node: string, substring: string): void;
+  clearFailures(): void;
+  /** Marks a node unschedulable the way an operator's `kubectl cordon` would. */
+  operatorCordon(node: string): void;
+  /** The environment a lab node's commands run with (as the SSH lab's node-login sets it). */
+  env(node: string): Record<string, string>;
+  /** Runs a shell command line "on" a node (bash -c, the node's environment, bounded). */
+  run(node: string, command: string, options?: RunOptions): Promise<RunResult>;
+  /** Runs node-scripts/<script> "on" a node: {@link runScript}. */
+  runScript(node: string, script: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Ends background processes the lab started (systemd-run timers) and removes the directory. */
+  cleanup(): void;
+}
+
+
+/** The command line that runs a node script: the wrapper, the script's name, the quoted args. */
+export function scriptCommand(script: string, args: readonly string[]): string {
+  return [WRAPPER, script, ...args.map(shellQuote)].join(" ");
+}
+
+function minorOf(version: string): string {
+  const [major, minor] = version.split(".");
+  return `${major}.${minor}`;
+}
+
+function write(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return fallback;
+  }
+}
+
+function podLine(p: LabPod): string {
+  const field = (v: string) => {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v)) throw new Error(`lab: bad pod field ${JSON.stringify(v)}`);
+    return v;
+  };
+  return [field(p.namespace), field(p.name), p.owner ?? "-", String(!!p.emptyDir), String(!!p.pdbBlocked), String(!!p.mirror)].join(" ");
+}
+
+function initNode(dir: string, spec: LabNodeSpec): void {
+  if (!/^\d+\.\d+\.\d+$/.test(spec.version)) throw new Error(`lab: bad version ${spec.version}`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(spec.name)) throw new Error(`lab: bad node name ${spec.name}`);
+  const nd = path.join(dir, "nodes", spec.name);
+  const root = path.join(nd, "root");
+  const minor = minorOf(spec.version);
+  write(path.join(nd, "role"), `${spec.role}\n`);
+  for (const p of KUBE_PACKAGES) {
+    write(path.join(nd, `pkg-${p}`), `${spec.version}-1.1\n`);
+    write(path.join(nd, `held-${p}`), "");
+  }
+  write(path.join(nd, "kubelet-running"), `${spec.version}\n`);
+  write(path.join(nd, "kubelet-active"), "");
+  write(path.join(nd, "kubeadm-version"), `${spec.version}\n`);
+  write(path.join(nd, "os-pending"), `${spec.osUpdates ?? 2}\n`);
+  if (spec.rebootAfterOsUpgrade) write(path.join(nd, "os-reboot-after-upgrade"), "");
+  if (spec.kubeletVersionFromPackage) write(path.join(nd, "kubelet-version-from-package"), "");
+  write(path.join(root, "etc/apt/sources.list.d/kubernetes.list"), `${repositoryLine(minor)}\n`);
+  write(path.join(root, "etc/apt/keyrings/kubernetes-apt-keyring.gpg"), "lab-keyring initial\n");
+  write(path.join(root, `var/lib/apt/lists/pkgs.k8s.io_core:_stable:_v${minor}_deb_InRelease`), "");
+  write(path.join(root, `var/lib/apt/lists/pkgs.k8s.io_core:_stable:_v${minor}_deb_Packages`), "");
+  write(path.join(root, "proc/sys/kernel/random/boot_id"), `${randomUUID()}\n`);
+  fs.mkdirSync(path.join(root, "var/run"), { recursive: true });
+  if (spec.role === "control-plane") {
+    write(
+      path.join(root, "etc/kubernetes/manifests/kube-apiserver.yaml"),
+      [
+        "apiVersion: v1",
+        "kind: Pod",
+        "metadata:",
+        "  name: kube-apiserver",
+        "  namespace: kube-system",
+        "spec:",
+        "  containers:",
+        "  - name: kube-apiserver",
+        `    image: registry.k8s.io/kube-apiserver:v${spec.version}`,
+        "",
+      ].join("\n"),
+    );
+    write(path.join(root, "etc/kubernetes/admin.conf"), "# lab admin.conf\n");
+  } else {
+    write(path.join(root, "etc/kubernetes/kubelet.conf"), "# lab kubelet.conf\n");
+  }
+  const cd = path.join(dir, "cluster", "nodes", spec.name);
+  write(path.join(cd, "annotations"), "");
+  write(path.join(cd, "pods"), (spec.pods ?? []).map((p) => `${podLine(p)}\n`).join(""));
+}
+
+function ensureExecutable(): void {
+  for (const f of fs.readdirSync(STANDINS_DIR)) {
+    const file = path.join(STANDINS_DIR, f);
+    const st = fs.statSync(file);
+    if (st.isFile() && (st.mode & 0o111) !== 0o111) fs.chmodSync(file, 0o755);
+  }
+}
+
+/** Creates a lab directory (under the OS temp dir) with the given nodes. */
+export function createLab(options: LabOptions): Lab {
+  if (options.nodes.length === 0) throw new Error("lab: no nodes");
+  ensureExecutable();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cm-lab-"));
+  for (const sub of ["fail", "pids", "cluster/nodes"]) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  write(path.join(dir, "calls.log"), "");
+  write(path.join(dir, "timer-seconds"), `${options.timerSeconds ?? 1}\n`);
+  write(path.join(dir, "boot-seconds"), `${options.bootSeconds ?? 1}\n`);
+  for (const n of options.nodes) initNode(dir, n);
+  const firstCp = options.nodes.find((n) => n.role === "control-plane") ?? options.nodes[0]!;
+  write(path.join(dir, "cluster", "version"), `${firstCp.version}\n`);
+
+  const nodeDir = (name: string) => {
+    const d = path.join(dir, "nodes", name);
+    if (!fs.existsSync(d)) throw new Error(`lab: no node ${name}`);
+    return d;
+  };
+  const lab: Lab = {
+    dir,
+    nodes: options.nodes,
+    calls: () => parseCalls(readOr(path.join(dir, "calls.log"), "")),
+    nodeState: (name) => readNodeState(dir, nodeDir(name), name),
+    clusterVersion: () => readOr(path.join(dir, "cluster", "version"), "").trim(),
+    injectFailure: (node, substring) => {
+      nodeDir(node);
+      if (substring.includes("\n") || substring === "") throw new Error("lab: a failure substring is one non-empty line");
+      fs.appendFileSync(path.join(dir, "fail", node), `${substring}\n`);
+    },
+    clearFailures: () => {
+      for (const f of fs.readdirSync(path.join(dir, "fail"))) fs.rmSync(path.join(dir, "fail", f));
+    },
+    operatorCordon: (node) => {
+      nodeDir(node);
+      write(path.join(dir, "cluster", "nodes", node, "unschedulable"), "");
+    },
+    env: (node) => ({
+      CM_LAB_DIR: dir,
+      CM_LAB_NODE: node,
+      CM_NODE_ROOT: path.join(nodeDir(node), "root"),
+      PATH: `${STANDINS_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    }),
+    run: (node, command, runOptions) => runCommand(lab, node, command, "", runOptions),
+    runScript: (node, script, args, runOptions) => runScript(lab, node, script, args, runOptions),
+    cleanup: () => {
+      const pids = path.join(dir, "pids");
+      for (const f of fs.existsSync(pids) ? fs.readdirSync(pids) : []) {
+        try {
+          process.kill(-Number(f), "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return lab;
+}
+
+/** Parses calls.log text: "<epoch-ms> <node> <command> <args...>" per line. */
+export function parseCalls(text: string): LabCall[] {
+  return text
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const [ms, node, command, ...args] = l.split(" ");
+      return { ms: Number(ms), node: node!, command: command!, args };
+    });
+}
+
+const READ_ONLY: Record<string, (args: string[]) => boolean> = {
+  sudo: () => true,
+  hostname: () => true,
+  kubelet: () => true,
+  "dpkg-query": () => true,
+  "apt-mark": (a) => a[0] === "showhold",
+  systemctl: (a) => a.some((x) => ["is-active", "status", "show", "is-enabled"].includes(x)),
+  kubeadm: (a) => a[0] === "version" || (a[0] === "upgrade" && a[1] === "plan"),
+  kubectl: (a) => a.filter((x) => !x.startsWith("--request-timeout"))[0] === "get",
+  etcdctl: (a) => !a.includes("save") && !a.includes("put") && !a.includes("del"),
+};
+
+/** Whether a stand-in call changes a node or the cluster (anything but reads). */
+export function isMutating(call: LabCall): boolean {
+  const readOnly = READ_ONLY[call.command];
+  return readOnly === undefined || !readOnly(call.args);
+}
+
+function readNodeState(dir: string, nd: string, name: string): NodeState {
+  const root = path.join(nd, "root");
+  const packages: Record<string, string> = {};
+  const held: string[] = [];
+  for (const f of fs.readdirSync(nd).sort()) {
+    if (f.startsWith("pkg-")) packages[f.slice(4)] = readOr(path.join(nd, f), "").trim();
+    if (f.startsWith("held-")) held.push(f.slice(5));
+  }
+  const list = readOr(path.join(root, "etc/apt/sources.list.d/kubernetes.list"), "");
+  const lists = path.join(root, "var/lib/apt/lists");
+  const index = (fs.existsSync(lists) ? fs.readdirSync(lists) : [])
+    .map((f) => /^pkgs\.k8s\.io_core:_stable:_v(1\.\d+)_deb_Packages$/.exec(f)?.[1])
+    .find((m) => m !== undefined);
+  const manifest = readOr(path.join(root, "etc/kubernetes/manifests/kube-apiserver.yaml"), "");
+  const cd = path.join(dir, "cluster", "nodes", name);
+  const annotations: Record<string, string> = {};
+  for (const line of readOr(path.join(cd, "annotations"), "").split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) annotations[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  const markersDir = path.join(root, "var/lib/cluster-maintenance");
+  return {
+    role: readOr(path.join(nd, "role"), "").trim() as NodeState["role"],
+    packages,
+    held,
+    repoLine: list === "" ? null : list.replace(/\n$/, ""),
+    keyringPresent: fs.existsSync(path.join(root, "etc/apt/keyrings/kubernetes-apt-keyring.gpg")),
+    aptIndexMinor: index ?? null,
+    kubeletRunning: readOr(path.join(nd, "kubelet-running"), "").trim(),
+    kubeletActive: fs.existsSync(path.join(nd, "kubelet-active")),
+    apiserverTag: /image: \S*kube-apiserver:(v[0-9.]+)/.exec(manifest)?.[1] ?? null,
+    kubeadmVersion: readOr(path.join(nd, "kubeadm-version"), "").trim(),
+    cordoned: fs.existsSync(path.join(cd, "unschedulable")),
+    annotations,
+    pods: readOr(path.join(cd, "pods"), "")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => {
+        const [ns, pod] = l.split(" ");
+        return `${ns}/${pod}`;
+      }),
+    bootId: readOr(path.join(root, "proc/sys/kernel/random/boot_id"), "").trim(),
+    rebootRequired: fs.existsSync(path.join(root, "var/run/reboot-required")),
+    markers: fs.existsSync(markersDir) ? fs.readdirSync(markersDir).sort() : [],
+  };
+}
+
+/**
+ * Runs node-scripts/<script> on a lab node exactly as the Pulumi component does over SSH:
+ * `bash -c "<wrapper> <script> <quoted args>"` with the script's text on stdin, in the node's
+ * environment (stand-ins first on PATH). Bounded: the process group is killed after the timeout.
+ */
+export function runScript(lab: Lab, node: string, script: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const text = fs.readFileSync(path.join(NODE_SCRIPTS_DIR, script), "utf8");
+  return runCommand(lab, node, scriptCommand(script, args), text, options);
+}
+
+/** Runs `bash -c COMMAND` in a lab node's environment with `stdin`; kills its process group at the timeout. */
+export function runCommand(lab: Lab, node: string, command: string, stdin: string, options: RunOptions = {}): Promise<RunResult> {
+  const env = lab.env(node);
+  if (options.extraPath?.length) env.PATH = [STANDINS_DIR, ...options.extraPath, env.PATH!.slice(STANDINS_DIR.length + 1)].join(":");
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", command], {
+      // HOME inside the node root: bash started with stdin on a socket (as node's pipes are)
+      // sources ~/.bashrc, and the developer's must not leak in (nor slow every call).
+      env: { HOME: path.join(env.CM_NODE_ROOT!, "root"), LANG: "C.UTF-8", ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (timedOut) stderr += `\nlab: "${command}" on ${node} killed after ${timeoutMs} ms`;
+      resolve({ code: timedOut ? -1 : (code ?? -1), stdout, stderr });
+    });
+    child.stdin.on("error", () => undefined); // a command that exits before reading all of stdin
+    child.stdin.end(stdin);
+  });
+}

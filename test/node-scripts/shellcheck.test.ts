@@ -1,0 +1,64 @@
+/** Static checks of the node scripts and the lab stand-ins: the set of scripts the components run, shellcheck, house rules. */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { NODE_SCRIPTS_DIR, STANDINS_DIR } from "../lab/node-kit";
+
+const SCRIPTS = [
+  "drain.sh",
+  "etcd-snapshot.sh",
+  "kubeadm-upgrade.sh",
+  "os-patch.sh",
+  "switch-repository.sh",
+  "uncordon.sh",
+  "upgrade-kubelet.sh",
+  "upgrade-packages.sh",
+  "wait-ready.sh",
+];
+const text = (name: string) => fs.readFileSync(path.join(NODE_SCRIPTS_DIR, name), "utf8");
+
+function shellcheck(cwd: string, files: string[]): void {
+  const r = spawnSync("shellcheck", ["-x", ...files], { cwd, encoding: "utf8", timeout: 60_000 });
+  if (r.error) throw r.error;
+  if (r.status !== 0 || r.stdout !== "" || r.stderr !== "") {
+    throw new Error(`shellcheck -x exited ${r.status}:\n${r.stdout}${r.stderr}`);
+  }
+}
+
+describe("node scripts, statically", () => {
+  test("node-scripts/ holds exactly the scripts the components run", () => {
+    expect(fs.readdirSync(NODE_SCRIPTS_DIR).sort()).toEqual(SCRIPTS);
+  });
+
+  test("shellcheck -x finds nothing in node-scripts/*.sh", () => {
+    shellcheck(NODE_SCRIPTS_DIR, SCRIPTS);
+  });
+
+  test.each(SCRIPTS)("%s: bash, strict mode, no shellcheck disables, no removed drain flag", (name) => {
+    const t = text(name);
+    expect(t.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+    expect(t).toMatch(/^set -euo pipefail$/m);
+    expect(t).not.toMatch(/shellcheck\s+disable/);
+    expect(t).not.toContain("--delete-local-data");
+    expect(t).not.toMatch(/\bsource\b|^\s*\.\s/m); // each script is sent alone on stdin
+    // The only lab hook is the node-root prefix; nothing else reads CM_* variables.
+    for (const v of t.match(/CM_[A-Z_]+/g) ?? []) expect(v).toBe("CM_NODE_ROOT");
+    expect(fs.statSync(path.join(NODE_SCRIPTS_DIR, name)).mode & 0o111).toBe(0o111);
+  });
+
+  test("drain.sh adds --force and --disable-eviction only behind their opt-in flags", () => {
+    const t = text("drain.sh");
+    expect(t).toMatch(/if \[\[ \$unmanaged == true \]\]; then flags\+=\(--force\); fi/);
+    expect(t).toMatch(/if \[\[ \$no_eviction == true \]\]; then flags\+=\(--disable-eviction\); fi/);
+    expect(t.match(/--force\b/g)).toHaveLength(1);
+    expect(t.match(/--disable-eviction\b/g)).toHaveLength(1);
+  });
+
+  test("shellcheck -x finds nothing in the lab stand-ins", () => {
+    const files = fs.readdirSync(STANDINS_DIR).filter((f) => fs.statSync(path.join(STANDINS_DIR, f)).isFile());
+    expect(files.sort()).toEqual(
+      expect.arrayContaining(["apt-get", "apt-mark", "curl", "dpkg-query", "gpg", "kubeadm", "kubectl", "kubelet", "sudo", "systemctl", "systemd-run"]),
+    );
+    shellcheck(STANDINS_DIR, files);
+  });
+});

@@ -1,0 +1,55 @@
+/** Shared bits of the node-script tests (not a test file itself). */
+import * as fs from "node:fs";
+import { isMutating, type Lab, type LabCall, type LabNodeSpec, type RunResult } from "../lab/node-kit";
+
+/** The stand-in calls made while `action` ran, and its result. */
+export async function callsDuring(lab: Lab, action: () => Promise<RunResult>): Promise<{ result: RunResult; calls: LabCall[] }> {
+  const before = lab.calls().length;
+  const result = await action();
+  return { result, calls: lab.calls().slice(before) };
+}
+
+/** "command args..." of the mutating calls among `calls`. */
+export function mutations(calls: readonly LabCall[]): string[] {
+  return calls.filter(isMutating).map((c) => [c.command, ...c.args].join(" "));
+}
+
+/** Lines of the calls as "node command args...". */
+export function lines(calls: readonly LabCall[]): string[] {
+  return calls.map((c) => [c.node, c.command, ...c.args].join(" "));
+}
+
+/** A control-plane node and a worker, at 1.34.6 unless told otherwise. */
+export function cp(name: string, extra: Partial<LabNodeSpec> = {}): LabNodeSpec {
+  return { name, role: "control-plane", version: "1.34.6", ...extra };
+}
+export function worker(name: string, extra: Partial<LabNodeSpec> = {}): LabNodeSpec {
+  return { name, role: "worker", version: "1.34.6", ...extra };
+}
+
+/** Real-machine paths a script would write if it forgot the ${CM_NODE_ROOT} prefix. */
+const REAL_PATHS = [
+  "/etc/apt/sources.list.d/kubernetes.list",
+  "/etc/apt/keyrings/kubernetes-apt-keyring.gpg",
+  "/etc/kubernetes",
+  "/var/lib/cluster-maintenance",
+  "/var/run/reboot-required",
+];
+
+/** Existence and mtime of those paths, to compare before and after a test file. */
+export function realMachinePaths(): Record<string, string> {
+  return Object.fromEntries(
+    REAL_PATHS.map((p) => {
+      try {
+        return [p, `mtime ${fs.statSync(p).mtimeMs}`];
+      } catch {
+        return [p, "absent"];
+      }
+    }),
+  );
+}
+
+/** Fails with the script's output when the exit code is not `code`. */
+export function expectExit(r: RunResult, code: number): void {
+  if (r.code !== code) throw new Error(`expected exit ${code}, got ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+}
