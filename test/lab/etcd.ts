@@ -4,11 +4,12 @@
  * URL on another free loopback port, temp data dir. Like a kubeadm control plane's etcd, so the
  * snapshot script can run `etcdctl snapshot save` against it with real certificate paths.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { stopProcess } from "./processes";
 
 export interface LabEtcd {
   /** "https://127.0.0.1:PORT" */
@@ -77,17 +78,6 @@ function makeCertificates(dir: string): { ca: string; serverCert: string; server
   return { ca: at("ca.crt"), serverCert: at("server.crt"), serverKey: at("server.key"), cert: at("client.crt"), key: at("client.key") };
 }
 
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
 /** Starts etcd and waits (at most 15 s) until `etcdctl endpoint health` answers over TLS. */
 export async function startEtcd(): Promise<LabEtcd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cm-lab-etcd-"));
@@ -145,14 +135,7 @@ export async function startEtcd(): Promise<LabEtcd> {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (etcd.exitCode === null && etcd.signalCode === null) {
-      etcd.kill("SIGTERM");
-      if (!(await waitExit(etcd, STOP_TIMEOUT_MS))) {
-        etcd.kill("SIGKILL");
-        await waitExit(etcd, STOP_TIMEOUT_MS);
-      }
-    }
-    etcd.stderr?.destroy();
+    await stopProcess(etcd, STOP_TIMEOUT_MS);
     fs.rmSync(dir, { recursive: true, force: true });
   };
 

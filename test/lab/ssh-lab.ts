@@ -6,11 +6,13 @@
  * stand-ins first on PATH). {@link runRemote} is the client side: the `ssh` binary, no TTY, batch
  * mode, a throw-away key file, bounded by a timeout.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { stopProcess } from "./processes";
+import { shellQuote } from "../../planning/commands";
 
 export interface SshLabOptions {
   /** The lab directory (CM_LAB_DIR on the nodes); the address -> node map is written here. */
@@ -55,10 +57,6 @@ const SSHD = "/usr/sbin/sshd";
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-/** Single-quotes a word for sshd_config / a shell. */
-function quote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -125,18 +123,6 @@ function killTagged(marker: string): void {
   }
 }
 
-/** Waits (bounded) for a child process to exit; true if it did. */
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
 /** Starts sshd for the lab's nodes and waits (at most 10 s) until every node address accepts. */
 export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
   const { labDir, nodes, standinsDir } = options;
@@ -160,7 +146,7 @@ export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
   const privateKey = fs.readFileSync(path.join(dir, "client_ed25519"), "utf8");
 
   const port = await freePort([...hosts.values()]);
-  const forceCommand = [NODE_LOGIN, path.resolve(labDir), path.resolve(standinsDir), dir].map(quote).join(" ");
+  const forceCommand = [NODE_LOGIN, path.resolve(labDir), path.resolve(standinsDir), dir].map(shellQuote).join(" ");
   const config = [
     ...[...hosts.values()].map((host) => `ListenAddress ${host}:${port}`),
     `HostKey ${path.join(dir, "host_ed25519")}`,
@@ -212,14 +198,7 @@ export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (sshd.exitCode === null && sshd.signalCode === null) {
-      sshd.kill("SIGTERM");
-      if (!(await waitExit(sshd, STOP_TIMEOUT_MS))) {
-        sshd.kill("SIGKILL");
-        await waitExit(sshd, STOP_TIMEOUT_MS);
-      }
-    }
-    sshd.stderr?.destroy();
+    await stopProcess(sshd, STOP_TIMEOUT_MS);
     // Commands still running (e.g. one whose client timed out: without a TTY nothing tells it
     // that the session ended) carry the lab's tag in their environment: end them too.
     killTagged(`CM_LAB_SSHD=${dir}`);
