@@ -6,14 +6,13 @@
  * a third runs nothing.
  */
 import { readdirSync } from "node:fs";
-import * as pulumi from "@pulumi/pulumi";
 import { checkSkew } from "../../planning/skew";
-import { labMocks, LabMocks } from "../lab/engine";
+import type { LabMocks } from "../lab/engine";
 import { LabEtcd, startEtcd } from "../lab/etcd";
 import { createLab, isMutating, Lab, LabCall, repositoryLine, STANDINS_DIR } from "../lab/node-kit";
-import { runRemote, SshLab, startSshLab } from "../lab/ssh-lab";
+import { pulumiUp } from "../lab/program-run";
+import { SshLab, startSshLab } from "../lab/ssh-lab";
 import { replay, TimelineNode } from "../lab/timeline";
-import { setStackConfig } from "../helpers/pulumi-mocks";
 
 jest.setTimeout(600_000);
 
@@ -37,25 +36,9 @@ let raw: Record<string, unknown>;
 const runs: LabMocks[] = [];
 const callsAfter: LabCall[][] = [];
 
-/**
- * One `pulumi up`: the program, freshly loaded with its own @pulumi/pulumi (as each
- * `pulumi up` is a new process), under lab mocks that share the recorded state of earlier runs.
- */
+/** One `pulumi up`, recorded with the calls log after it. */
 async function up(): Promise<LabMocks> {
-  const run = labMocks({ stateFile: `${lab.dir}/pulumi-state.json`, runRemote, failureMode: "hold" });
-  await jest.isolateModulesAsync(async () => {
-    const sdk: typeof pulumi = await import("@pulumi/pulumi");
-    await sdk.runtime.setMocks(run.mocks, "cluster-maintenance", "lab", false);
-    setStackConfig(raw, ssh.privateKey, sdk);
-    jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
-    await import("../../index");
-  });
-  // The engine registers resources a few event-loop turns after the program ran: wait for
-  // the first before waiting for the run to go quiet.
-  for (const deadline = Date.now() + 30_000; run.resources.length === 0 && Date.now() < deadline; ) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  await run.settled();
+  const run = await pulumiUp(lab.dir, raw, ssh.privateKey);
   runs.push(run);
   callsAfter.push(lab.calls());
   return run;

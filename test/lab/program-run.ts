@@ -1,0 +1,31 @@
+/**
+ * `pulumi up` of the real program (index.ts) in the lab: the program is loaded afresh with its
+ * own @pulumi/pulumi (each `pulumi up` is a new process) under the lab's engine mocks, which
+ * keep the state of earlier runs in the lab directory.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { setStackConfig } from "../helpers/pulumi-mocks";
+import { labMocks, LabMocks } from "./engine";
+import { runRemote } from "./ssh-lab";
+
+/**
+ * Runs the program once with `raw` as the stack config and `privateKey` as sshPrivateKey.
+ * @returns the run's record: resources, commands run, skipped, failed.
+ */
+export async function pulumiUp(labDir: string, raw: Record<string, unknown>, privateKey: string): Promise<LabMocks> {
+  const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold" });
+  await jest.isolateModulesAsync(async () => {
+    const sdk: typeof pulumi = await import("@pulumi/pulumi");
+    await sdk.runtime.setMocks(run.mocks, "cluster-maintenance", "lab", false);
+    setStackConfig(raw, privateKey, sdk);
+    jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
+    await import("../../index");
+  });
+  // The engine registers resources a few event-loop turns after the program ran: wait for
+  // the first before waiting for the run to go quiet.
+  for (const deadline = Date.now() + 30_000; run.resources.length === 0 && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await run.settled();
+  return run;
+}
