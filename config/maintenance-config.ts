@@ -21,6 +21,8 @@ export const DEFAULT_ETCD: EtcdOptions = {
   cert: "/etc/kubernetes/pki/etcd/server.crt",
   key: "/etc/kubernetes/pki/etcd/server.key",
   backupDir: "/var/lib/cluster-maintenance/etcd-backups",
+  verify: "restore",
+  keep: 5,
 };
 
 /** An absolute path of plain characters (no spaces, quotes or shell syntax). */
@@ -68,6 +70,8 @@ export function parseEtcd(r: FieldReader, value: unknown): EtcdOptions | undefin
     r.string(e[k] ?? DEFAULT_ETCD[k], `etcd.${k}`, ABSOLUTE_PATH, "an absolute path (letters, digits, '.', '_', '-', '/')"),
   );
   const [caCert, cert, key, backupDir] = paths;
-  if (!endpoint || !caCert || !cert || !key || !backupDir) return undefined;
-  return { endpoint, caCert, cert, key, backupDir };
+  const verify = r.choice(e.verify, "etcd.verify", ["restore", "status"] as const, DEFAULT_ETCD.verify);
+  const keep = r.integer(e.keep, "etcd.keep", 1, 1000, DEFAULT_ETCD.keep);
+  if (!endpoint || !caCert || !cert || !key || !backupDir || !verify || !keep) return undefined;
+  return { endpoint, caCert, cert, key, backupDir, verify, keep };
 }

@@ -13,13 +13,14 @@ import { KubeVersion, parseVersionSpec } from "../planning/versions";
 import { DEFAULT_READY_TIMEOUT_SECONDS } from "../planning/actions";
 import type { DrainOptions, EtcdOptions, ExecutionOptions } from "../planning/commands";
 import { FieldReader, HOST, LABEL, RawObject, SUBDOMAIN, USER } from "./fields";
+import { BackupConfig, parseBackup } from "./backup-config";
 import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
 
 /** The config namespace: the Pulumi project name. */
 export const PROJECT = "cluster-maintenance";
 
 /** Every top-level key this program reads (sshPrivateKey is read as a Pulumi secret, apart). */
-export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds"] as const;
+export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup"] as const;
 
 export interface NodeConfig {
   readonly name: string;
@@ -70,6 +71,8 @@ export interface StackConfig {
   readonly etcd: EtcdOptions;
   /** Bound on waiting for an upgraded node to be Ready, seconds. @default 600 */
   readonly readyTimeoutSeconds: number;
+  /** Off-cluster backups and resource export; absent: snapshots stay on the node. */
+  readonly backup?: BackupConfig;
   /** The kube-proxy DaemonSet's version. @default the oldest kube-apiserver's version */
   readonly kubeProxyVersion?: KubeVersion;
   readonly ssh: SshConfig;
@@ -138,6 +141,7 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
 
   const ssh = parseSsh(r, raw.ssh);
   const etcd = parseEtcd(r, raw.etcd);
+  const backup = parseBackup(r, raw.backup, clusterName);
   const readyTimeoutSeconds = r.integer(raw.readyTimeoutSeconds, "readyTimeoutSeconds", 30, 86400, DEFAULT_READY_TIMEOUT_SECONDS);
   const kubectlNode = raw.kubectlNode ?? controlPlane[0]?.name;
   if (controlPlane.length > 0 && !controlPlane.some((n) => n.name === kubectlNode)) {
@@ -149,6 +153,7 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
     kubectlNode: kubectlNode as string, etcd: etcd!, readyTimeoutSeconds: readyTimeoutSeconds!,
     ...(kubeProxyVersion ? { kubeProxyVersion } : {}),
     ...(controlPlaneOsPatch ? { controlPlaneOsPatchRevision: controlPlaneOsPatch } : {}),
+    ...(backup ? { backup } : {}),
   };
 }
 
@@ -261,6 +266,12 @@ export function executionOptions(config: StackConfig): ExecutionOptions {
     drain: (pool) => drains.get(pool) ?? config.controlPlaneDrain,
     etcd: config.etcd,
     readyTimeoutSeconds: config.readyTimeoutSeconds,
+    ...(config.backup
+      ? {
+          upload: { bucket: config.backup.bucket, prefix: config.backup.prefix, region: config.backup.region },
+          export: { dir: config.backup.exportDir, secrets: config.backup.exportSecrets },
+        }
+      : {}),
   };
 }
 

@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# Saves an etcd snapshot, checks it and keeps it under a dated name with its sha256.
-# Usage: etcd-snapshot.sh BACKUP_DIR LABEL ENDPOINT CACERT CERT KEY
-# (paths are used as given). Writes BACKUP_DIR/etcd-<UTC time>-LABEL.db and .db.sha256 and prints
+# Saves an etcd snapshot, verifies it and keeps it under a dated name with its sha256.
+# Usage: etcd-snapshot.sh BACKUP_DIR LABEL ENDPOINT CACERT CERT KEY VERIFY KEEP
+# (paths are used as given). VERIFY: `status` or `restore`; KEEP: how many snapshots (each with
+# its .sha256) stay in BACKUP_DIR, newest first, after a successful new one (at least 1).
+# Writes BACKUP_DIR/etcd-<UTC time>-LABEL.db and .db.sha256 and prints
 # "snapshot FILE revision R keys K size S hash H" (from `etcdutl snapshot status`, or
-# `etcdctl snapshot status` where there is no etcdutl, as on etcd 3.4). Refuses (exit 6, nothing
-# kept) an empty snapshot or one with revision 0 or no keys. Done when a *-LABEL.db whose .sha256
-# matches is already in BACKUP_DIR.
+# `etcdctl snapshot status` where there is no etcdutl, as on etcd 3.4), then "verified: VERIFY".
+# Every snapshot must carry etcd's own sha256 trailer (what `snapshot restore` checks), so a
+# bit-flipped or truncated file is refused in both modes. With VERIFY=restore the snapshot is also
+# restored into a scratch data dir, a scratch etcd is started on it (127.0.0.1, free random
+# ports) and its revision and key count are compared with the snapshot's (exit 6 on a mismatch;
+# exit 7 when there is no etcd binary on the node). Refuses (exit 6, nothing kept) an empty
+# snapshot or one with revision 0 or no keys. Done when a *-LABEL.db whose .sha256 matches is
+# already in BACKUP_DIR (the .sha256 is only written after verification).
 set -euo pipefail
 me=etcd-snapshot.sh
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
 
-[[ $# -eq 6 ]] || fail 2 "usage: $me BACKUP_DIR LABEL ENDPOINT CACERT CERT KEY"
-dir=${1%/} label=$2 endpoint=$3 cacert=$4 cert=$5 key=$6
+[[ $# -eq 8 ]] || fail 2 "usage: $me BACKUP_DIR LABEL ENDPOINT CACERT CERT KEY VERIFY KEEP"
+dir=${1%/} label=$2 endpoint=$3 cacert=$4 cert=$5 key=$6 verify=$7 keep=$8
 [[ $dir == /?* ]] || fail 2 "BACKUP_DIR must be an absolute path"
 [[ $label =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ ]] || fail 2 "bad label '$label'"
+[[ $verify == status || $verify == restore ]] || fail 2 "VERIFY must be 'status' or 'restore', not '$verify'"
+[[ $keep =~ ^[1-9][0-9]{0,3}$ ]] || fail 2 "KEEP must be a number from 1 to 9999, not '$keep'"
 
 for db in "$dir"/etcd-*-"$label".db; do
   [[ ${db##*/} =~ ^etcd-[0-9]{8}T[0-9]{6}Z-(.+)\.db$ && ${BASH_REMATCH[1]} == "$label" ]] || continue
@@ -25,11 +34,26 @@ for db in "$dir"/etcd-*-"$label".db; do
   fi
 done
 
+if [[ $verify == restore ]] && ! command -v etcd >/dev/null; then
+  fail 7 "verify: restore needs the etcd binary on this node to start a scratch etcd; install it (same version as the cluster's etcd) or set verify: status"
+fi
+
 umask 077
 install -d -m 0700 "$dir"
 name="etcd-$(date -u +%Y%m%dT%H%M%SZ)-$label.db"
 part="$dir/$name.part"
-trap 'rm -f "$part" "$part.part"' EXIT
+scratch="" scratch_pid=""
+stop_scratch() {
+  if [[ -n $scratch_pid ]]; then
+    kill "$scratch_pid" 2>/dev/null || true
+    for _ in {1..50}; do kill -0 "$scratch_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$scratch_pid" 2>/dev/null || true
+    wait "$scratch_pid" 2>/dev/null || true
+  fi
+  if [[ -n $scratch ]]; then rm -rf "$scratch"; fi
+  scratch="" scratch_pid=""
+}
+trap 'stop_scratch; rm -f "$part" "$part.part"' EXIT
 tls=(--endpoints="$endpoint" --cacert="$cacert" --cert="$cert" --key="$key" --dial-timeout=5s)
 ETCDCTL_API=3 timeout 30 etcdctl "${tls[@]}" --command-timeout=5s endpoint health >&2 ||
   fail 1 "etcd at $endpoint is not healthy (etcdctl endpoint health); no snapshot taken"
@@ -39,12 +63,107 @@ ETCDCTL_API=3 timeout 300 etcdctl "${tls[@]}" --command-timeout=290s snapshot sa
 if command -v etcdutl >/dev/null; then
   status=$(timeout 300 etcdutl snapshot status "$part" -w json) || fail 6 "etcdutl snapshot status failed; refused"
 else
-  status=$(ETCDCTL_API=3 timeout 300 etcdctl snapshot status "$part" -w json) || fail 6 "etcdctl snapshot status failed; refused"
+  status=$(ETCDCTL_API=3 timeout 300 etcdctl snapshot status "$part" -w json 2>/dev/null) || fail 6 "etcdctl snapshot status failed (damaged snapshot?); refused"
 fi
-field() { if [[ $status =~ \"$1\":([0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi; }
-hash=$(field hash) revision=$(field revision) keys=$(field totalKey) size=$(field totalSize)
+field() { if [[ $2 =~ \"$1\":([0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi; }
+hash=$(field hash "$status") revision=$(field revision "$status") keys=$(field totalKey "$status") size=$(field totalSize "$status")
 ((revision > 0 && keys > 0)) || fail 6 "snapshot status shows revision $revision and $keys keys; refused (status: ${status:-empty})"
+
+# etcd appends the sha256 of the database to a snapshot it streams (file size = n*512 + 32);
+# `snapshot restore` checks it. `snapshot status` does not: a flipped bit in a free page or a
+# value passes it. Check the trailer here so that status mode refuses damage too.
+bytes=$(stat -c %s "$part")
+((bytes % 512 == 32)) || fail 6 "the snapshot has no etcd sha256 trailer (size $bytes; truncated?); refused"
+want=$(tail -c 32 "$part" | od -An -v -tx1 | tr -d ' \n')
+got=$(head -c $((bytes - 32)) "$part" | sha256sum)
+[[ ${got%% *} == "$want" ]] || fail 6 "the snapshot's sha256 trailer does not match its content (damaged); refused"
+
+if [[ $verify == restore ]]; then
+  scratch=$(mktemp -d "$dir/.verify-XXXXXX")
+  # Any port from 20000-59999 that nothing answers on; etcd fails at once if it was taken
+  # meanwhile, and then the start is tried again with other ports (at most 3 times).
+  free_port() {
+    local p
+    for _ in {1..50}; do
+      p=$((20000 + RANDOM % 40000))
+      if ! (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+    done
+    return 1
+  }
+  if command -v etcdutl >/dev/null; then restore_tool=(etcdutl); else restore_tool=(env ETCDCTL_API=3 etcdctl); fi
+  started=""
+  for attempt in 1 2 3; do
+    client=$(free_port) || fail 1 "no free loopback port for the scratch etcd"
+    peer=$(free_port) || fail 1 "no free loopback port for the scratch etcd"
+    [[ $client != "$peer" ]] || continue
+    rm -rf "$scratch/data"
+    timeout 300 "${restore_tool[@]}" snapshot restore "$part" --data-dir "$scratch/data" --name verify \
+      --initial-cluster "verify=http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+      >"$scratch/restore.log" 2>&1 ||
+      fail 6 "test restore of the snapshot failed (damaged snapshot?); refused: $(tail -n 1 "$scratch/restore.log")"
+    etcd --name verify --data-dir "$scratch/data" \
+      --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
+      --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+      --initial-cluster "verify=http://127.0.0.1:$peer" --quota-backend-bytes=8589934592 \
+      </dev/null >"$scratch/etcd.log" 2>&1 &
+    scratch_pid=$!
+    scratch_ep="http://127.0.0.1:$client"
+    for _ in {1..600}; do # at most 60 s (+ the health calls' own bounds)
+      kill -0 "$scratch_pid" 2>/dev/null || break
+      if ETCDCTL_API=3 timeout 5 etcdctl --endpoints="$scratch_ep" --dial-timeout=1s --command-timeout=2s endpoint health >/dev/null 2>&1; then
+        started=yes
+        break
+      fi
+      sleep 0.1
+    done
+    [[ -z $started ]] || break
+    kill -0 "$scratch_pid" 2>/dev/null && fail 6 "the scratch etcd on the restored snapshot was not healthy within 60 s; refused"
+    wait "$scratch_pid" 2>/dev/null || true
+    scratch_pid=""
+    say "the scratch etcd exited (attempt $attempt): $(tail -n 1 "$scratch/etcd.log")"
+  done
+  [[ -n $started ]] || fail 6 "no scratch etcd could be started on the restored snapshot; refused"
+  sctl() { ETCDCTL_API=3 timeout 60 etcdctl --endpoints="$scratch_ep" --dial-timeout=2s --command-timeout=50s "$@"; }
+  # etcd keeps the store's revision through a restore (3.4, and 3.5+ without --bump-revision),
+  # so the scratch member's header revision must equal the snapshot's revision exactly.
+  restored_rev=$(field revision "$(sctl endpoint status -w json)")
+  ((restored_rev == revision)) ||
+    fail 6 "the restored snapshot is at revision $restored_rev, the snapshot's status says $revision; refused"
+  # Key counts: the status's totalKey counts every key of every bbolt bucket: each revision of
+  # each key (older versions not yet compacted, deletion tombstones) plus etcd's own meta, member
+  # and auth keys (on etcd 3.4: 4 live keys, one overwrite, one delete -> totalKey 13; a restore
+  # adds a member key -> 14). It is not a key count and only bounds one: live keys <= totalKey.
+  # The exact figure is the number of live keys at the snapshot's revision, which the live
+  # etcd still answers (`get --rev=R`) unless it was compacted past R since the save. A range
+  # count (`-w json` "count"; etcd 3.4 has no --count-only) on the scratch etcd must equal it.
+  live=$(field count "$(sctl get "" --from-key --keys-only --limit=1 -w json)")
+  ((live > 0 && live <= keys)) || fail 6 "the restored snapshot holds $live keys (status totalKey $keys); refused"
+  if at_rev=$(ETCDCTL_API=3 timeout 60 etcdctl "${tls[@]}" --command-timeout=50s get "" --from-key --keys-only --limit=1 --rev="$revision" -w json 2>/dev/null); then
+    expected=$(field count "$at_rev")
+    ((live == expected)) ||
+      fail 6 "the restored snapshot holds $live keys, $endpoint held $expected at revision $revision; refused"
+    say "test restore: revision $restored_rev, $live keys (as $endpoint at revision $revision)"
+  else
+    say "test restore: revision $restored_rev, $live keys (<= totalKey $keys; $endpoint no longer has revision $revision to compare with)"
+  fi
+  stop_scratch
+fi
+
 mv -f "$part" "$dir/$name"
 trap - EXIT
 (cd "$dir" && sha256sum "$name" >"$name.sha256")
+
+# Retention: the KEEP newest snapshots of this script's naming (any label) stay; older ones go.
+n=0
+while IFS= read -r line; do
+  old=${line#* }
+  [[ $old =~ ^etcd-[0-9]{8}T[0-9]{6}Z-[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.db$ ]] || continue
+  n=$((n + 1))
+  if ((n > keep)); then
+    rm -f "$dir/$old" "$dir/$old.sha256"
+    say "removed old snapshot $dir/$old (keeping $keep)"
+  fi
+done < <(find "$dir" -maxdepth 1 -type f -name 'etcd-*.db' -printf '%T@ %f\n' | sort -rn)
+
 printf 'snapshot %s revision %s keys %s size %s hash %x\n' "$dir/$name" "$revision" "$keys" "$size" "$hash"
+echo "verified: $verify"

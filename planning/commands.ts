@@ -21,7 +21,9 @@ export type ScriptName =
   | "upgrade-kubelet.sh"
   | "wait-ready.sh"
   | "uncordon.sh"
-  | "os-patch.sh";
+  | "os-patch.sh"
+  | "upload-snapshot.sh"
+  | "export-resources.sh";
 
 /** How a pool's nodes are drained. Source: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/ */
 export interface DrainOptions {
@@ -42,6 +44,14 @@ export interface EtcdOptions {
   readonly cert: string;
   readonly key: string;
   readonly backupDir: string;
+  /**
+   * How a snapshot is verified before the hop may go on: `restore` restores it into a scratch
+   * etcd and compares revision and keys (needs the etcd binary on the node); `status` checks
+   * its status only.
+   */
+  readonly verify: "restore" | "status";
+  /** Snapshots kept in backupDir (older ones deleted), so the disk never fills. */
+  readonly keep: number;
 }
 
 export interface ExecutionOptions {
@@ -52,6 +62,10 @@ export interface ExecutionOptions {
   readonly etcd: EtcdOptions;
   /** Bound on waiting for a node to be Ready at its new version, seconds. */
   readonly readyTimeoutSeconds: number;
+  /** Where each pre-upgrade snapshot is copied off the cluster; absent: it stays on the node. */
+  readonly upload?: { readonly bucket: string; readonly prefix: string; readonly region: string };
+  /** Export of every listable resource before each control-plane hop; Secrets `exclude` or `encrypt:<cert>`. */
+  readonly export?: { readonly dir: string; readonly secrets: string };
 }
 
 export interface CommandSpec {
@@ -96,6 +110,25 @@ export function commandKey(spec: Pick<CommandSpec, "node" | "name">): string {
   return `${spec.node}/${spec.name}`;
 }
 
+type Invocation = Pick<CommandSpec, "runsOn" | "script" | "args"> & { readonly name: string };
+
+/** The commands of one action: one, except the snapshot, which may also upload and export. */
+function invocations(step: Step, action: Action, node: string, options: ExecutionOptions): Invocation[] {
+  const call = { ...invocation(step, action, node, options), name: action.kind };
+  if (action.kind !== "etcd-snapshot") return [call];
+  const e = options.etcd;
+  const label = `before-${step.version.tag}`;
+  const more: Invocation[] = [];
+  if (options.upload) {
+    const u = options.upload;
+    more.push({ name: "upload-snapshot", runsOn: node, script: "upload-snapshot.sh", args: [e.backupDir, label, u.bucket, u.prefix, u.region] });
+  }
+  if (options.export) {
+    more.push({ name: "export-resources", runsOn: options.kubectlNode, script: "export-resources.sh", args: [options.export.dir, options.export.secrets] });
+  }
+  return [call, ...more];
+}
+
 function invocation(step: Step, action: Action, node: string, options: ExecutionOptions): Pick<CommandSpec, "runsOn" | "script" | "args"> {
   const v = step.version.toString();
   const kubectl = (script: ScriptName, args: string[]) => ({ runsOn: options.kubectlNode, script, args });
@@ -103,7 +136,7 @@ function invocation(step: Step, action: Action, node: string, options: Execution
   switch (action.kind) {
     case "etcd-snapshot": {
       const e = options.etcd;
-      return local("etcd-snapshot.sh", [e.backupDir, `before-${step.version.tag}`, e.endpoint, e.caCert, e.cert, e.key]);
+      return local("etcd-snapshot.sh", [e.backupDir, `before-${step.version.tag}`, e.endpoint, e.caCert, e.cert, e.key, e.verify, String(e.keep)]);
     }
     case "switch-repository":
       return local("switch-repository.sh", [step.version.minorLine]);
@@ -149,19 +182,20 @@ export function planCommands(plan: UpgradePlan, options: ExecutionOptions): Comm
     let previous = before;
     let patch: string | undefined;
     for (const action of step.actions) {
-      const call = invocation(step, action, node, options);
-      const spec: CommandSpec = {
-        name: `${step.id.slice(0, step.id.indexOf("/"))}-${action.kind}`,
-        step: step.id,
-        node,
-        ...call,
-        dependsOn: previous,
-        ...(action.kind === "wait-ready" && patch ? { bootIdFrom: patch } : {}),
-        command: [WRAPPER, call.script, ...call.args.map(shellQuote)].join(" "),
-      };
-      specs.push(spec);
-      previous = [commandKey(spec)];
-      if (action.kind === "os-patch") patch = commandKey(spec);
+      for (const { name, ...call } of invocations(step, action, node, options)) {
+        const spec: CommandSpec = {
+          name: `${step.id.slice(0, step.id.indexOf("/"))}-${name}`,
+          step: step.id,
+          node,
+          ...call,
+          dependsOn: previous,
+          ...(action.kind === "wait-ready" && patch ? { bootIdFrom: patch } : {}),
+          command: [WRAPPER, call.script, ...call.args.map(shellQuote)].join(" "),
+        };
+        specs.push(spec);
+        previous = [commandKey(spec)];
+        if (action.kind === "os-patch") patch = commandKey(spec);
+      }
     }
     lastOfStep.set(step.id, previous);
   }

@@ -29,7 +29,7 @@ const cluster: ClusterSpec = {
 const execution: ExecutionOptions = {
   kubectlNode: "cp-1",
   drain: () => ({ timeoutSeconds: 300, deleteEmptyDirData: false, deleteUnmanagedPods: false, disableEviction: false }),
-  etcd: { endpoint: "https://127.0.0.1:2379", caCert: "/pki/ca.crt", cert: "/pki/server.crt", key: "/pki/server.key", backupDir: "/backups" },
+  etcd: { endpoint: "https://127.0.0.1:2379", caCert: "/pki/ca.crt", cert: "/pki/server.crt", key: "/pki/server.key", backupDir: "/backups", verify: "restore", keep: 5 },
   readyTimeoutSeconds: 120,
 };
 const hosts: Record<string, string> = { "cp-1": "10.0.0.11", "web-1": "10.0.1.11" };

@@ -21,9 +21,9 @@ it("quotes every argument for a POSIX shell, quotes inside included", () => {
 it("opens hop 1 with the etcd snapshot on the first control plane, with kubeadm's certificate paths", () => {
   expect(dev[0]).toEqual({
     name: "v1.35-etcd-snapshot", step: "v1.35/cp-1/etcd-snapshot", node: "cp-1", runsOn: "cp-1", script: "etcd-snapshot.sh",
-    args: ["/var/lib/cluster-maintenance/etcd-backups", "before-v1.35.9", "https://127.0.0.1:2379", "/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/etcd/server.crt", "/etc/kubernetes/pki/etcd/server.key"],
+    args: ["/var/lib/cluster-maintenance/etcd-backups", "before-v1.35.9", "https://127.0.0.1:2379", "/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/etcd/server.crt", "/etc/kubernetes/pki/etcd/server.key", "restore", "5"],
     dependsOn: [],
-    command: `${WRAPPER} etcd-snapshot.sh '/var/lib/cluster-maintenance/etcd-backups' 'before-v1.35.9' 'https://127.0.0.1:2379' '/etc/kubernetes/pki/etcd/ca.crt' '/etc/kubernetes/pki/etcd/server.crt' '/etc/kubernetes/pki/etcd/server.key'`,
+    command: `${WRAPPER} etcd-snapshot.sh '/var/lib/cluster-maintenance/etcd-backups' 'before-v1.35.9' 'https://127.0.0.1:2379' '/etc/kubernetes/pki/etcd/ca.crt' '/etc/kubernetes/pki/etcd/server.crt' '/etc/kubernetes/pki/etcd/server.key' 'restore' '5'`,
   });
 });
 
@@ -83,11 +83,22 @@ it("takes drain options per pool, the kubectl node and the etcd settings from co
   const custom = commandsFor({
     kubectlNode: "cp-2",
     pools: [{ ...(raw.pools as Record<string, unknown>[])[0], drain: { timeoutSeconds: 120, deleteEmptyDirData: true, deleteUnmanagedPods: true, disableEviction: true } }],
-    etcd: { endpoint: "https://10.0.0.11:2379", backupDir: "/srv/backups" },
+    etcd: { endpoint: "https://10.0.0.11:2379", backupDir: "/srv/backups", verify: "status", keep: 2 },
   });
   const drain = custom.find((c) => c.node === "general-1" && c.script === "drain.sh")!;
   expect([drain.runsOn, drain.args]).toEqual(["cp-2", ["general-1", "120", "true", "true", "true"]]);
   const cpDrain = custom.find((c) => c.node === "cp-1" && c.script === "drain.sh")!;
   expect(cpDrain.args).toEqual(["cp-1", "600", "false", "false", "false"]);
   expect(custom[0]!.args.slice(0, 3)).toEqual(["/srv/backups", "before-v1.35.9", "https://10.0.0.11:2379"]);
+  expect(custom[0]!.args.slice(6)).toEqual(["status", "2"]);
+});
+
+it("copies each pre-upgrade snapshot off the cluster and exports the resources when backup is configured", () => {
+  const withBackup = commandsFor({ backup: { bucket: "dev-etcd-backups", region: "eu-west-1", image: "example.org/etcd-backup:3.5" } });
+  expect(withBackup.slice(0, 4).map((c) => [c.name, c.runsOn, c.script, c.args, c.dependsOn])).toEqual([
+    ["v1.35-etcd-snapshot", "cp-1", "etcd-snapshot.sh", expect.any(Array), []],
+    ["v1.35-upload-snapshot", "cp-1", "upload-snapshot.sh", ["/var/lib/cluster-maintenance/etcd-backups", "before-v1.35.9", "dev-etcd-backups", "dev/", "eu-west-1"], ["cp-1/v1.35-etcd-snapshot"]],
+    ["v1.35-export-resources", "cp-1", "export-resources.sh", ["/var/lib/cluster-maintenance/resource-exports", "exclude"], ["cp-1/v1.35-upload-snapshot"]],
+    ["v1.35-switch-repository", "cp-1", "switch-repository.sh", ["1.35"], ["cp-1/v1.35-export-resources"]],
+  ]);
 });

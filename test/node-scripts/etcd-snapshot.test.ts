@@ -110,8 +110,8 @@ function fakeTool(dir: string, name: string, body: string): string {
 
 const backupDir = (name: string) => path.join(lab.dir, "nodes", "cp-1", "root", "var", "backups", name);
 const filesIn = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
-const snapshot = (dir: string, extraPath: string[] = [], ep = endpoint, label = LABEL) =>
-  lab.runScript("cp-1", "etcd-snapshot.sh", [dir, label, ep, tls.ca, tls.cert, tls.key], { extraPath, timeoutMs: 60_000 });
+const snapshot = (dir: string, extraPath: string[] = [], ep = endpoint, label = LABEL, verify = "status", keep = "5") =>
+  lab.runScript("cp-1", "etcd-snapshot.sh", [dir, label, ep, tls.ca, tls.cert, tls.key, verify, keep], { extraPath, timeoutMs: 60_000 });
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cm-etcd-"));
@@ -132,7 +132,7 @@ describe("etcd-snapshot.sh with a real etcd 3.4", () => {
     const dir = backupDir("ok");
     const r = await callsDuring(lab, () => snapshot(dir));
     expectExit(r.result, 0);
-    const m = /^snapshot (\S+) revision (\d+) keys (\d+) size (\d+) hash ([0-9a-f]+)\n$/.exec(r.result.stdout);
+    const m = /^snapshot (\S+) revision (\d+) keys (\d+) size (\d+) hash ([0-9a-f]+)\nverified: status\n$/.exec(r.result.stdout);
     expect(m).not.toBeNull();
     const [, file, revision, keys, size, hash] = m!;
     expect(path.dirname(file!)).toBe(dir);
@@ -236,6 +236,10 @@ describe("etcd-snapshot.sh with a real etcd 3.4", () => {
     expectExit(await lab.runScript("cp-1", "etcd-snapshot.sh", ["backups", LABEL, endpoint, tls.ca, tls.cert, tls.key]), 2);
     expectExit(await lab.runScript("cp-1", "etcd-snapshot.sh", [backupDir("x"), "../x", endpoint, tls.ca, tls.cert, tls.key]), 2);
     expectExit(await lab.runScript("cp-1", "etcd-snapshot.sh", [backupDir("x"), LABEL]), 2);
+    const full = [backupDir("x"), LABEL, endpoint, tls.ca, tls.cert, tls.key];
+    expectExit(await lab.runScript("cp-1", "etcd-snapshot.sh", [...full, "full", "2"]), 2);
+    expectExit(await lab.runScript("cp-1", "etcd-snapshot.sh", [...full, "status", "0"]), 2);
+    expectExit(await lab.runScript("cp-1", "etcd-snapshot.sh", [...full, "status", "x"]), 2);
   });
 });
 

@@ -6,6 +6,7 @@ import { NODE_SCRIPTS_DIR, STANDINS_DIR } from "../lab/node-kit";
 
 const SCRIPTS = [
   "drain.sh",
+  "etcd-restore.sh",
   "etcd-snapshot.sh",
   "kubeadm-upgrade.sh",
   "os-patch.sh",
@@ -13,6 +14,7 @@ const SCRIPTS = [
   "uncordon.sh",
   "upgrade-kubelet.sh",
   "upgrade-packages.sh",
+  "upload-snapshot.sh",
   "wait-ready.sh",
 ];
 const text = (name: string) => fs.readFileSync(path.join(NODE_SCRIPTS_DIR, name), "utf8");
