@@ -58,10 +58,13 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     this.hops = pulumi.output(plan.hops.map((h) => h.to.toString()));
     const stepsOf = new Map<string, typeof plan.steps[number][]>();
     for (const step of plan.steps) for (const node of step.nodes) stepsOf.set(node, [...(stepsOf.get(node) ?? []), step]);
-    this.nodes = [...plan.initialState].map(
-      (node) => new NodeUpgrade(`${name}-${node.name}`, { node, target: plan.target, steps: stepsOf.get(node.name) ?? [] }, { parent: this }),
+    const components = new Map(
+      plan.initialState.toArray().map((node) => [
+        node.name,
+        new NodeUpgrade(`${name}-${node.name}`, { node, target: plan.target, steps: stepsOf.get(node.name) ?? [] }, { parent: this }),
+      ]),
     );
-    const components = new Map(this.nodes.map((n, i) => [plan.initialState.toArray()[i]!.name, n]));
+    this.nodes = [...components.values()];
     const created = new Map<string, command.remote.Command>();
     for (const spec of commands) {
       const parent = components.get(spec.node)!;
