@@ -53,7 +53,7 @@ stop_scratch() {
   if [[ -n $scratch ]]; then rm -rf "$scratch"; fi
   scratch="" scratch_pid=""
 }
-trap 'stop_scratch; rm -f "$part" "$part.part"' EXIT
+trap 'stop_scratch; rm -f "$part" "$part.part" "$part.content"' EXIT
 tls=(--endpoints="$endpoint" --cacert="$cacert" --cert="$cert" --key="$key" --dial-timeout=5s)
 ETCDCTL_API=3 timeout 30 etcdctl "${tls[@]}" --command-timeout=5s endpoint health >&2 ||
   fail 1 "etcd at $endpoint is not healthy (etcdctl endpoint health); no snapshot taken"
@@ -75,7 +75,13 @@ hash=$(field hash "$status") revision=$(field revision "$status") keys=$(field t
 bytes=$(stat -c %s "$part")
 ((bytes % 512 == 32)) || fail 6 "the snapshot has no etcd sha256 trailer (size $bytes; truncated?); refused"
 want=$(tail -c 32 "$part" | od -An -v -tx1 | tr -d ' \n')
-got=$(head -c $((bytes - 32)) "$part" | sha256sum)
+# The trailer check and the file's own sha256 (kept below) are computed side by side.
+head -c $((bytes - 32)) "$part" | sha256sum >"$part.content" &
+content_sum=$!
+whole=$(sha256sum <"$part")
+wait "$content_sum" || fail 6 "reading the snapshot failed; refused"
+got=$(<"$part.content")
+rm -f "$part.content"
 [[ ${got%% *} == "$want" ]] || fail 6 "the snapshot's sha256 trailer does not match its content (damaged); refused"
 
 if [[ $verify == restore ]]; then
@@ -151,7 +157,7 @@ fi
 
 mv -f "$part" "$dir/$name"
 trap - EXIT
-(cd "$dir" && sha256sum "$name" >"$name.sha256")
+printf '%s  %s\n' "${whole%% *}" "$name" >"$dir/$name.sha256"
 
 # Retention: the KEEP newest snapshots of this script's naming (any label) stay; older ones go.
 n=0
