@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterUpgrade } from "./components/cluster-upgrade";
+import { EtcdBackupSchedule } from "./components/etcd-backup-schedule";
 import { sshConnection } from "./components/ssh-connection";
 import { readPulumiConfig } from "./config/pulumi-source";
 import { executionOptions, hostsOf, parseStackConfig, PROJECT, toClusterSpec } from "./config/stack-config";
@@ -26,3 +27,25 @@ export const plan = upgrade.planText;
 export const hops = upgrade.hops;
 export const targetVersion = config.target.toString();
 export const warnings = upgrade.plan.warnings.map((w) => w.message);
+
+/**
+ * With `backup`: the S3 bucket (versioned, KMS-encrypted, private, TLS only, expiring after
+ * retentionDays) and the CronJob that snapshots etcd on the control plane on a schedule.
+ * The CronJob goes through the default Kubernetes provider (your kubeconfig, like kubectl).
+ */
+const backup = config.backup
+  ? new EtcdBackupSchedule(`${config.clusterName}-backup`, {
+      bucketName: config.backup.bucket,
+      region: config.backup.region,
+      prefix: config.backup.prefix,
+      schedule: config.backup.schedule,
+      retentionDays: config.backup.retentionDays,
+      image: config.backup.image,
+      ...(config.backup.kmsKeyArn ? { kmsKeyArn: config.backup.kmsKeyArn } : {}),
+      etcd: { endpoint: config.etcd.endpoint, caCert: config.etcd.caCert, cert: config.etcd.cert, key: config.etcd.key },
+      keep: config.etcd.keep,
+    })
+  : undefined;
+/** With `backup`: the bucket, and the IAM policy to attach to the control-plane nodes' role. */
+export const backupBucket = backup?.bucketName;
+export const backupUploadPolicy = backup?.uploadPolicyJson;

@@ -1,31 +1,56 @@
 /**
- * Stack config `backup`: where each pre-upgrade etcd snapshot is copied off the cluster (S3).
- * Absent: snapshots stay on the first control-plane node only.
+ * Stack config `backup`: where etcd snapshots go off the cluster (S3), the backup schedule
+ * (a CronJob on the control plane), and the export of resource definitions. Absent: snapshots
+ * stay on the first control-plane node only, and no schedule is created.
  */
+import { ABSOLUTE_PATH } from "./maintenance-config";
 import { FieldReader } from "./fields";
 
 export interface BackupConfig {
-  /** S3 bucket for snapshots. */
+  /** S3 bucket for snapshots, created and secured by EtcdBackupSchedule. */
   readonly bucket: string;
   readonly region: string;
   /** Key prefix in the bucket. @default "<clusterName>/" */
   readonly prefix: string;
+  /** Cron schedule of the backup CronJob (5 fields). @default "0 *\/6 * * *" */
+  readonly schedule: string;
+  /** Days a snapshot is kept in S3. @default 14 */
+  readonly retentionDays: number;
+  /** CronJob image: needs a shell, etcdctl and the aws CLI (registry.k8s.io's etcd image is distroless). */
+  readonly image: string;
+  /** KMS key for the bucket; a new key with rotation when absent. */
+  readonly kmsKeyArn?: string;
+  /** Resource export: where on the kubectl node, and Secrets `exclude`d or `encrypt:<recipient cert>`. */
+  readonly exportDir: string;
+  readonly exportSecrets: string;
 }
 
 /** S3 bucket names. Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
 const BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/;
 const PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
+const CRON = /^(\S+\s+){4}\S+$/;
+const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
+const KMS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+$/;
 
 /** Reads `backup`; undefined when absent. */
 export function parseBackup(r: FieldReader, value: unknown, clusterName: string | undefined): BackupConfig | undefined {
   if (value === undefined) return undefined;
-  const b = r.object(value, "backup", '{ bucket: "dev-etcd-backups", region: "eu-west-1" }');
+  const b = r.object(value, "backup", '{ bucket: "dev-etcd-backups", region: "eu-west-1", image: "..." }');
   if (!b) return undefined;
-  r.noUnknownKeys(b, "backup", ["bucket", "region", "prefix"]);
+  r.noUnknownKeys(b, "backup", ["bucket", "region", "prefix", "schedule", "retentionDays", "image", "kmsKeyArn", "exportDir", "exportSecrets"]);
   const bucket = r.string(b.bucket, "backup.bucket", BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
   const region = r.string(b.region, "backup.region", REGION, "an AWS region such as eu-west-1");
   const prefix = r.string(b.prefix ?? `${clusterName ?? "cluster"}/`, "backup.prefix", PREFIX, 'a key prefix ending in "/" such as "dev/"');
-  if (!bucket || !region || !prefix) return undefined;
-  return { bucket, region, prefix };
+  const schedule = r.string(b.schedule ?? "0 */6 * * *", "backup.schedule", CRON, 'a cron schedule of 5 fields such as "0 */6 * * *"');
+  const retentionDays = r.integer(b.retentionDays, "backup.retentionDays", 1, 3650, 14);
+  const image = r.string(b.image, "backup.image", IMAGE, "a container image with a shell, etcdctl and the aws CLI");
+  const kmsKeyArn = b.kmsKeyArn === undefined ? undefined : r.string(b.kmsKeyArn, "backup.kmsKeyArn", KMS_ARN, "a KMS key ARN");
+  const exportDir = r.string(b.exportDir ?? "/var/lib/cluster-maintenance/resource-exports", "backup.exportDir", ABSOLUTE_PATH, "an absolute path");
+  const secrets = b.exportSecrets ?? "exclude";
+  const exportSecrets = typeof secrets === "string" && (secrets === "exclude" || /^encrypt:\/[A-Za-z0-9._/-]{1,254}$/.test(secrets))
+    ? secrets
+    : (r.problems.add("backup.exportSecrets", secrets, "is not exclude or encrypt:<path>", 'write "exclude" or "encrypt:/path/to/recipient-cert.pem"'), undefined);
+  if (!bucket || !region || !prefix || !schedule || !retentionDays || !image || !exportDir || !exportSecrets) return undefined;
+  return { bucket, region, prefix, schedule, retentionDays, image, exportDir, exportSecrets, ...(kmsKeyArn ? { kmsKeyArn } : {}) };
 }

@@ -71,7 +71,7 @@ export interface StackConfig {
   readonly etcd: EtcdOptions;
   /** Bound on waiting for an upgraded node to be Ready, seconds. @default 600 */
   readonly readyTimeoutSeconds: number;
-  /** Off-cluster copies of the pre-upgrade snapshots; absent: snapshots stay on the node. */
+  /** Off-cluster backups and resource export; absent: snapshots stay on the node. */
   readonly backup?: BackupConfig;
   /** The kube-proxy DaemonSet's version. @default the oldest kube-apiserver's version */
   readonly kubeProxyVersion?: KubeVersion;
@@ -266,7 +266,12 @@ export function executionOptions(config: StackConfig): ExecutionOptions {
     drain: (pool) => drains.get(pool) ?? config.controlPlaneDrain,
     etcd: config.etcd,
     readyTimeoutSeconds: config.readyTimeoutSeconds,
-    ...(config.backup ? { upload: { bucket: config.backup.bucket, prefix: config.backup.prefix, region: config.backup.region } } : {}),
+    ...(config.backup
+      ? {
+          upload: { bucket: config.backup.bucket, prefix: config.backup.prefix, region: config.backup.region },
+          export: { dir: config.backup.exportDir, secrets: config.backup.exportSecrets },
+        }
+      : {}),
   };
 }
 

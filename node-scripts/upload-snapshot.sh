@@ -2,7 +2,7 @@
 # Copies the newest etcd snapshot of a label off the node to S3, with its checksum file.
 # Usage: upload-snapshot.sh BACKUP_DIR LABEL BUCKET PREFIX REGION   (BACKUP_DIR used as given;
 # PREFIX may be empty). Uploads BACKUP_DIR/etcd-<time>-LABEL.db (the newest by mtime) and its
-# .db.sha256 to s3://BUCKET/PREFIX/<name> with `aws s3 cp --sse aws:kms --region REGION`, each
+# .db.sha256 to s3://BUCKET/PREFIX/<name> with `aws s3 cp --region REGION` (encrypted by the bucket's default SSE-KMS key; `--sse aws:kms` alone would pick the AWS-managed key instead), each
 # object carrying its own sha256 as metadata (sha256=...). Credentials are the AWS CLI's own:
 # the node's instance profile or its AWS config; none is ever passed on a command line.
 # Refuses (exit 6) a snapshot whose .sha256 does not match. Done (no upload) for an object that
@@ -41,7 +41,7 @@ for f in "$newest" "$newest.sha256"; do
     say "already uploaded: s3://$bucket/$key (sha256 matches)"
     continue
   fi
-  timeout 900 aws s3 cp "$dir/$f" "s3://$bucket/$key" --sse aws:kms --region "$region" \
+  timeout 900 aws s3 cp "$dir/$f" "s3://$bucket/$key" --region "$region" \
     --metadata "sha256=$sum" --only-show-errors >&2 ||
     fail 1 "aws s3 cp of $dir/$f to s3://$bucket/$key failed (or took over 900 s)"
   echo "uploaded s3://$bucket/$key sha256 $sum"

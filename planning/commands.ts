@@ -22,7 +22,8 @@ export type ScriptName =
   | "wait-ready.sh"
   | "uncordon.sh"
   | "os-patch.sh"
-  | "upload-snapshot.sh";
+  | "upload-snapshot.sh"
+  | "export-resources.sh";
 
 /** How a pool's nodes are drained. Source: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/ */
 export interface DrainOptions {
@@ -63,6 +64,8 @@ export interface ExecutionOptions {
   readonly readyTimeoutSeconds: number;
   /** Where each pre-upgrade snapshot is copied off the cluster; absent: it stays on the node. */
   readonly upload?: { readonly bucket: string; readonly prefix: string; readonly region: string };
+  /** Export of every listable resource before each control-plane hop; Secrets `exclude` or `encrypt:<cert>`. */
+  readonly export?: { readonly dir: string; readonly secrets: string };
 }
 
 export interface CommandSpec {
@@ -109,14 +112,21 @@ export function commandKey(spec: Pick<CommandSpec, "node" | "name">): string {
 
 type Invocation = Pick<CommandSpec, "runsOn" | "script" | "args"> & { readonly name: string };
 
-/** The commands of one action: one, except the snapshot, which may also be uploaded. */
+/** The commands of one action: one, except the snapshot, which may also upload and export. */
 function invocations(step: Step, action: Action, node: string, options: ExecutionOptions): Invocation[] {
   const call = { ...invocation(step, action, node, options), name: action.kind };
   if (action.kind !== "etcd-snapshot") return [call];
-  const u = options.upload;
-  if (!u) return [call];
-  const upload = [options.etcd.backupDir, `before-${step.version.tag}`, u.bucket, u.prefix, u.region];
-  return [call, { name: "upload-snapshot", runsOn: node, script: "upload-snapshot.sh", args: upload }];
+  const e = options.etcd;
+  const label = `before-${step.version.tag}`;
+  const more: Invocation[] = [];
+  if (options.upload) {
+    const u = options.upload;
+    more.push({ name: "upload-snapshot", runsOn: node, script: "upload-snapshot.sh", args: [e.backupDir, label, u.bucket, u.prefix, u.region] });
+  }
+  if (options.export) {
+    more.push({ name: "export-resources", runsOn: options.kubectlNode, script: "export-resources.sh", args: [options.export.dir, options.export.secrets] });
+  }
+  return [call, ...more];
 }
 
 function invocation(step: Step, action: Action, node: string, options: ExecutionOptions): Pick<CommandSpec, "runsOn" | "script" | "args"> {

@@ -93,11 +93,12 @@ it("takes drain options per pool, the kubectl node and the etcd settings from co
   expect(custom[0]!.args.slice(6)).toEqual(["status", "2"]);
 });
 
-it("copies each pre-upgrade snapshot off the cluster before the hop goes on when backup is configured", () => {
-  const withBackup = commandsFor({ backup: { bucket: "dev-etcd-backups", region: "eu-west-1" } });
-  expect(withBackup.slice(0, 3).map((c) => [c.name, c.runsOn, c.script, c.args, c.dependsOn])).toEqual([
+it("copies each pre-upgrade snapshot off the cluster and exports the resources when backup is configured", () => {
+  const withBackup = commandsFor({ backup: { bucket: "dev-etcd-backups", region: "eu-west-1", image: "example.org/etcd-backup:3.5" } });
+  expect(withBackup.slice(0, 4).map((c) => [c.name, c.runsOn, c.script, c.args, c.dependsOn])).toEqual([
     ["v1.35-etcd-snapshot", "cp-1", "etcd-snapshot.sh", expect.any(Array), []],
     ["v1.35-upload-snapshot", "cp-1", "upload-snapshot.sh", ["/var/lib/cluster-maintenance/etcd-backups", "before-v1.35.9", "dev-etcd-backups", "dev/", "eu-west-1"], ["cp-1/v1.35-etcd-snapshot"]],
-    ["v1.35-switch-repository", "cp-1", "switch-repository.sh", ["1.35"], ["cp-1/v1.35-upload-snapshot"]],
+    ["v1.35-export-resources", "cp-1", "export-resources.sh", ["/var/lib/cluster-maintenance/resource-exports", "exclude"], ["cp-1/v1.35-upload-snapshot"]],
+    ["v1.35-switch-repository", "cp-1", "switch-repository.sh", ["1.35"], ["cp-1/v1.35-export-resources"]],
   ]);
 });

@@ -105,10 +105,11 @@ describe("bad input", () => {
     [{ ...base, readyTimeoutSeconds: 0 }, "readyTimeoutSeconds: is not a whole number from 30 to 86400 (got 0)"],
     [{ ...base, etcd: { verify: "hash" } }, 'etcd.verify: is not a known choice (got "hash"). use one of: restore, status'],
     [{ ...base, etcd: { keep: 0 } }, "etcd.keep: is not a whole number from 1 to 1000 (got 0)"],
-    [{ ...base, backup: { bucket: "My_Bucket", region: "eu-west-1" } }, 'backup.bucket: is not an S3 bucket name'],
-    [{ ...base, backup: { bucket: "b-1", region: "europe" } }, 'backup.region: is not an AWS region'],
-    [{ ...base, backup: { bucket: "b-1", region: "eu-west-1", prefix: "no-slash" } }, 'backup.prefix: is not a key prefix ending in "/"'],
-    [{ ...base, backup: { bucket: "b-1", region: "eu-west-1", image: "i:1" } }, "backup.image: is not a known key"],
+    [{ ...base, backup: { bucket: "My_Bucket", region: "eu-west-1", image: "i:1" } }, 'backup.bucket: is not an S3 bucket name'],
+    [{ ...base, backup: { bucket: "b-1", region: "europe", image: "i:1" } }, 'backup.region: is not an AWS region'],
+    [{ ...base, backup: { bucket: "b-1", region: "eu-west-1" } }, "backup.image: is not a container image"],
+    [{ ...base, backup: { bucket: "b-1", region: "eu-west-1", image: "i:1", exportSecrets: "plain" } }, 'backup.exportSecrets: is not exclude or encrypt:<path> (got "plain")'],
+    [{ ...base, backup: { bucket: "b-1", region: "eu-west-1", image: "i:1", schedule: "hourly" } }, 'backup.schedule: is not a cron schedule'],
   ])("refuses %#: %s", (raw, message) => {
     expect(problems(raw as Record<string, unknown>)).toContain(message);
   });

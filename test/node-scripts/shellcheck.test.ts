@@ -8,6 +8,7 @@ const SCRIPTS = [
   "drain.sh",
   "etcd-restore.sh",
   "etcd-snapshot.sh",
+  "export-resources.sh",
   "kubeadm-upgrade.sh",
   "os-patch.sh",
   "switch-repository.sh",

@@ -1,0 +1,331 @@
+/**
+ * EtcdBackupSchedule: scheduled etcd snapshots kept off the cluster. Creates a secured S3
+ * bucket (components/backup-bucket.ts) and a Kubernetes CronJob that runs on a control-plane
+ * node (hostNetwork, etcd PKI read-only from the host), saves a snapshot with etcdctl, refuses
+ * an empty one (`snapshot status`: revision 0 or no keys), writes its sha256 and uploads both
+ * to `s3://<bucket>/<prefix>`.
+ *
+ * Credentials: none in the manifest. The aws CLI in the pod finds them the way it does on the
+ * node: with hostNetwork the pod reaches the instance metadata service (IMDSv2 works with the
+ * default hop limit of 1, since there is no extra network hop), so it acts as the control-plane
+ * nodes' instance profile role. Attach {@link EtcdBackupSchedule.uploadPolicyJson} to that role.
+ * See: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createBackupBucket, uploadPolicy } from "./backup-bucket";
+
+/** etcd client settings: paths on the control-plane host (kubeadm's defaults). */
+export interface EtcdClientPaths {
+  /** Client URL of the local member. @default "https://127.0.0.1:2379" */
+  readonly endpoint?: string;
+  /** CA certificate. @default "/etc/kubernetes/pki/etcd/ca.crt" */
+  readonly caCert?: string;
+  /** Client certificate. @default "/etc/kubernetes/pki/etcd/server.crt" (healthcheck-client.crt also works) */
+  readonly cert?: string;
+  /** Client key. @default "/etc/kubernetes/pki/etcd/server.key" */
+  readonly key?: string;
+}
+
+export interface EtcdBackupScheduleArgs {
+  /**
+   * When the CronJob runs: a cron expression of 5 fields, in the kube-controller-manager's
+   * time zone (UTC on kubeadm). Plain value: validated at construction.
+   * @default "0 *\/6 * * *" (every six hours)
+   * See: https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#schedule-syntax
+   */
+  readonly schedule?: string;
+  /**
+   * Days a snapshot (and a noncurrent version of it) is kept in S3, 1..3650.
+   * @default 14
+   * See: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html
+   */
+  readonly retentionDays?: number;
+  /**
+   * S3 bucket name (3-63 lowercase letters, digits, '.', '-'; globally unique).
+   * @default a generated name starting with "<name>-etcd-"
+   * See: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+   */
+  readonly bucketName?: pulumi.Input<string>;
+  /**
+   * Key prefix of the objects: "" or segments each ending in "/".
+   * @default "etcd-snapshots/"
+   */
+  readonly prefix?: string;
+  /**
+   * KMS key for the bucket's default encryption.
+   * @default a new aws.kms.Key with automatic rotation
+   * See: https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
+   */
+  readonly kmsKeyArn?: pulumi.Input<string>;
+  /** AWS region of the bucket and key (also given to the aws CLI in the pod), e.g. "eu-west-1". */
+  readonly region: pulumi.Input<string>;
+  /**
+   * Container image with a POSIX shell, etcdctl (etcdutl used for `snapshot status` when
+   * present) and the aws CLI. Required, no default: registry.k8s.io's etcd image is distroless
+   * (no shell, no S3 client) and cannot run this job. Pin it by digest.
+   * See: https://github.com/kubernetes/kubernetes/tree/master/cluster/images/etcd
+   */
+  readonly image: string;
+  /**
+   * Namespace of the CronJob.
+   * @default "kube-system"
+   */
+  readonly namespace?: string;
+  /**
+   * etcd endpoint and client certificate paths on the control-plane host. The directory of
+   * `caCert` is mounted read-only at the same path; `cert` and `key` must be in it.
+   * See: https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#snapshot-using-etcdctl-options
+   */
+  readonly etcd?: EtcdClientPaths;
+  /**
+   * Local copies kept on the control-plane node that ran the job, 0..1000. 0: the snapshot is
+   * written to an emptyDir and exists only in S3 afterwards. More: written to the hostPath
+   * `localDir`, and the oldest beyond `keep` are deleted, so the disk never fills.
+   * @default 3
+   */
+  readonly keep?: number;
+  /**
+   * Directory on the node for local copies (used when keep > 0).
+   * @default "/var/lib/cluster-maintenance/etcd-backups/scheduled"
+   */
+  readonly localDir?: string;
+}
+
+/** The args after validation, with every default applied. */
+export interface ResolvedBackupArgs {
+  readonly schedule: string;
+  readonly retentionDays: number;
+  readonly prefix: string;
+  readonly image: string;
+  readonly namespace: string;
+  readonly etcd: Required<EtcdClientPaths>;
+  readonly pkiDir: string;
+  readonly keep: number;
+  readonly localDir: string;
+  /** Name of the CronJob object (a DNS label of at most 52 characters). */
+  readonly cronJobName: string;
+  readonly bucketPrefix: string;
+}
+
+export const DEFAULTS = {
+  schedule: "0 */6 * * *",
+  retentionDays: 14,
+  prefix: "etcd-snapshots/",
+  namespace: "kube-system",
+  keep: 3,
+  localDir: "/var/lib/cluster-maintenance/etcd-backups/scheduled",
+  etcd: {
+    endpoint: "https://127.0.0.1:2379",
+    caCert: "/etc/kubernetes/pki/etcd/ca.crt",
+    cert: "/etc/kubernetes/pki/etcd/server.crt",
+    key: "/etc/kubernetes/pki/etcd/server.key",
+  },
+} as const;
+
+/** Where the snapshot is written inside the container. */
+export const SNAPSHOT_DIR = "/backup";
+const CRON_FIELD = /^[0-9*,/\-A-Za-z?]+$/;
+const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/-]*$/;
+const ENDPOINT = /^https?:\/\/[A-Za-z0-9.-]+:[0-9]{1,5}$/;
+const PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
+const BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Validates `args` and resolves the defaults. Collects every problem and throws one Error
+ * that names each bad arg, its value and what is expected.
+ */
+export function resolveBackupArgs(name: string, args: EtcdBackupScheduleArgs): ResolvedBackupArgs {
+  const problems: string[] = [];
+  const bad = (arg: string, value: unknown, expected: string) => problems.push(`${arg} ${JSON.stringify(value)} is not ${expected}`);
+  const schedule = args.schedule ?? DEFAULTS.schedule;
+  const fields = typeof schedule === "string" ? schedule.trim().split(/\s+/) : [];
+  if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f))) bad("schedule", schedule, 'a cron schedule of 5 fields such as "0 */6 * * *"');
+  const retentionDays = args.retentionDays ?? DEFAULTS.retentionDays;
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) bad("retentionDays", retentionDays, "a whole number of days from 1 to 3650");
+  const image = args.image;
+  if (typeof image !== "string" || !IMAGE.test(image)) bad("image", image, "a container image reference without spaces (with a shell, etcdctl and the aws CLI)");
+  const namespace = args.namespace ?? DEFAULTS.namespace;
+  if (typeof namespace !== "string" || !DNS_LABEL.test(namespace)) bad("namespace", namespace, "a namespace name (DNS label)");
+  const prefix = args.prefix ?? DEFAULTS.prefix;
+  if (typeof prefix !== "string" || !PREFIX.test(prefix)) bad("prefix", prefix, 'a key prefix such as "etcd-snapshots/" (segments ending in "/")');
+  const keep = args.keep ?? DEFAULTS.keep;
+  if (!Number.isInteger(keep) || keep < 0 || keep > 1000) bad("keep", keep, "a whole number of local copies from 0 to 1000");
+  const localDir = args.localDir ?? DEFAULTS.localDir;
+  if (typeof localDir !== "string" || !ABSOLUTE_PATH.test(localDir) || localDir === "/") bad("localDir", localDir, "an absolute directory path other than /");
+  const etcd = { ...DEFAULTS.etcd, ...args.etcd };
+  if (!ENDPOINT.test(etcd.endpoint)) bad("etcd.endpoint", etcd.endpoint, "an etcd client URL such as https://127.0.0.1:2379");
+  for (const k of ["caCert", "cert", "key"] as const) if (!ABSOLUTE_PATH.test(etcd[k])) bad(`etcd.${k}`, etcd[k], "an absolute path");
+  const pkiDir = etcd.caCert.slice(0, etcd.caCert.lastIndexOf("/")) || "/";
+  for (const k of ["cert", "key"] as const) {
+    if (ABSOLUTE_PATH.test(etcd[k]) && !etcd[k].startsWith(`${pkiDir}/`)) bad(`etcd.${k}`, etcd[k], `in the directory of etcd.caCert (${pkiDir}), which is the one mounted`);
+  }
+  if (pkiDir === "/") bad("etcd.caCert", etcd.caCert, "in a directory other than /");
+  if (typeof args.bucketName === "string" && !BUCKET.test(args.bucketName)) bad("bucketName", args.bucketName, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
+  if (args.region === undefined || args.region === "") bad("region", args.region, "an AWS region such as eu-west-1");
+  const base = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "cluster";
+  if (problems.length > 0) throw new Error(`EtcdBackupSchedule ${JSON.stringify(name)}: invalid args: ${problems.join("; ")}`);
+  return {
+    schedule: fields.join(" "), retentionDays, prefix, image, namespace, etcd, pkiDir, keep, localDir,
+    cronJobName: `${base.slice(0, 40).replace(/-+$/, "")}-etcd-backup`,
+    bucketPrefix: `${base.slice(0, 30).replace(/-+$/, "")}-etcd-`,
+  };
+}
+
+/**
+ * The job's script (`sh -c`, POSIX sh, `set -eu`). Every value comes from the environment,
+ * never from the script text: ETCDCTL_* for etcdctl, BUCKET, PREFIX, AWS_REGION, KEEP,
+ * SNAPSHOT_DIR, NODE_NAME. Uploads carry no encryption headers: the bucket's default
+ * encryption (SSE-KMS with the component's key) applies, which an explicit `--sse aws:kms`
+ * without a key id would replace with the aws/s3 managed key.
+ */
+export const BACKUP_SCRIPT = `set -eu
+fail() { echo "cluster-maintenance: etcd-backup: \${NODE_NAME:-?}: $*" >&2; exit 1; }
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+name="etcd-snapshot-\${stamp}-\${NODE_NAME}.db"
+file="\${SNAPSHOT_DIR}/\${name}"
+rm -f "\${SNAPSHOT_DIR}"/*.part
+etcdctl snapshot save "\${file}.part" || fail "etcdctl snapshot save failed"
+if command -v etcdutl >/dev/null 2>&1; then
+  status=$(etcdutl snapshot status "\${file}.part" -w json) || fail "snapshot status failed"
+else
+  status=$(etcdctl snapshot status "\${file}.part" -w json) || fail "snapshot status failed"
+fi
+revision=$(printf '%s' "$status" | sed -n 's/.*"revision": *\\([0-9]*\\).*/\\1/p')
+keys=$(printf '%s' "$status" | sed -n 's/.*"totalKey": *\\([0-9]*\\).*/\\1/p')
+if [ -z "$revision" ] || [ "$revision" -eq 0 ] || [ -z "$keys" ] || [ "$keys" -eq 0 ]; then
+  rm -f "\${file}.part"
+  fail "refusing snapshot with revision '\${revision}' and '\${keys}' keys: $status"
+fi
+mv "\${file}.part" "$file"
+(cd "$SNAPSHOT_DIR" && sha256sum "$name" >"\${name}.sha256") || fail "sha256sum failed"
+for f in "$file" "\${file}.sha256"; do
+  aws s3 cp "$f" "s3://\${BUCKET}/\${PREFIX}\${f##*/}" --region "$AWS_REGION" --only-show-errors ||
+    fail "upload of \${f##*/} to s3://\${BUCKET}/\${PREFIX} failed"
+done
+if [ "$KEEP" -gt 0 ]; then
+  # Names sort by their UTC timestamp: the first (count - KEEP) are the oldest.
+  count=0
+  for f in "$SNAPSHOT_DIR"/etcd-snapshot-*.db; do if [ -e "$f" ]; then count=$((count + 1)); fi; done
+  for f in "$SNAPSHOT_DIR"/etcd-snapshot-*.db; do
+    [ "$count" -gt "$KEEP" ] || break
+    rm -f "$f" "\${f}.sha256"
+    count=$((count - 1))
+  done
+fi
+echo "cluster-maintenance: etcd-backup: \${NODE_NAME}: uploaded s3://\${BUCKET}/\${PREFIX}\${name} (revision $revision, $keys keys)"
+`;
+
+/** Type token `cluster-maintenance:backup:EtcdBackupSchedule`; children `${name}-bucket`, `${name}-cronjob`, ... */
+export class EtcdBackupSchedule extends pulumi.ComponentResource {
+  /** Name of the S3 bucket. */
+  readonly bucketName: pulumi.Output<string>;
+  readonly bucketArn: pulumi.Output<string>;
+  /** ARN of the KMS key the snapshots are encrypted with. */
+  readonly kmsKeyArn: pulumi.Output<string>;
+  /** Name of the CronJob (in `namespace`). */
+  readonly cronJobName: pulumi.Output<string>;
+  /**
+   * IAM policy (JSON) the backup job needs: attach it to the control-plane nodes' instance
+   * role. S3 put/get under the prefix, and GenerateDataKey/Encrypt/Decrypt on the key.
+   */
+  readonly uploadPolicyJson: pulumi.Output<string>;
+
+  /** @throws Error (before anything is registered) naming every invalid arg. */
+  constructor(name: string, args: EtcdBackupScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
+    const r = resolveBackupArgs(name, args);
+    super("cluster-maintenance:backup:EtcdBackupSchedule", name, {}, opts);
+    const { bucket, kmsKeyArn, ready } = createBackupBucket(name, {
+      bucketPrefix: r.bucketPrefix, region: args.region, retentionDays: r.retentionDays,
+      ...(args.bucketName !== undefined ? { bucketName: args.bucketName } : {}),
+      ...(args.kmsKeyArn !== undefined ? { kmsKeyArn: args.kmsKeyArn } : {}),
+    }, this);
+    const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, {
+      metadata: { name: r.cronJobName, namespace: r.namespace, labels: { "app.kubernetes.io/name": "etcd-backup", "app.kubernetes.io/managed-by": "cluster-maintenance" } },
+      spec: cronJobSpec(r, { bucket: bucket.bucket, region: args.region }),
+    }, { parent: this, dependsOn: ready });
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.kmsKeyArn = kmsKeyArn;
+    this.cronJobName = cronJob.metadata.name;
+    this.uploadPolicyJson = pulumi.all([bucket.arn, kmsKeyArn]).apply(([b, k]) => uploadPolicy(b, r.prefix, k));
+    this.registerOutputs({
+      bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn,
+      cronJobName: this.cronJobName, uploadPolicyJson: this.uploadPolicyJson,
+    });
+  }
+}
+
+/** The CronJob's spec. Exported for tests. */
+export function cronJobSpec(
+  r: ResolvedBackupArgs,
+  target: { bucket: pulumi.Input<string>; region: pulumi.Input<string> },
+): k8s.types.input.batch.v1.CronJobSpec {
+  const controlPlane = "node-role.kubernetes.io/control-plane";
+  return {
+    schedule: r.schedule,
+    concurrencyPolicy: "Forbid",
+    successfulJobsHistoryLimit: 3,
+    failedJobsHistoryLimit: 3,
+    startingDeadlineSeconds: 600,
+    jobTemplate: {
+      spec: {
+        backoffLimit: 2,
+        activeDeadlineSeconds: 1800,
+        template: {
+          metadata: { labels: { "app.kubernetes.io/name": "etcd-backup" } },
+          spec: {
+            hostNetwork: true,
+            nodeSelector: { [controlPlane]: "" },
+            tolerations: [{ key: controlPlane, operator: "Exists", effect: "NoSchedule" }],
+            restartPolicy: "OnFailure",
+            automountServiceAccountToken: false,
+            securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+            volumes: [
+              { name: "etcd-pki", hostPath: { path: r.pkiDir, type: "Directory" } },
+              r.keep > 0
+                ? { name: "snapshots", hostPath: { path: r.localDir, type: "DirectoryOrCreate" } }
+                : { name: "snapshots", emptyDir: { sizeLimit: "10Gi" } },
+              { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+            ],
+            containers: [{
+              name: "etcd-backup",
+              image: r.image,
+              command: ["sh", "-c", BACKUP_SCRIPT],
+              env: [
+                { name: "ETCDCTL_API", value: "3" },
+                { name: "ETCDCTL_ENDPOINTS", value: r.etcd.endpoint },
+                { name: "ETCDCTL_CACERT", value: r.etcd.caCert },
+                { name: "ETCDCTL_CERT", value: r.etcd.cert },
+                { name: "ETCDCTL_KEY", value: r.etcd.key },
+                { name: "BUCKET", value: target.bucket },
+                { name: "PREFIX", value: r.prefix },
+                { name: "AWS_REGION", value: target.region },
+                { name: "KEEP", value: String(r.keep) },
+                { name: "SNAPSHOT_DIR", value: SNAPSHOT_DIR },
+                { name: "HOME", value: "/tmp" },
+                { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+              ],
+              volumeMounts: [
+                { name: "etcd-pki", mountPath: r.pkiDir, readOnly: true },
+                { name: "snapshots", mountPath: SNAPSHOT_DIR },
+                { name: "tmp", mountPath: "/tmp" },
+              ],
+              resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+              // root: the etcd key is root-owned 0600 on the host; no capabilities beyond that.
+              securityContext: {
+                runAsUser: 0,
+                readOnlyRootFilesystem: true,
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                capabilities: { drop: ["ALL"] },
+              },
+            }],
+          },
+        },
+      },
+    },
+  };
+}

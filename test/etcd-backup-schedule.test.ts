@@ -1,0 +1,346 @@
+/**
+ * EtcdBackupSchedule under Pulumi mocks: the bucket's security settings and the CronJob's spec,
+ * field by field; every child parented to the component; no credentials anywhere; bad args
+ * refused with one error before anything is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { startEtcd, type LabEtcd } from "./lab/etcd";
+import { createLab, type Lab } from "./lab/node-kit";
+import { installMocks, Registered, settled, valueOf } from "./helpers/pulumi-mocks";
+import { denyInsecureTransportPolicy, uploadPolicy } from "../components/backup-bucket";
+import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs } from "../components/etcd-backup-schedule";
+
+const registered = installMocks("test", false);
+const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1111-2222";
+const base: EtcdBackupScheduleArgs = { region: "eu-west-1", image: "example.org/etcd-backup:3.5.21@sha256:abc", bucketName: "dev-etcd-backups", kmsKeyArn: KEY };
+
+beforeEach(() => registered.splice(0));
+
+/** Builds the component and returns what it registered (a copy: beforeEach empties the live list). */
+async function build(name: string, args: EtcdBackupScheduleArgs): Promise<{ c: EtcdBackupSchedule; all: Registered[]; byType: (t: string) => Registered[]; one: (t: string) => Registered }> {
+  const c = new EtcdBackupSchedule(name, args);
+  await valueOf(pulumi.all([c.bucketArn, c.cronJobName, c.uploadPolicyJson]));
+  await settled();
+  const all = [...registered];
+  const byType = (t: string) => all.filter((r) => r.type === t);
+  const one = (t: string) => {
+    const found = byType(t);
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+  return { c, all, byType, one };
+}
+
+describe("the bucket, with a given name and KMS key", () => {
+  let t: Awaited<ReturnType<typeof build>>;
+  beforeAll(async () => {
+    registered.splice(0);
+    t = await build("prod", base);
+  });
+
+  it("registers exactly these children, named from the component's name, all parented to it", () => {
+    const children = t.all.filter((r) => r.type !== "cluster-maintenance:backup:EtcdBackupSchedule");
+    // Registration order is the engine's (asynchronous); the set is what matters.
+    expect(children.map((r) => [r.type, r.name]).sort()).toEqual([
+      ["aws:s3/bucket:Bucket", "prod-bucket"],
+      ["aws:s3/bucketVersioning:BucketVersioning", "prod-versioning"],
+      ["aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "prod-encryption"],
+      ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "prod-public-access"],
+      ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "prod-lifecycle"],
+      ["aws:s3/bucketPolicy:BucketPolicy", "prod-tls-only"],
+      ["kubernetes:batch/v1:CronJob", "prod-cronjob"],
+    ].sort());
+    for (const r of children) expect(r.parent).toMatch(/cluster-maintenance:backup:EtcdBackupSchedule::prod$/);
+    expect(t.all.filter((r) => r.type === "cluster-maintenance:backup:EtcdBackupSchedule")).toHaveLength(1);
+    expect(t.all.find((r) => r.type === "cluster-maintenance:backup:EtcdBackupSchedule")!.parent).not.toMatch(/EtcdBackupSchedule/);
+    expect(t.all.some((r) => r.type.includes("V2"))).toBe(false);
+  });
+
+  it("bucket: the given name, in the region, never force-destroyed", () => {
+    const b = t.one("aws:s3/bucket:Bucket").inputs;
+    expect(b.bucket).toBe("dev-etcd-backups");
+    expect(b.forceDestroy).toBe(false);
+    expect(b.region).toBe("eu-west-1");
+    expect(b.bucketPrefix).toBeUndefined();
+  });
+
+  it("versioning Enabled", () => {
+    const v = t.one("aws:s3/bucketVersioning:BucketVersioning").inputs;
+    expect(v.bucket).toBe("prod-bucket-id");
+    expect(v.versioningConfiguration).toEqual({ status: "Enabled" });
+  });
+
+  it("SSE aws:kms with the given key and a bucket key", () => {
+    const e = t.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs;
+    expect(e.bucket).toBe("prod-bucket-id");
+    expect(e.rules).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY }, bucketKeyEnabled: true }]);
+    expect(t.byType("aws:kms/key:Key")).toEqual([]);
+  });
+
+  it("public access block: all four on", () => {
+    const p = t.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
+    expect(p).toMatchObject({ bucket: "prod-bucket-id", blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+  });
+
+  it("lifecycle: one rule, explicit empty-prefix filter, expiring current and noncurrent versions after retentionDays (default 14); after versioning", () => {
+    const l = t.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
+    const rules = l.inputs.rules as Record<string, unknown>[];
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.status).toBe("Enabled");
+    expect(rules[0]!.filter).toEqual({ prefix: "" });
+    expect(rules[0]!.expiration).toEqual({ days: 14 });
+    expect(rules[0]!.noncurrentVersionExpiration).toEqual({ noncurrentDays: 14 });
+    expect(l.dependsOn.map((u) => u.split("::").pop())).toContain("prod-versioning");
+  });
+
+  it("bucket policy denies s3:* to everyone on the bucket and its objects unless over TLS", () => {
+    const p = t.one("aws:s3/bucketPolicy:BucketPolicy");
+    expect(p.inputs.bucket).toBe("prod-bucket-id");
+    const doc = JSON.parse(p.inputs.policy as string);
+    expect(doc.Version).toBe("2012-10-17");
+    expect(doc.Statement).toHaveLength(1);
+    const s = doc.Statement[0];
+    expect(s.Effect).toBe("Deny");
+    expect(s.Principal).toBe("*");
+    expect(s.Action).toBe("s3:*");
+    expect(s.Resource).toHaveLength(2); // the mocks leave the bucket's ARN unset: the exact ARNs are checked below
+    expect(s.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    expect(p.dependsOn.map((u) => u.split("::").pop())).toContain("prod-public-access");
+    expect(JSON.parse(denyInsecureTransportPolicy("arn:aws:s3:::dev-etcd-backups")).Statement[0].Resource).toEqual([
+      "arn:aws:s3:::dev-etcd-backups", "arn:aws:s3:::dev-etcd-backups/*",
+    ]);
+  });
+
+  it("outputs: bucket name, CronJob name, and the least-privilege upload policy", async () => {
+    expect(await valueOf(t.c.bucketName)).toBe("dev-etcd-backups");
+    expect(await valueOf(t.c.cronJobName)).toBe("prod-etcd-backup");
+    expect(await valueOf(t.c.kmsKeyArn)).toBe(KEY);
+    const doc = JSON.parse(await valueOf(t.c.uploadPolicyJson));
+    expect(doc.Statement).toEqual([
+      { Sid: "EtcdSnapshotObjects", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: expect.stringMatching(/\/etcd-snapshots\/\*$/) },
+      { Sid: "EtcdSnapshotKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"], Resource: KEY },
+    ]);
+    expect(JSON.parse(uploadPolicy("arn:aws:s3:::b", "dev/", KEY)).Statement[0].Resource).toBe("arn:aws:s3:::b/dev/*");
+  });
+
+  it("no input anywhere carries credentials", () => {
+    expect(t.all.length).toBeGreaterThan(7);
+    const text = JSON.stringify(t.all.map((r) => r.inputs));
+    for (const bad of ["AKIA", "aws_secret", "AWS_SECRET", "AWS_ACCESS_KEY", "password", "secretKeyRef", "AWS_SESSION_TOKEN"]) expect(text).not.toContain(bad);
+  });
+});
+
+describe("the CronJob", () => {
+  let cj: Registered;
+  let pod: Record<string, any>;
+  let container: Record<string, any>;
+  beforeAll(async () => {
+    registered.splice(0);
+    const t = await build("prod", { ...base, schedule: "15 2 * * *", namespace: "backup", keep: 0 });
+    cj = t.one("kubernetes:batch/v1:CronJob");
+    pod = (cj.inputs.spec as any).jobTemplate.spec.template.spec;
+    container = pod.containers[0];
+  });
+
+  it("is created after the bucket and every one of its settings", () => {
+    expect(cj.dependsOn.map((u) => u.split("::").pop()).sort()).toEqual(
+      ["prod-bucket", "prod-encryption", "prod-lifecycle", "prod-public-access", "prod-tls-only", "prod-versioning"],
+    );
+  });
+
+  it("metadata and schedule fields", () => {
+    const spec = cj.inputs.spec as any;
+    expect((cj.inputs.metadata as any).name).toBe("prod-etcd-backup");
+    expect((cj.inputs.metadata as any).namespace).toBe("backup");
+    expect(spec.schedule).toBe("15 2 * * *");
+    expect(spec.concurrencyPolicy).toBe("Forbid");
+    expect(spec.successfulJobsHistoryLimit).toBe(3);
+    expect(spec.failedJobsHistoryLimit).toBe(3);
+    expect(spec.startingDeadlineSeconds).toBe(600);
+    expect(spec.jobTemplate.spec.backoffLimit).toBe(2);
+    expect(spec.jobTemplate.spec.activeDeadlineSeconds).toBe(1800);
+  });
+
+  it("runs on a control-plane node, on the host network, restarting on failure", () => {
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.nodeSelector).toEqual({ "node-role.kubernetes.io/control-plane": "" });
+    expect(pod.tolerations).toEqual([{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }]);
+    expect(pod.restartPolicy).toBe("OnFailure");
+    expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  it("mounts the etcd PKI read-only from the host; keep: 0 writes the snapshot to an emptyDir", () => {
+    expect(pod.volumes).toEqual([
+      { name: "etcd-pki", hostPath: { path: "/etc/kubernetes/pki/etcd", type: "Directory" } },
+      { name: "snapshots", emptyDir: { sizeLimit: "10Gi" } },
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    ]);
+    expect(container.volumeMounts).toEqual([
+      { name: "etcd-pki", mountPath: "/etc/kubernetes/pki/etcd", readOnly: true },
+      { name: "snapshots", mountPath: "/backup" },
+      { name: "tmp", mountPath: "/tmp" },
+    ]);
+  });
+
+  it("container: the image, resource requests and limits, a locked-down security context", () => {
+    expect(container.image).toBe(base.image);
+    expect(container.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } });
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
+    expect(container.securityContext.privileged).toBe(false);
+    expect(container.securityContext.capabilities).toEqual({ drop: ["ALL"] });
+  });
+
+  it("env: etcd client settings (kubeadm defaults), the bucket, prefix, key, region; no credentials", () => {
+    const env = Object.fromEntries((container.env as any[]).filter((e) => "value" in e).map((e) => [e.name, e.value]));
+    expect(env).toEqual({
+      ETCDCTL_API: "3",
+      ETCDCTL_ENDPOINTS: "https://127.0.0.1:2379",
+      ETCDCTL_CACERT: "/etc/kubernetes/pki/etcd/ca.crt",
+      ETCDCTL_CERT: "/etc/kubernetes/pki/etcd/server.crt",
+      ETCDCTL_KEY: "/etc/kubernetes/pki/etcd/server.key",
+      BUCKET: "dev-etcd-backups",
+      PREFIX: "etcd-snapshots/",
+      AWS_REGION: "eu-west-1",
+      KEEP: "0",
+      SNAPSHOT_DIR: "/backup",
+      HOME: "/tmp",
+    });
+    expect((container.env as any[]).find((e) => e.name === "NODE_NAME").valueFrom).toEqual({ fieldRef: { fieldPath: "spec.nodeName" } });
+    expect(container.envFrom).toBeUndefined();
+  });
+
+  it("command: sh -c with set -eu: snapshot save, status refusing revision 0 / no keys, sha256, upload of both", () => {
+    expect(container.command).toEqual(["sh", "-c", BACKUP_SCRIPT]);
+    const s = BACKUP_SCRIPT;
+    expect(s.startsWith("set -eu\n")).toBe(true);
+    const order = ["etcdctl snapshot save", "snapshot status", '"$revision" -eq 0', '"$keys" -eq 0', "sha256sum", "aws s3 cp"].map((x) => s.indexOf(x));
+    for (const i of order) expect(i).toBeGreaterThan(0);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(s).toContain('for f in "$file" "${file}.sha256"; do');
+    expect(s).toContain('"s3://${BUCKET}/${PREFIX}${f##*/}"');
+  });
+});
+
+describe("defaults and variants", () => {
+  it("without a key: a new KMS key with rotation, used by the encryption rule; without a name: a bucket prefix from the name", async () => {
+    const { one } = await build("Lab_1", { region: "eu-west-1", image: "example.org/backup:1" });
+    const key = one("aws:kms/key:Key");
+    expect(key.name).toBe("Lab_1-key");
+    expect(key.inputs.enableKeyRotation).toBe(true);
+    expect(key.parent).toMatch(/EtcdBackupSchedule::Lab_1$/);
+    const b = one("aws:s3/bucket:Bucket").inputs;
+    expect(b.bucket).toBeUndefined();
+    expect(b.bucketPrefix).toBe("lab-1-etcd-");
+    const cj = one("kubernetes:batch/v1:CronJob").inputs as any;
+    expect(cj.metadata.namespace).toBe("kube-system");
+    expect(cj.spec.schedule).toBe("0 */6 * * *");
+    const pod = cj.spec.jobTemplate.spec.template.spec;
+    expect(pod.volumes[1]).toEqual({ name: "snapshots", hostPath: { path: "/var/lib/cluster-maintenance/etcd-backups/scheduled", type: "DirectoryOrCreate" } });
+    expect(pod.containers[0].env.find((e: any) => e.name === "KEEP").value).toBe("3");
+    const rules = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as any[];
+    expect(rules[0].expiration).toEqual({ days: 14 });
+  });
+
+  it("retentionDays reaches the lifecycle rule", async () => {
+    const { one } = await build("r", { ...base, retentionDays: 90 });
+    const rules = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as any[];
+    expect(rules[0].expiration).toEqual({ days: 90 });
+    expect(rules[0].noncurrentVersionExpiration).toEqual({ noncurrentDays: 90 });
+  });
+});
+
+describe("bad args", () => {
+  test.each<[string, Partial<EtcdBackupScheduleArgs>, RegExp]>([
+    ["a 6-field cron", { schedule: "0 0 */6 * * *" }, /schedule "0 0 \*\/6 \* \* \*" is not a cron schedule of 5 fields/],
+    ["a 4-field cron", { schedule: "0 * * *" }, /schedule "0 \* \* \*"/],
+    ["retention 0", { retentionDays: 0 }, /retentionDays 0 is not a whole number of days from 1 to 3650/],
+    ["retention 3651", { retentionDays: 3651 }, /retentionDays 3651/],
+    ["retention 1.5", { retentionDays: 1.5 }, /retentionDays 1.5/],
+    ["an empty image", { image: "" }, /image "" is not a container image reference without spaces/],
+    ["an image with a space", { image: "etcd backup" }, /image "etcd backup"/],
+    ["a bad bucket name", { bucketName: "Bad_Bucket" }, /bucketName "Bad_Bucket"/],
+    ["negative keep", { keep: -1 }, /keep -1/],
+    ["a cert outside the CA's directory", { etcd: { cert: "/root/x.crt" } }, /etcd.cert "\/root\/x.crt" is not in the directory of etcd.caCert/],
+  ])("%s: one clear error, nothing registered", async (_, bad, message) => {
+    expect(() => new EtcdBackupSchedule("prod", { ...base, ...bad })).toThrow(message);
+    expect(() => new EtcdBackupSchedule("prod", { ...base, ...bad })).toThrow(/^EtcdBackupSchedule "prod": invalid args: /);
+    await settled();
+    expect(registered).toEqual([]);
+  });
+
+  it("collects every problem into the one error", () => {
+    let error: unknown;
+    try {
+      new EtcdBackupSchedule("prod", { ...base, schedule: "daily", retentionDays: 0, image: "" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(Error);
+    const m = (error as Error).message;
+    expect(m).toMatch(/schedule "daily".*; retentionDays 0.*; image ""/);
+  });
+});
+
+describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand-in)", () => {
+  let etcd: LabEtcd;
+  let l: Lab;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    l = createLab({ nodes: [{ name: "cp-1", role: "control-plane", version: "1.34.6" }] });
+  });
+  afterAll(async () => {
+    await etcd?.stop();
+    l?.cleanup();
+  });
+  const run = (snapshotDir: string, keep: number) => {
+    const script = path.join(l.dir, "backup.sh");
+    fs.writeFileSync(script, BACKUP_SCRIPT);
+    fs.mkdirSync(snapshotDir, { recursive: true });
+    const env: Record<string, string> = {
+      ETCDCTL_API: "3", ETCDCTL_ENDPOINTS: etcd.endpoint, ETCDCTL_CACERT: etcd.caCert, ETCDCTL_CERT: etcd.cert, ETCDCTL_KEY: etcd.key,
+      BUCKET: "dev-etcd-backups", PREFIX: "etcd-snapshots/", AWS_REGION: "eu-west-1", KEEP: String(keep), SNAPSHOT_DIR: snapshotDir, NODE_NAME: "cp-1",
+    };
+    const assigns = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(" ");
+    return l.run("cp-1", `env ${assigns} sh '${script}'`, { timeoutMs: 60_000 });
+  };
+
+  it("refuses a never-written etcd (snapshot status: revision 0), uploading nothing", async () => {
+    fs.mkdirSync(path.join(l.dir, "s3", "dev-etcd-backups"), { recursive: true });
+    const r = await run(path.join(l.dir, "empty"), 0);
+    if (r.code !== 1) throw new Error(r.stderr);
+    expect(r.stderr).toMatch(/cluster-maintenance: etcd-backup: cp-1: refusing snapshot with revision '0' and '\d+' keys: \{/);
+    expect(fs.readdirSync(path.join(l.dir, "s3", "dev-etcd-backups"))).toEqual([]);
+    expect(fs.readdirSync(path.join(l.dir, "empty"))).toEqual([]);
+  });
+
+  it("saves, checks, uploads the snapshot and its sha256 without encryption or credential flags; keeps `keep` local copies", async () => {
+    for (let i = 0; i < 5; i++) await etcd.put(`/registry/k${i}`, `v${i}`);
+    const local = path.join(l.dir, "local");
+    // Older local copies the prune must remove (names sort by timestamp).
+    fs.mkdirSync(local, { recursive: true });
+    for (const t of ["20200101T000000Z", "20200102T000000Z"]) {
+      fs.writeFileSync(path.join(local, `etcd-snapshot-${t}-cp-1.db`), "old");
+      fs.writeFileSync(path.join(local, `etcd-snapshot-${t}-cp-1.db.sha256`), "old");
+    }
+    const r = await run(local, 2);
+    if (r.code !== 0) throw new Error(r.stderr);
+    const m = /uploaded s3:\/\/dev-etcd-backups\/etcd-snapshots\/(etcd-snapshot-\d{8}T\d{6}Z-cp-1\.db) \(revision (\d+), (\d+) keys\)/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    const name = m![1]!;
+    expect(Number(m![3])).toBeGreaterThanOrEqual(5);
+    const objects = path.join(l.dir, "s3", "dev-etcd-backups", "etcd-snapshots");
+    expect(fs.readdirSync(objects).sort()).toEqual([name, `${name}.sha256`]);
+    const sum = createHash("sha256").update(fs.readFileSync(path.join(objects, name))).digest("hex");
+    expect(fs.readFileSync(path.join(objects, `${name}.sha256`), "utf8")).toBe(`${sum}  ${name}\n`);
+    expect(fs.readdirSync(local).sort()).toEqual([`etcd-snapshot-20200102T000000Z-cp-1.db`, `etcd-snapshot-20200102T000000Z-cp-1.db.sha256`, name, `${name}.sha256`].sort());
+    const aws = l.calls().filter((c) => c.command === "aws").map((c) => c.args.join(" "));
+    expect(aws).toEqual([
+      `s3 cp ${local}/${name} s3://dev-etcd-backups/etcd-snapshots/${name} --region eu-west-1 --only-show-errors`,
+      `s3 cp ${local}/${name}.sha256 s3://dev-etcd-backups/etcd-snapshots/${name}.sha256 --region eu-west-1 --only-show-errors`,
+    ]);
+  });
+});
