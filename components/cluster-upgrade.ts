@@ -57,7 +57,13 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     this.planText = pulumi.output(text);
     this.hops = pulumi.output(plan.hops.map((h) => h.to.toString()));
     const stepsOf = new Map<string, typeof plan.steps[number][]>();
-    for (const step of plan.steps) for (const node of step.nodes) stepsOf.set(node, [...(stepsOf.get(node) ?? []), step]);
+    for (const step of plan.steps) {
+      for (const node of step.nodes) {
+        const list = stepsOf.get(node);
+        if (list) list.push(step);
+        else stepsOf.set(node, [step]);
+      }
+    }
     const components = new Map(
       plan.initialState.toArray().map((node) => [
         node.name,

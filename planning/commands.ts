@@ -105,6 +105,17 @@ export function scheduledRebootBootId(stdout: string): string {
   return m ? m[1]! : "";
 }
 
+/** The commands of each step, by step id, in plan order. */
+export function commandsByStep(commands: readonly CommandSpec[]): Map<string, CommandSpec[]> {
+  const byStep = new Map<string, CommandSpec[]>();
+  for (const c of commands) {
+    const list = byStep.get(c.step);
+    if (list) list.push(c);
+    else byStep.set(c.step, [c]);
+  }
+  return byStep;
+}
+
 /** The key of a command, unique in the plan: `node/name`. */
 export function commandKey(spec: Pick<CommandSpec, "node" | "name">): string {
   return `${spec.node}/${spec.name}`;

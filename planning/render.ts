@@ -4,7 +4,7 @@
  * warnings) and JSON (the whole plan; each step lists the nodes it changed).
  */
 import { Component, COMPONENTS, NodeState } from "./cluster";
-import { CommandSpec, shellQuote, WRAPPER } from "./commands";
+import { CommandSpec, commandsByStep, shellQuote, WRAPPER } from "./commands";
 import type { Hop, Phase, Step, UpgradePlan } from "./plan-types";
 import { apiserverBounds } from "./skew";
 
@@ -73,8 +73,7 @@ export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] =
       out.push(`  Each [on NODE] line is a remote command over SSH to NODE: ${WRAPPER} SCRIPT ARGS, with node-scripts/SCRIPT on stdin.`);
     }
     const width = String(plan.steps.length).length;
-    const byStep = new Map<string, CommandSpec[]>();
-    for (const c of commands) byStep.set(c.step, [...(byStep.get(c.step) ?? []), c]);
+    const byStep = commandsByStep(commands);
     const section = (title: string, phases: UpgradePlan["maintenance"]) => {
       out.push(title);
       for (const phase of phases) for (const step of phase.steps) out.push(...stepLines(step, width, byStep.get(step.id) ?? []).map((l) => `  ${l}`));
@@ -104,10 +103,11 @@ interface JsonStep extends Omit<Step, "stateAfter"> {
  */
 export function planToJson(plan: UpgradePlan, commands: readonly CommandSpec[] = []): object {
   let previous = plan.initialState;
+  const byStep = commandsByStep(commands);
   const steps: JsonStep[] = plan.steps.map(({ stateAfter, ...step }) => {
     const changes = stateAfter.changedFrom(previous);
     previous = stateAfter;
-    const own = commands.filter((c) => c.step === step.id).map(({ runsOn, script, args, command }) => ({ runsOn, script, args, command }));
+    const own = (byStep.get(step.id) ?? []).map(({ runsOn, script, args, command }) => ({ runsOn, script, args, command }));
     return { ...step, changes, commands: own };
   });
   return {
