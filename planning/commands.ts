@@ -23,7 +23,12 @@ export type ScriptName =
   | "uncordon.sh"
   | "os-patch.sh"
   | "upload-snapshot.sh"
-  | "export-resources.sh";
+  | "export-resources.sh"
+  | "join-command.sh"
+  | "pool-node.sh"
+  | "cordon-node.sh"
+  | "soak.sh"
+  | "delete-nodes.sh";
 
 /** How a pool's nodes are drained. Source: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/ */
 export interface DrainOptions {
@@ -97,6 +102,11 @@ export const WRAPPER = `sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"'`;
 /** Single-quotes a value for a POSIX shell. */
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line that runs `script` with `args` (each single-quoted) through {@link WRAPPER}. */
+export function commandLine(script: ScriptName, args: readonly string[]): string {
+  return [WRAPPER, script, ...args.map(shellQuote)].join(" ");
 }
 
 /** The boot id in an os-patch command's output (`reboot-scheduled <uuid>`), or "" when no reboot was scheduled. */
@@ -201,7 +211,7 @@ export function planCommands(plan: UpgradePlan, options: ExecutionOptions): Comm
           ...call,
           dependsOn: previous,
           ...(action.kind === "wait-ready" && patch ? { bootIdFrom: patch } : {}),
-          command: [WRAPPER, call.script, ...call.args.map(shellQuote)].join(" "),
+          command: commandLine(call.script, call.args),
         };
         specs.push(spec);
         previous = [commandKey(spec)];
