@@ -14,6 +14,8 @@ import { DEFAULT_READY_TIMEOUT_SECONDS } from "../planning/actions";
 import type { DrainOptions, EtcdOptions, ExecutionOptions } from "../planning/commands";
 import { FieldReader, HOST, LABEL, RawObject, SUBDOMAIN, USER } from "./fields";
 import { BackupConfig, parseBackup } from "./backup-config";
+import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-green-config";
+import { BlueGreenSpec, colorNodeNames } from "../planning/blue-green";
 import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
 
 /** The config namespace: the Pulumi project name. */
@@ -24,7 +26,7 @@ export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "control
 
 export interface NodeConfig {
   readonly name: string;
-  /** Address the node is reached at over SSH. */
+  /** Address the node is reached at over SSH ("" for a blue-green pool's instances: no SSH). */
   readonly host: string;
   readonly role: NodeRole;
   readonly pool: string;
@@ -41,7 +43,10 @@ export interface PoolConfig {
   readonly osPatchRevision?: string;
   /** Whole nodes, resolved from a count or a percentage. */
   readonly maxUnavailable: number;
+  /** Listed nodes; for a blue-green pool of this stack's instances, its current color's nodes. */
   readonly nodes: readonly NodeConfig[];
+  /** Blue-green pools: version, target, size, batches, soaks, capacity, AWS settings. */
+  readonly blueGreen?: BlueGreenPoolConfig;
 }
 
 /** SSH settings for the remote commands. The private key is the Pulumi secret `sshPrivateKey`. */
@@ -126,15 +131,23 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
     const key = `pools[${i}]`;
     const p = r.object(item, key, '{ name: "general", strategy: "rolling", maxUnavailable: 1, nodes: [...] }');
     if (!p) return [];
-    r.noUnknownKeys(p, key, ["name", "strategy", "maxUnavailable", "nodes", "drain", "osPatchRevision"]);
-    const osPatchRevision = parseRevision(r, p.osPatchRevision, `${key}.osPatchRevision`);
+    const strategy = r.choice(p.strategy, `${key}.strategy`, POOL_STRATEGIES, "rolling");
+    const blueGreen = strategy === "blue-green";
+    r.noUnknownKeys(p, key, ["name", "strategy", "maxUnavailable", "nodes", "drain", "osPatchRevision", ...(blueGreen ? BLUE_GREEN_KEYS : [])]);
     const name = r.string(p.name, `${key}.name`, LABEL, "a DNS label (lowercase letters, digits, '-'; at most 63)");
     if (name && poolNames.has(name)) problems.add(`${key}.name`, name, "is already used by another pool (control-plane is reserved)", "give every pool its own name");
     if (name) poolNames.add(name);
-    const strategy = r.choice(p.strategy, `${key}.strategy`, POOL_STRATEGIES, "rolling");
+    const drain = parseDrain(r, p.drain, `${key}.drain`);
+    if (blueGreen) {
+      const listed = p.nodes === undefined ? [] : nodes(p.nodes, `${key}.nodes`, "worker", name ?? "");
+      const bg = parseBlueGreen(r, p, key, name, listed.length, version);
+      if (!name || !drain || !bg) return [];
+      const own = bg.adopted ? listed : colorNodeNames(name, bg.version!, bg.size).map((n) => ({ name: n, host: "", role: "worker" as const, pool: name, version: bg.version!, components: {} }));
+      return [{ name, strategy, maxUnavailable: 1, drain, nodes: own, blueGreen: bg }];
+    }
+    const osPatchRevision = parseRevision(r, p.osPatchRevision, `${key}.osPatchRevision`);
     const poolNodes = nodes(p.nodes, `${key}.nodes`, "worker", name ?? "");
     const maxUnavailable = parseMaxUnavailable(r, p.maxUnavailable, `${key}.maxUnavailable`, poolNodes.length);
-    const drain = parseDrain(r, p.drain, `${key}.drain`);
     if (!name || !strategy || maxUnavailable === undefined || !drain) return [];
     return [{ name, strategy, maxUnavailable, drain, nodes: poolNodes, ...(osPatchRevision ? { osPatchRevision } : {}) }];
   });
@@ -242,9 +255,22 @@ export function toClusterSpec(config: StackConfig): ClusterSpec {
   for (const p of config.pools) if (p.osPatchRevision) osPatch[p.name] = p.osPatchRevision;
   return {
     name: config.clusterName,
-    pools: config.pools.map((p) => ({ name: p.name, strategy: p.strategy, maxUnavailable: p.maxUnavailable })),
+    pools: config.pools.map((p) => ({
+      name: p.name, strategy: p.strategy, maxUnavailable: p.maxUnavailable,
+      ...(p.blueGreen ? { blueGreen: blueGreenSpec(p.blueGreen, p.drain, config.readyTimeoutSeconds) } : {}),
+    })),
     nodes,
     osPatch,
+  };
+}
+
+function blueGreenSpec(bg: BlueGreenPoolConfig, drain: DrainOptions, readyTimeoutSeconds: number): BlueGreenSpec {
+  return {
+    size: bg.size, batchSize: bg.batchSize, batchSoakSeconds: bg.batchSoakSeconds, soakSeconds: bg.soakSeconds, managed: !bg.adopted,
+    readyTimeoutSeconds, drainTimeoutSeconds: drain.timeoutSeconds,
+    ...(bg.targetVersion ? { targetVersion: bg.targetVersion } : {}),
+    ...(bg.instanceQuota !== undefined ? { instanceQuota: bg.instanceQuota } : {}),
+    ...(bg.hourlyCostUsd !== undefined ? { hourlyCostUsd: bg.hourlyCostUsd } : {}),
   };
 }
 
@@ -275,7 +301,7 @@ export function executionOptions(config: StackConfig): ExecutionOptions {
   };
 }
 
-/** Node name -> SSH host, for every node. */
+/** Node name -> SSH host, for every node reached over SSH (not a blue-green pool's instances). */
 export function hostsOf(config: StackConfig): ReadonlyMap<string, string> {
-  return new Map([...config.controlPlane, ...config.pools.flatMap((p) => p.nodes)].map((n) => [n.name, n.host]));
+  return new Map([...config.controlPlane, ...config.pools.flatMap((p) => p.nodes)].filter((n) => n.host !== "").map((n) => [n.name, n.host]));
 }

@@ -4,6 +4,7 @@
  * (control plane: first node `kubeadm upgrade apply`, the others `kubeadm upgrade node`;
  * workers: `kubeadm upgrade node`; every kubelet minor upgrade after a drain).
  */
+import type { BlueGreenSpec, ReplacementEstimate } from "./blue-green";
 import type { Action } from "./plan-types";
 import { KubeVersion } from "./versions";
 
@@ -97,12 +98,26 @@ export function snapshotActions(to: KubeVersion): Action[] {
   ];
 }
 
-/** The action of a blue-green pool replacement (carried out by the blue-green issue's component). */
-export function replaceActions(pool: string, count: number, to: KubeVersion): Action[] {
+/**
+ * The phases of a blue-green replacement of `blue` by `green` at `to`: green created and
+ * Ready before blue is touched, blue cordoned, drained in batches, soaked, deleted, terminated.
+ */
+export function replaceActions(blue: readonly string[], green: readonly string[], to: KubeVersion, estimate: ReplacementEstimate | undefined, managed: boolean, spec: BlueGreenSpec | undefined): Action[] {
+  const batches = estimate ? `${estimate.batches} batch(es) of ${estimate.batchSize}` : "batches";
+  const drainBound = spec ? ` (each drain at most ${spec.drainTimeoutSeconds}s)` : "";
+  const batchSoak = spec && spec.batchSoakSeconds > 0 && estimate && estimate.batches > 1 ? `, soak ${spec.batchSoakSeconds}s after each batch but the last` : "";
   return [
+    { kind: "create-green", summary: `create ${green.length} new instance(s) ${green.join(", ")} joining at ${to.tag} (kubelet, kubeadm, kubectl held at ${to}); ${blue.length + green.length} instances run until the old ones are terminated` },
+    { kind: "wait-green-ready", summary: `wait until every new node is Ready at ${to.tag}${spec ? ` (at most ${spec.readyTimeoutSeconds}s)` : ""}; on failure the old nodes keep serving, untouched` },
+    { kind: "cordon-blue", summary: `cordon the ${blue.length} old node(s): ${blue.join(", ")}` },
+    { kind: "drain-blue", summary: `drain the old nodes in ${batches}${drainBound}${batchSoak}` },
+    { kind: "soak", summary: `soak ${spec ? `${spec.soakSeconds}s` : ""} watching the new nodes stay Ready (revert the pool's version to roll back)`.replace("soak  ", "soak ") },
+    { kind: "delete-blue-nodes", summary: `kubectl delete node ${blue.join(" ")}` },
     {
-      kind: "replace-pool",
-      summary: `bring up ${count} new node(s) for pool ${pool} joining at ${to.tag}, drain the old nodes, remove them`,
+      kind: "terminate-blue",
+      summary: managed
+        ? "terminate the old instances (at the end of a successful pulumi up)"
+        : "the old nodes are not instances of this stack: terminate their machines yourself",
     },
   ];
 }

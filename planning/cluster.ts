@@ -2,6 +2,7 @@
  * The cluster as the planner sees it: nodes with their role, pool and the version of every
  * Kubernetes component they run. Plain immutable data, no Pulumi.
  */
+import type { BlueGreenSpec } from "./blue-green";
 import { KubeVersion } from "./versions";
 
 /** Control-plane nodes run kube-apiserver, kube-controller-manager and kube-scheduler. */
@@ -54,6 +55,8 @@ export interface PoolSpec {
   readonly strategy: PoolStrategy;
   /** Nodes of the pool cordoned at once (rolling), at least 1, at most the pool's size. */
   readonly maxUnavailable: number;
+  /** Blue-green pools: what shapes a replacement (its own target, batches, soaks, capacity). */
+  readonly blueGreen?: BlueGreenSpec;
 }
 
 /** What the planner starts from: the cluster's name, its worker pools, every node. */

@@ -10,6 +10,7 @@
  * No secret is ever an argument: a failed command's error shows its whole command line.
  */
 import type { Action, Step, UpgradePlan } from "./plan-types";
+import { replacementCommands } from "./replacement-commands";
 
 /** The node scripts (files in node-scripts/). */
 export type ScriptName =
@@ -94,6 +95,17 @@ export interface CommandSpec {
   readonly bootIdFrom?: string;
   /** The full command line (the wrapper, the script's name, its quoted arguments). */
   readonly command: string;
+  /**
+   * Blue-green: this command also waits for the named pool's new (green) nodes to be Ready;
+   * the green color is created after the command's other dependencies.
+   */
+  readonly greenOf?: string;
+  /** The command's `delete` hook: the same script with these arguments (e.g. undo a cordon). */
+  readonly undo?: readonly string[];
+  /** The delete hook's command line (the wrapper, the script's name, `undo` quoted). */
+  readonly undoCommand?: string;
+  /** Set when the command belongs to a whole pool (then `node` is the pool's name). */
+  readonly pool?: string;
 }
 
 /** The fixed wrapper: reads the script from stdin, then runs it with stdin at end of file. */
@@ -179,16 +191,17 @@ function invocation(step: Step, action: Action, node: string, options: Execution
       return kubectl("uncordon.sh", [node]);
     case "os-patch":
       return local("os-patch.sh", [action.revision!]);
-    case "replace-pool":
-      throw new Error("pool replacement has no node command");
+    default:
+      throw new Error(`${action.kind} is carried out by the blue-green node pool, not by a node command`);
   }
 }
 
 /**
  * The commands of a plan, in plan order. Inside a step they run one after another; the
  * first command of a step waits for the last command of every step the step depends on.
- * Pool replacements (blue-green) have no node commands: they are carried out by the
- * blue-green node pool component.
+ * A blue-green pool replacement becomes the commands of {@link replacementCommands} (its
+ * new nodes are the blue-green node pool component's); without blue-green settings on the
+ * pool it has none.
  */
 export function planCommands(plan: UpgradePlan, options: ExecutionOptions): CommandSpec[] {
   const lastOfStep = new Map<string, string[]>();
@@ -196,7 +209,9 @@ export function planCommands(plan: UpgradePlan, options: ExecutionOptions): Comm
   for (const step of plan.steps) {
     const before = step.dependsOn.flatMap((id) => lastOfStep.get(id) ?? []);
     if (step.kind === "pool-replace") {
-      lastOfStep.set(step.id, before);
+      const own = replacementCommands(plan, step, options, before);
+      specs.push(...own);
+      lastOfStep.set(step.id, own.length > 0 ? [commandKey(own[own.length - 1]!)] : before);
       continue;
     }
     const node = step.nodes[0]!;

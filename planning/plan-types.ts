@@ -2,6 +2,7 @@
  * The shape of an upgrade plan: hops -> phases -> steps. Plain data; every step carries the
  * cluster state after it. Built by {@link planUpgrade} in plan.ts.
  */
+import type { BlueGreenSpec, ReplacementEstimate } from "./blue-green";
 import type { PoolStrategy } from "./cluster";
 import type { NodeTable } from "./node-table";
 import type { KubeVersion } from "./versions";
@@ -33,7 +34,14 @@ export type ActionKind =
   | "os-patch"
   | "wait-ready"
   | "uncordon"
-  | "replace-pool";
+  /** Blue-green replacement phases, in order. */
+  | "create-green"
+  | "wait-green-ready"
+  | "cordon-blue"
+  | "drain-blue"
+  | "soak"
+  | "delete-blue-nodes"
+  | "terminate-blue";
 
 /** One action of a step, with the command or operation it stands for. */
 export interface Action {
@@ -65,6 +73,11 @@ export interface Step {
   /** For worker steps: which batch of the pool in this hop, 1-based, and how many batches. */
   readonly batch?: { readonly index: number; readonly count: number };
   readonly actions: readonly Action[];
+  /**
+   * For `pool-replace`: the new (green) nodes replacing `nodes` (blue), whether blue is made of
+   * this stack's instances, and the replacement's duration and extra capacity.
+   */
+  readonly replacement?: { readonly newNodes: readonly string[]; readonly managed: boolean; readonly estimate: ReplacementEstimate };
   /** Ids of the steps that must finish first (the previous batch or step). */
   readonly dependsOn: readonly string[];
   /** The cluster after this step; it passes the version-skew policy (the planner checks). */
@@ -98,7 +111,7 @@ export interface PlanWarning {
 export interface UpgradePlan {
   readonly cluster: string;
   readonly target: KubeVersion;
-  readonly pools: readonly { readonly name: string; readonly strategy: PoolStrategy; readonly maxUnavailable: number }[];
+  readonly pools: readonly { readonly name: string; readonly strategy: PoolStrategy; readonly maxUnavailable: number; readonly blueGreen?: BlueGreenSpec }[];
   readonly initialState: NodeTable;
   readonly finalState: NodeTable;
   readonly hops: readonly Hop[];

@@ -25,6 +25,7 @@ import { PlanningError } from "./errors";
 import { NodeTable } from "./node-table";
 import type { Action, Hop, Phase, Step, StepKind, UpgradePlan } from "./plan-types";
 import { ReleaseCatalogue } from "./releases";
+import { colorNodeNames, replacementEstimate } from "./blue-green";
 import { ApiserverBounds, apiserverBounds, checkSkew, maxKubeletLag, nodeViolations, SkewViolation } from "./skew";
 import { KubeVersion } from "./versions";
 import { planWarnings } from "./warnings";
@@ -47,6 +48,7 @@ interface StepSpec {
   readonly changes: readonly NodeState[];
   readonly touchesControlPlane: boolean;
   readonly batch?: { readonly index: number; readonly count: number };
+  readonly replacement?: Step["replacement"];
 }
 
 const MAX_LISTED = 8;
@@ -257,19 +259,36 @@ class PlanBuilder {
   }
 
   /**
-   * Replaces the pool at `to` only when it must move now: at the last hop, or when the
-   * next hop's kube-apiserver would leave its kubelets further behind than the skew allows.
+   * Replaces the pool only when it must move now: at the last hop, or when the next hop's
+   * kube-apiserver would leave its kubelets further behind than the skew allows; never
+   * beyond the pool's own target version. New nodes join at the hop's version (or the pool's
+   * target, when that is older).
+   * @throws PlanningError when blue and green together exceed the pool's instance quota.
    */
   private blueGreenPhase(hop: number, pool: PoolSpec, to: KubeVersion, next: KubeVersion | undefined): Phase | undefined {
     const nodes = this.poolNodes(pool);
-    if (!nodes.some((n) => this.behind(n.versions.kubelet, to) || this.behind(n.versions.kubectl, to))) return undefined;
+    const desired = pool.blueGreen?.targetVersion ?? this.target;
+    const at = desired.isBefore(to) ? desired : to;
+    const lags = (v: KubeVersion) => (at.equals(desired) ? v.isBefore(desired) : v.minor < at.minor);
+    if (!nodes.some((n) => lags(n.versions.kubelet) || lags(n.versions.kubectl))) return undefined;
     const mustMove = next === undefined || nodes.some((n) => next.minorsAfter(n.versions.kubelet) > maxKubeletLag(n.versions.kubelet));
     if (!mustMove) return undefined;
+    const spec = pool.blueGreen;
+    const blue = nodes.map((n) => n.name);
+    const estimate = spec ? replacementEstimate(blue.length, spec) : undefined;
+    if (spec?.instanceQuota !== undefined && estimate && estimate.peakInstances > spec.instanceQuota) {
+      throw new PlanningError(
+        [`pool ${pool.name} needs ${estimate.peakInstances} instances at once (${blue.length} old + ${spec.size} new) during its replacement at ${at.tag}; its instance quota is ${spec.instanceQuota}`],
+        "not enough capacity for a blue-green replacement; raise the pool's aws.instanceQuota (after raising the AWS quota), or replace it in smaller pools",
+      );
+    }
+    const green = colorNodeNames(pool.name, at, spec?.size ?? blue.length);
     for (const n of nodes) this.patched.add(n.name);
-    const step = this.stage(hop, `v${to.minorLine}`, [{
-      kind: "pool-replace", pool: pool.name, nodes: nodes.map((n) => n.name), version: to,
-      actions: replaceActions(pool.name, nodes.length, to),
-      changes: nodes.map((n) => raised(n, ["kubelet", "kubectl"], to)), touchesControlPlane: false,
+    const step = this.stage(hop, `v${at.minorLine}`, [{
+      kind: "pool-replace", pool: pool.name, nodes: blue, version: at,
+      actions: replaceActions(blue, green, at, estimate, spec?.managed ?? true, spec),
+      changes: nodes.map((n) => raised(n, ["kubelet", "kubectl"], at)), touchesControlPlane: false,
+      ...(estimate ? { replacement: { newNodes: green, managed: spec!.managed, estimate } } : {}),
     }]);
     return { kind: "workers", pool: pool.name, strategy: "blue-green", steps: step };
   }
@@ -285,6 +304,7 @@ class PlanBuilder {
         id, index: this.steps.length + 1, hop, kind: spec.kind, pool: spec.pool, nodes: spec.nodes,
         version: spec.version, actions: spec.actions, dependsOn, stateAfter: this.state,
         ...(spec.batch ? { batch: spec.batch } : {}),
+        ...(spec.replacement ? { replacement: spec.replacement } : {}),
       };
       this.steps.push(step);
       return step;
@@ -351,10 +371,12 @@ class PlanBuilder {
   finish(): Omit<UpgradePlan, "warnings"> {
     this.bounds = apiserverBounds(this.state);
     const left: string[] = [];
+    const held = new Map(this.cluster.pools.filter((p) => p.blueGreen?.targetVersion).map((p) => [p.name, p.blueGreen!.targetVersion!]));
     for (const node of this.state) {
       for (const c of COMPONENTS) {
         const v = node.versions[c];
-        if (v && !v.equals(this.target)) left.push(`${c} on ${node.name} would stay at ${v}`);
+        const expected = (c === "kubelet" || c === "kubectl" ? held.get(node.pool) : undefined) ?? this.target;
+        if (v && !v.equals(expected)) left.push(`${c} on ${node.name} would stay at ${v}`);
       }
     }
     if (left.length > 0) {
@@ -363,7 +385,7 @@ class PlanBuilder {
     return {
       cluster: this.cluster.name,
       target: this.target,
-      pools: this.cluster.pools.map((p) => ({ name: p.name, strategy: p.strategy, maxUnavailable: p.maxUnavailable })),
+      pools: this.cluster.pools.map((p) => ({ name: p.name, strategy: p.strategy, maxUnavailable: p.maxUnavailable, ...(p.blueGreen ? { blueGreen: p.blueGreen } : {}) })),
       initialState: this.initial,
       finalState: this.state,
       hops: this.hops,

@@ -5,6 +5,7 @@
  */
 import { Component, COMPONENTS, NodeState } from "./cluster";
 import { CommandSpec, commandsByStep, shellQuote, WRAPPER } from "./commands";
+import type { ReplacementEstimate } from "./blue-green";
 import type { Hop, Phase, Step, UpgradePlan } from "./plan-types";
 import { apiserverBounds } from "./skew";
 
@@ -33,7 +34,10 @@ function hopSummary(hop: Hop): string {
       const nodes = phase.steps.filter((s) => s.kind === "control-plane-upgrade").length;
       return `control plane (${nodes} node${nodes === 1 ? "" : "s"}, one at a time)`;
     }
-    if (phase.strategy === "blue-green") return `pool ${phase.pool} (blue-green: replace ${phase.steps[0]!.nodes.length} nodes)`;
+    if (phase.strategy === "blue-green") {
+      const r = phase.steps[0]!.replacement;
+      return `pool ${phase.pool} (blue-green: replace ${phase.steps[0]!.nodes.length} nodes${r ? `, ${r.estimate.peakInstances} instances at the peak` : ""})`;
+    }
     const batches = phase.steps[0]!.batch!.count;
     return `pool ${phase.pool} (rolling: ${phase.steps.length} nodes in ${batches} batch${batches === 1 ? "" : "es"})`;
   });
@@ -44,10 +48,27 @@ function stepLines(step: Step, width: number, commands: readonly CommandSpec[]):
   const where = step.kind === "pool-replace" ? `pool ${step.pool}: ${step.nodes.join(", ")}` : step.nodes.join(", ");
   const batch = step.batch ? `  (pool ${step.pool}, batch ${step.batch.index}/${step.batch.count})` : "";
   const indent = " ".repeat(width + 5);
-  const detail = commands.length > 0
-    ? commands.map((c) => `${indent}[on ${c.runsOn}] ${c.script} ${c.args.map(shellQuote).join(" ")}${c.bootIdFrom ? " '<boot id before the reboot, if os-patch.sh scheduled one>'" : ""}`)
-    : step.actions.map((a) => `${indent}${a.summary}`);
-  return [`${String(step.index).padStart(width)}. ${step.kind.padEnd(23)}${where}${batch}`, ...detail];
+  const commandLines = commands.map((c) => `${indent}[on ${c.runsOn}] ${c.script} ${c.args.map(shellQuote).join(" ")}${c.bootIdFrom ? " '<boot id before the reboot, if os-patch.sh scheduled one>'" : ""}${c.undo ? `   (undone on rollback: ${c.script} ${c.undo.map(shellQuote).join(" ")})` : ""}`);
+  const head = `${String(step.index).padStart(width)}. ${step.kind.padEnd(23)}${where}${batch}`;
+  if (step.kind === "pool-replace") {
+    const phases = step.actions.map((a, i) => `${indent}${String.fromCharCode(97 + i)}) ${a.summary}`);
+    const capacity = step.replacement ? [`${indent}${capacityLine(step.replacement.estimate)}`] : [];
+    const then = commandLines.length > 0 ? [`${indent}once the new nodes are Ready:`, ...commandLines] : [];
+    return [head, ...phases, ...capacity, ...then];
+  }
+  return [head, ...(commandLines.length > 0 ? commandLines : step.actions.map((a) => `${indent}${a.summary}`))];
+}
+
+/** `1h 05m` from seconds. */
+function duration(seconds: number): string {
+  const m = Math.round(seconds / 60);
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
+}
+
+/** The temporary double capacity of a replacement and its cost. */
+function capacityLine(e: ReplacementEstimate): string {
+  const cost = e.extraCostUsd ? `, about $${e.extraCostUsd.typical.toFixed(2)} (at most $${e.extraCostUsd.bound.toFixed(2)})` : "";
+  return `capacity: ${e.peakInstances} instances at the peak (${e.peakInstances - e.extraInstances} old + ${e.extraInstances} new) for about ${duration(e.typicalSeconds)} (at most ${duration(e.boundSeconds)}): ${e.extraInstanceHours.typical} extra instance-hours (at most ${e.extraInstanceHours.bound})${cost}`;
 }
 
 /**
