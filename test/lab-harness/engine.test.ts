@@ -86,7 +86,7 @@ describe("the lab engine", () => {
     await r.mocks.newResource(command("upd", inputs));
     await r.mocks.newResource(command("upd", { ...inputs, stdin: "changed" }));
     await r.mocks.newResource(command("upd", { ...inputs, stdin: "changed", triggers: ["t2"] }));
-    expect(ranLog().slice(-4)).toEqual(["cp-1 c ", "cp-1 u changed", "cp-1 c changed", "cp-1 d "]);
+    expect(ranLog().slice(-4)).toEqual(["cp-1 c ", "cp-1 u changed", "cp-1 c changed", "cp-1 d changed"]); // one stdin for create, update and delete
     expect(r.ran).toEqual(["upd", "upd", "upd", "upd (delete of the replaced copy)"]);
   });
 
@@ -145,5 +145,48 @@ describe("the lab engine", () => {
     expect(r.ran).toEqual([]);
     expect(ranLog()).not.toContainEqual(expect.stringContaining("preview"));
     expect(readLabState(stateFile).commands["preview-only"]).toBeUndefined();
+  });
+
+  describe("at the end of an update (finish)", () => {
+    const file = () => path.join(temp.labDir, "finish-state.json");
+    const fresh = (extra: Partial<LabMocksOptions> = {}) => labMocks({ stateFile: file(), runRemote, privateKey: lab.privateKey, ...extra });
+    const instance = (name: string) => ({ type: "aws:ec2/instance:Instance", name, inputs: {}, custom: true });
+
+    it("deletes what this run did not register, dependents first, running delete hooks with their stdin", async () => {
+      const created: string[] = [];
+      const deletedTypes: string[] = [];
+      const first = fresh({ onCreate: (r) => void created.push(r.name), onDelete: (name, type) => void deletedTypes.push(`${name} ${type}`) });
+      first.noteDependencies("vm", []);
+      await first.mocks.newResource(instance("vm"));
+      first.noteDependencies("gate", ["vm"]);
+      await first.mocks.newResource(command("gate", { create: logging("gate-create"), delete: logging("gate-delete"), stdin: "script-g" }));
+      first.noteDependencies("cordon", ["gate"]);
+      await first.mocks.newResource(command("cordon", { create: logging("cordon-create"), delete: logging("cordon-delete"), stdin: "script-c" }));
+      expect(await first.finish()).toEqual([]);
+      expect(created).toEqual(["vm"]);
+
+      const again = fresh({ onCreate: (r) => void created.push(r.name) });
+      again.noteDependencies("vm", []);
+      await again.mocks.newResource(instance("vm"));
+      expect(created).toEqual(["vm"]); // created once
+
+      const last = fresh({ onDelete: (name, type) => void deletedTypes.push(`${name} ${type}`) });
+      expect(await last.finish()).toEqual(["cordon (delete hook)", "gate (delete hook)", "vm"]);
+      expect(ranLog().slice(-2)).toEqual(["cp-1 cordon-delete script-c", "cp-1 gate-delete script-g"]);
+      expect(deletedTypes).toEqual(["vm aws:ec2/instance:Instance"]);
+      expect(readLabState(file()).resources).toEqual({});
+    });
+
+    it("deletes nothing when a command of the run failed", async () => {
+      const r = fresh({ failureMode: "hold" });
+      r.noteDependencies("keep", []);
+      await r.mocks.newResource(command("keep", { create: "true", delete: logging("must-not-run") }));
+      const next = fresh({ failureMode: "hold" });
+      void next.mocks.newResource(command("broken", { create: "exit 3" }));
+      await next.settled(10_000, 100);
+      expect(await next.finish()).toEqual([]);
+      expect(Object.keys(readLabState(file()).resources)).toContain("keep");
+      expect(ranLog()).not.toContainEqual(expect.stringContaining("must-not-run"));
+    });
   });
 });

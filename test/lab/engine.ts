@@ -19,7 +19,15 @@
  * - `environment` is refused: the provider sends it with SSH Setenv, which sshd drops unless
  *   AcceptEnv allows it (the provider ignores that refusal), so on real nodes it would be lost.
  *
- * Other resource types are recorded and get `<name>-id`; provider function calls are refused.
+ * - At the end of an update in which nothing failed ({@link LabMocks.finish}), every resource of
+ *   the state that this run did not register is deleted, dependents before their dependencies
+ *   (as the engine deletes resources removed from the program): a command's `delete` runs over
+ *   SSH with its stdin (the provider sends the one `stdin` to create, update and delete); other
+ *   types go to `onDelete` (the lab terminates a simulated instance).
+ *
+ * Other resource types are recorded (with their dependencies) and get `<name>-id`; on their
+ * first creation `onCreate` may act (the lab boots an EC2 instance). Provider function calls
+ * are refused.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -49,6 +57,15 @@ export interface LabMocksOptions {
    * engine starts no new step after an error (no --continue-on-error). Default true.
    */
   readonly stopOnFailure?: boolean;
+  /**
+   * The SSH private key delete hooks run with at the end of a run (the state keeps only a hash
+   * of each command's key; the lab has one key). @default the key of this run's last command
+   */
+  readonly privateKey?: string;
+  /** Called when a resource other than a command is created (not yet in the state). */
+  readonly onCreate?: (resource: LabResource, id: string) => Promise<void> | void;
+  /** Called when a resource other than a command is deleted at the end of the run. */
+  readonly onDelete?: (name: string, type: string) => Promise<void> | void;
 }
 
 export interface LabResource {
@@ -83,6 +100,15 @@ export interface LabMocks {
    * `timeoutMs` (default 600 s) naming the commands still running.
    */
   settled(timeoutMs?: number, quietMs?: number): Promise<void>;
+  /** Records what `name` depends on (resource names), as the engine learns it from the registration. */
+  noteDependencies(name: string, dependsOn: readonly string[]): void;
+  /**
+   * Ends the update: when nothing failed, deletes the resources of the state this run did not
+   * register (dependents first), running delete hooks. @returns their names, in order.
+   */
+  finish(): Promise<string[]>;
+  /** Resources deleted by {@link finish}, in order (commands with a delete hook marked " (delete hook)"). */
+  readonly deleted: string[];
 }
 
 /** One command's record in the state file. */
@@ -93,12 +119,19 @@ export interface CommandRecord {
   readonly id: string;
   readonly stdout: string;
   readonly stderr: string;
-  /** The copy's delete command and where it runs (only kept when it has a delete; no key). */
-  readonly deleteWith?: { readonly command: string; readonly host: string; readonly port: number; readonly user: string };
+  /** The copy's delete command, its stdin and where it runs (only kept when it has a delete; no key). */
+  readonly deleteWith?: { readonly command: string; readonly stdin?: string; readonly host: string; readonly port: number; readonly user: string };
+}
+
+/** Every resource of the state: its type and the names of the resources it depends on. */
+export interface ResourceRecord {
+  readonly type: string;
+  readonly dependsOn: readonly string[];
 }
 
 export interface LabState {
   readonly commands: Record<string, CommandRecord>;
+  readonly resources: Record<string, ResourceRecord>;
 }
 
 const SETTLE_TIMEOUT_MS = 600_000;
@@ -142,15 +175,22 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 export function readLabState(stateFile: string): LabState {
-  if (!fs.existsSync(stateFile)) return { commands: {} };
-  const parsed = JSON.parse(fs.readFileSync(stateFile, "utf8")) as LabState;
-  return { commands: { ...parsed.commands } };
+  if (!fs.existsSync(stateFile)) return { commands: {}, resources: {} };
+  const parsed = JSON.parse(fs.readFileSync(stateFile, "utf8")) as Partial<LabState>;
+  return { commands: { ...parsed.commands }, resources: { ...parsed.resources } };
 }
 
 /** Read-modify-write in one synchronous step (no interleaving in this process), replaced atomically. */
 function writeRecord(stateFile: string, name: string, record: CommandRecord): void {
   const state = readLabState(stateFile);
-  const next: LabState = { commands: { ...state.commands, [name]: record } };
+  writeState(stateFile, { ...state, commands: { ...state.commands, [name]: record } });
+}
+
+function updateState(stateFile: string, change: (state: LabState) => LabState): void {
+  writeState(stateFile, change(readLabState(stateFile)));
+}
+
+function writeState(stateFile: string, next: LabState): void {
   fs.mkdirSync(path.dirname(stateFile), { recursive: true });
   const tmp = `${stateFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   fs.writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
@@ -181,6 +221,10 @@ export function labMocks(options: LabMocksOptions): LabMocks {
   const failed: LabFailure[] = [];
   const cancelled: string[] = [];
   const inFlight = new Set<string>();
+  const deleted: string[] = [];
+  const dependencies = new Map<string, readonly string[]>();
+  const registered = new Set<string>();
+  let privateKey = options.privateKey;
   let lastActivity = Date.now();
 
   async function execute(connection: RemoteConnection, command: string, stdin: string | undefined) {
@@ -211,9 +255,10 @@ export function labMocks(options: LabMocksOptions): LabMocks {
     const command: string | undefined = previous && !replace ? (inputs.update ?? inputs.create) : inputs.create;
     const id = previous && !replace ? previous.id : `${name}-${createHash("sha256").update(`${name}${Date.now()}${Math.random()}`).digest("hex").slice(0, 8)}`;
     const connection = toConnection(inputs.connection, name);
+    privateKey ??= connection.privateKey;
     const deleteWith =
       typeof inputs.delete === "string"
-        ? { command: inputs.delete as string, host: connection.host, port: connection.port, user: connection.user }
+        ? { command: inputs.delete as string, ...(typeof inputs.stdin === "string" ? { stdin: inputs.stdin } : {}), host: connection.host, port: connection.port, user: connection.user }
         : undefined;
 
     let stdout = "";
@@ -231,9 +276,9 @@ export function labMocks(options: LabMocksOptions): LabMocks {
     }
     writeRecord(stateFile, name, { status: "ok", inputs: normalised, id, stdout, stderr, ...(deleteWith && { deleteWith }) });
     if (replace && previous?.deleteWith) {
-      const { command: del, ...where } = previous.deleteWith;
+      const { command: del, stdin, ...where } = previous.deleteWith;
       ran.push(`${name} (delete of the replaced copy)`);
-      await execute({ ...where, privateKey: connection.privateKey }, del, undefined);
+      await execute({ ...where, privateKey: connection.privateKey }, del, stdin);
     }
     return { id, state: { ...args.inputs, stdout, stderr } };
   }
@@ -268,12 +313,19 @@ export function labMocks(options: LabMocksOptions): LabMocks {
   const mocks: pulumi.runtime.Mocks = {
     newResource: async (args) => {
       lastActivity = Date.now();
-      resources.push({
+      const resource: LabResource = {
         type: args.type,
         name: args.name,
         inputs: unwrapSecrets(args.inputs),
         secrets: Object.keys(args.inputs).filter((k) => isSecret(args.inputs[k])),
-      });
+      };
+      resources.push(resource);
+      registered.add(args.name);
+      if (!pulumi.runtime.isDryRun()) {
+        const known = readLabState(stateFile).resources[args.name] !== undefined;
+        updateState(stateFile, (st) => ({ ...st, resources: { ...st.resources, [args.name]: { type: args.type, dependsOn: dependencies.get(args.name) ?? [] } } }));
+        if (!known && args.type !== REMOTE_COMMAND) await options.onCreate?.(resource, `${args.name}-id`);
+      }
       if (args.type === REMOTE_COMMAND) return commandResource(args);
       return { id: `${args.name}-id`, state: args.inputs };
     },
@@ -293,5 +345,37 @@ export function labMocks(options: LabMocksOptions): LabMocks {
     }
   }
 
-  return { mocks, resources, ran, skipped, failed, cancelled, settled };
+  function noteDependencies(name: string, dependsOn: readonly string[]): void {
+    dependencies.set(name, dependsOn);
+  }
+
+  async function finish(): Promise<string[]> {
+    if (pulumi.runtime.isDryRun() || failed.length > 0 || cancelled.length > 0) return [];
+    const state = readLabState(stateFile);
+    const gone = new Set(Object.keys(state.resources).filter((name) => !registered.has(name)));
+    while (gone.size > 0) {
+      // Dependents first: delete a resource once nothing left to delete depends on it.
+      const name = [...gone].find((n) => ![...gone].some((other) => state.resources[other]!.dependsOn.includes(n)))!;
+      gone.delete(name);
+      const type = state.resources[name]!.type;
+      const del = state.commands[name]?.deleteWith;
+      if (type === REMOTE_COMMAND && del) {
+        const { command, stdin, ...where } = del;
+        deleted.push(`${name} (delete hook)`);
+        if (privateKey === undefined) throw new Error(`lab: ${name}: no private key for its delete hook (give labMocks a privateKey)`);
+        await execute({ ...where, privateKey }, command, stdin);
+      } else {
+        deleted.push(name);
+        if (type !== REMOTE_COMMAND) await options.onDelete?.(name, type);
+      }
+      updateState(stateFile, (st) => {
+        const { [name]: _c, ...commands } = st.commands;
+        const { [name]: _r, ...rest } = st.resources;
+        return { commands, resources: rest };
+      });
+    }
+    return deleted;
+  }
+
+  return { mocks, resources, ran, skipped, failed, cancelled, settled, noteDependencies, finish, deleted };
 }

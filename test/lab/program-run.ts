@@ -5,17 +5,24 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { setStackConfig } from "../helpers/pulumi-mocks";
-import { labMocks, LabMocks } from "./engine";
+import { labMocks, LabMocks, LabMocksOptions } from "./engine";
 import { runRemote } from "./ssh-lab";
 
 /**
  * Runs the program once with `raw` as the stack config and `privateKey` as sshPrivateKey.
  * @returns the run's record: resources, commands run, skipped, failed.
  */
-export async function pulumiUp(labDir: string, raw: Record<string, unknown>, privateKey: string): Promise<LabMocks> {
-  const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold" });
+export async function pulumiUp(labDir: string, raw: Record<string, unknown>, privateKey: string, hooks: Pick<LabMocksOptions, "onCreate" | "onDelete"> = {}): Promise<LabMocks> {
+  const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold", privateKey, ...hooks });
   await jest.isolateModulesAsync(async () => {
     const sdk: typeof pulumi = await import("@pulumi/pulumi");
+    // The engine learns each resource's dependencies from its registration request.
+    const { MockMonitor } = await import("@pulumi/pulumi/runtime/mocks");
+    const register = MockMonitor.prototype.registerResource;
+    MockMonitor.prototype.registerResource = function (this: unknown, req: RegisterRequest, callback: (err: unknown, response: unknown) => void) {
+      run.noteDependencies(req.getName(), req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2)));
+      return register.call(this, req, callback);
+    };
     await sdk.runtime.setMocks(run.mocks, "cluster-maintenance", "lab", false);
     setStackConfig(raw, privateKey, sdk);
     jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
@@ -27,5 +34,11 @@ export async function pulumiUp(labDir: string, raw: Record<string, unknown>, pri
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   await run.settled();
+  await run.finish();
   return run;
+}
+
+interface RegisterRequest {
+  getName(): string;
+  getDependenciesList(): string[];
 }
