@@ -65,9 +65,16 @@ it("starts a batch after every node of the previous batch, and the nodes of a ba
   expect(byKey.get("cp-1/v1.36-etcd-snapshot")!.dependsOn).toEqual(["general-3/v1.35-uncordon", "general-4/v1.35-uncordon"]);
 });
 
-it("gives blue-green replacements no node command (the blue-green component carries them out)", () => {
-  expect(dev.filter((c) => c.node.startsWith("batch-"))).toEqual([]);
-  expect(dev).toHaveLength(3 * (1 + 3 * 3 + 3 * 4 + 4 * 7));
+it("gives a blue-green replacement only kubectl-node commands, after every rolling pool of its hop", () => {
+  const replacement = dev.filter((c) => c.step === "v1.37/batch/pool-replace");
+  expect(replacement.map((c) => `${c.node}/${c.name}`)).toEqual([
+    "batch-v1-34-6-1/v1-37-1-cordon", "batch-v1-34-6-2/v1-37-1-cordon", "batch-v1-34-6-3/v1-37-1-cordon",
+    "batch-v1-34-6-1/v1-37-1-drain", "batch-v1-34-6-2/v1-37-1-drain", "batch-v1-34-6-3/v1-37-1-drain",
+    "batch/v1-37-1-soak", "batch/v1-37-1-delete-old-nodes",
+  ]);
+  expect(new Set(replacement.map((c) => c.runsOn))).toEqual(new Set(["cp-1"]));
+  expect(replacement[0]!.dependsOn).toEqual(["general-3/v1.37-uncordon", "general-4/v1.37-uncordon"]);
+  expect(dev).toHaveLength(3 * (1 + 3 * 3 + 3 * 4 + 4 * 7) + 8);
 });
 
 it("every dependency names an earlier command, and names are unique per node", () => {
