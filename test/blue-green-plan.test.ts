@@ -155,3 +155,13 @@ describe("config of a blue-green pool", () => {
     expect(step!.actions[6]!.summary).toBe("the old nodes are not instances of this stack: terminate their machines yourself");
   });
 });
+
+describe("the prod example stack (Pulumi.prod.yaml)", () => {
+  it("plans its rolling pool in place and replaces its blue-green pool in 2 batches with soaks, within its quota", () => {
+    const { plan } = planOf(stackConfig("prod"));
+    expect(plan.pools.map((p) => [p.name, p.strategy])).toEqual([["web", "rolling"], ["jobs", "blue-green"]]);
+    const [step] = replacements(plan);
+    expect(step!.replacement!.estimate).toMatchObject({ batches: 2, batchSize: 2, peakInstances: 8 });
+    expect(step!.actions[3]!.summary).toBe("drain the old nodes in 2 batch(es) of 2 (each drain at most 600s), soak 120s after each batch but the last");
+  });
+});
