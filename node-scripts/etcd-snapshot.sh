@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Saves an etcd snapshot, verifies it and keeps it under a dated name with its sha256.
+# Saves an etcd snapshot, verifies it and keeps it under a dated name with its sha256 and a record
+# of how it was verified.
 # Usage: etcd-snapshot.sh BACKUP_DIR LABEL ENDPOINT CACERT CERT KEY VERIFY KEEP
 # (paths are used as given). VERIFY: `status` or `restore`; KEEP: how many snapshots (each with
-# its .sha256) stay in BACKUP_DIR, newest first, after a successful new one (at least 1).
-# Writes BACKUP_DIR/etcd-<UTC time>-LABEL.db and .db.sha256 and prints
+# its .sha256 and .verified) stay in BACKUP_DIR, newest first, after a successful new one (at least 1).
+# Writes BACKUP_DIR/etcd-<UTC time>-LABEL.db, .db.verified and .db.sha256 and prints
 # "snapshot FILE revision R keys K size S hash H" (from `etcdutl snapshot status`, or
-# `etcdctl snapshot status` where there is no etcdutl, as on etcd 3.4), then "verified: VERIFY".
+# `etcdctl snapshot status` where there is no etcdutl, as on etcd 3.4), then "verified: MODE"
+# (the verification the snapshot has, which may be stronger than VERIFY).
 # Every snapshot must carry etcd's own sha256 trailer (what `snapshot restore` checks), so a
 # bit-flipped or truncated file is refused in both modes. With VERIFY=restore the snapshot is also
 # restored into a scratch data dir, a scratch etcd is started on it (127.0.0.1, free random
 # ports) and its revision and key count are compared with the snapshot's (exit 6 on a mismatch;
 # exit 7 when there is no etcd binary on the node). Refuses (exit 6, nothing kept) an empty
-# snapshot or one with revision 0 or no keys. Done when a *-LABEL.db whose .sha256 matches is
-# already in BACKUP_DIR (the .sha256 is only written after verification).
+# snapshot or one with revision 0 or no keys.
+# FILE.verified is one line "mode=status|restore revision=R totalKey=K totalSize=S hash=H
+# [liveKeys=L] sha256=SUM verifiedAt=T": the verification, the status it checked, and the sha256
+# of the file it was made on (a record for other content does not count).
+# Done when a *-LABEL.db whose .sha256 matches is already in BACKUP_DIR (the .sha256 is only
+# written after verification) and its .verified is at least as strong as VERIFY (restore
+# satisfies status). A kept snapshot with a weaker or no record is verified now as asked, with
+# no new snapshot; one that fails that verification is set aside as .db.refused (removed after
+# the next good snapshot) and a new snapshot is taken.
 set -euo pipefail
 me=etcd-snapshot.sh
 node="$(hostname)"
@@ -26,23 +35,12 @@ dir=${1%/} label=$2 endpoint=$3 cacert=$4 cert=$5 key=$6 verify=$7 keep=$8
 [[ $verify == status || $verify == restore ]] || fail 2 "VERIFY must be 'status' or 'restore', not '$verify'"
 [[ $keep =~ ^[1-9][0-9]{0,3}$ ]] || fail 2 "KEEP must be a number from 1 to 9999, not '$keep'"
 
-for db in "$dir"/etcd-*-"$label".db; do
-  [[ ${db##*/} =~ ^etcd-[0-9]{8}T[0-9]{6}Z-(.+)\.db$ && ${BASH_REMATCH[1]} == "$label" ]] || continue
-  if [[ -f $db && -f $db.sha256 ]] && (cd "$dir" && sha256sum --status -c "${db##*/}.sha256"); then
-    say "already done: $db (sha256 matches)"
-    exit 0
-  fi
-done
-
-if [[ $verify == restore ]] && ! command -v etcd >/dev/null; then
-  fail 7 "verify: restore needs the etcd binary on this node to start a scratch etcd; install it (same version as the cluster's etcd) or set verify: status"
-fi
-
 umask 077
-install -d -m 0700 "$dir"
-name="etcd-$(date -u +%Y%m%dT%H%M%SZ)-$label.db"
-part="$dir/$name.part"
-scratch="" scratch_pid=""
+tls=(--endpoints="$endpoint" --cacert="$cacert" --cert="$cert" --key="$key" --dial-timeout=5s)
+field() { if [[ $2 =~ \"$1\":([0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi; }
+# How strong a verification is: none 0 < status 1 < restore 2.
+strength() { case $1 in restore) echo 2 ;; status) echo 1 ;; *) echo 0 ;; esac; }
+why="" part="" scratch="" scratch_pid=""
 stop_scratch() {
   if [[ -n $scratch_pid ]]; then
     kill "$scratch_pid" 2>/dev/null || true
@@ -53,39 +51,29 @@ stop_scratch() {
   if [[ -n $scratch ]]; then rm -rf "$scratch"; fi
   scratch="" scratch_pid=""
 }
-trap 'stop_scratch; rm -f "$part" "$part.part" "$part.content"' EXIT
-tls=(--endpoints="$endpoint" --cacert="$cacert" --cert="$cert" --key="$key" --dial-timeout=5s)
-ETCDCTL_API=3 timeout 30 etcdctl "${tls[@]}" --command-timeout=5s endpoint health >&2 ||
-  fail 1 "etcd at $endpoint is not healthy (etcdctl endpoint health); no snapshot taken"
-ETCDCTL_API=3 timeout 300 etcdctl "${tls[@]}" --command-timeout=290s snapshot save "$part" >&2 ||
-  fail 1 "etcdctl snapshot save from $endpoint failed"
-[[ -s $part ]] || fail 6 "the snapshot from $endpoint is empty; refused"
-if command -v etcdutl >/dev/null; then
-  status=$(timeout 300 etcdutl snapshot status "$part" -w json) || fail 6 "etcdutl snapshot status failed; refused"
-else
-  status=$(ETCDCTL_API=3 timeout 300 etcdctl snapshot status "$part" -w json 2>/dev/null) || fail 6 "etcdctl snapshot status failed (damaged snapshot?); refused"
-fi
-field() { if [[ $2 =~ \"$1\":([0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi; }
-hash=$(field hash "$status") revision=$(field revision "$status") keys=$(field totalKey "$status") size=$(field totalSize "$status")
-((revision > 0 && keys > 0)) || fail 6 "snapshot status shows revision $revision and $keys keys; refused (status: ${status:-empty})"
+trap 'stop_scratch; if [[ -n $part ]]; then rm -f "$part" "$part.part" "$part.content"; fi' EXIT
 
-# etcd appends the sha256 of the database to a snapshot it streams (file size = n*512 + 32);
-# `snapshot restore` checks it. `snapshot status` does not: a flipped bit in a free page or a
-# value passes it. Check the trailer here so that status mode refuses damage too.
-bytes=$(stat -c %s "$part")
-((bytes % 512 == 32)) || fail 6 "the snapshot has no etcd sha256 trailer (size $bytes; truncated?); refused"
-want=$(tail -c 32 "$part" | od -An -v -tx1 | tr -d ' \n')
-# The trailer check and the file's own sha256 (kept below) are computed side by side.
-head -c $((bytes - 32)) "$part" | sha256sum >"$part.content" &
-content_sum=$!
-whole=$(sha256sum <"$part")
-wait "$content_sum" || fail 6 "reading the snapshot failed; refused"
-got=$(<"$part.content")
-rm -f "$part.content"
-[[ ${got%% *} == "$want" ]] || fail 6 "the snapshot's sha256 trailer does not match its content (damaged); refused"
+# read_status FILE: sets hash, revision, keys, size from the snapshot's status. Returns 6 (why
+# set) when the status cannot be read or shows revision 0 or no keys.
+read_status() {
+  local st
+  if command -v etcdutl >/dev/null; then
+    st=$(timeout 300 etcdutl snapshot status "$1" -w json) || { why="etcdutl snapshot status failed; refused"; return 6; }
+  else
+    st=$(ETCDCTL_API=3 timeout 300 etcdctl snapshot status "$1" -w json 2>/dev/null) ||
+      { why="etcdctl snapshot status failed (damaged snapshot?); refused"; return 6; }
+  fi
+  hash=$(field hash "$st") revision=$(field revision "$st") keys=$(field totalKey "$st") size=$(field totalSize "$st")
+  ((revision > 0 && keys > 0)) || { why="snapshot status shows revision $revision and $keys keys; refused (status: ${st:-empty})"; return 6; }
+}
 
-if [[ $verify == restore ]]; then
-  scratch=$(mktemp -d "$dir/.verify-XXXXXX")
+# restore_verify FILE: restores FILE (status already read into revision and keys) into a scratch
+# data dir, starts a scratch etcd on it and compares. Sets live. Returns 0 when it matches, 6
+# (why set) when the snapshot is refused, 1 (why set) when no scratch etcd could be run.
+# Called in a condition (no errexit here): every step checks its own result.
+restore_verify() {
+  local file=$1 client peer started="" attempt restore_tool scratch_ep restored_rev at_rev expected
+  scratch=$(mktemp -d "$dir/.verify-XXXXXX") || { why="cannot create a scratch dir in $dir"; return 1; }
   # Any port from 20000-59999 that nothing answers on; etcd fails at once if it was taken
   # meanwhile, and then the start is tried again with other ports (at most 3 times).
   free_port() {
@@ -97,16 +85,15 @@ if [[ $verify == restore ]]; then
     return 1
   }
   if command -v etcdutl >/dev/null; then restore_tool=(etcdutl); else restore_tool=(env ETCDCTL_API=3 etcdctl); fi
-  started=""
   for attempt in 1 2 3; do
-    client=$(free_port) || fail 1 "no free loopback port for the scratch etcd"
-    peer=$(free_port) || fail 1 "no free loopback port for the scratch etcd"
+    client=$(free_port) || { why="no free loopback port for the scratch etcd"; return 1; }
+    peer=$(free_port) || { why="no free loopback port for the scratch etcd"; return 1; }
     [[ $client != "$peer" ]] || continue
     rm -rf "$scratch/data"
-    timeout 300 "${restore_tool[@]}" snapshot restore "$part" --data-dir "$scratch/data" --name verify \
+    timeout 300 "${restore_tool[@]}" snapshot restore "$file" --data-dir "$scratch/data" --name verify \
       --initial-cluster "verify=http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
       >"$scratch/restore.log" 2>&1 ||
-      fail 6 "test restore of the snapshot failed (damaged snapshot?); refused: $(tail -n 1 "$scratch/restore.log")"
+      { why="test restore of the snapshot failed (damaged snapshot?); refused: $(tail -n 1 "$scratch/restore.log")"; return 6; }
     etcd --name verify --data-dir "$scratch/data" \
       --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
       --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
@@ -123,18 +110,21 @@ if [[ $verify == restore ]]; then
       sleep 0.1
     done
     [[ -z $started ]] || break
-    kill -0 "$scratch_pid" 2>/dev/null && fail 6 "the scratch etcd on the restored snapshot was not healthy within 60 s; refused"
+    if kill -0 "$scratch_pid" 2>/dev/null; then
+      why="the scratch etcd on the restored snapshot was not healthy within 60 s; refused"
+      return 6
+    fi
     wait "$scratch_pid" 2>/dev/null || true
     scratch_pid=""
     say "the scratch etcd exited (attempt $attempt): $(tail -n 1 "$scratch/etcd.log")"
   done
-  [[ -n $started ]] || fail 6 "no scratch etcd could be started on the restored snapshot; refused"
+  [[ -n $started ]] || { why="no scratch etcd could be started on the restored snapshot; refused"; return 6; }
   sctl() { ETCDCTL_API=3 timeout 60 etcdctl --endpoints="$scratch_ep" --dial-timeout=2s --command-timeout=50s "$@"; }
   # etcd keeps the store's revision through a restore (3.4, and 3.5+ without --bump-revision),
   # so the scratch member's header revision must equal the snapshot's revision exactly.
   restored_rev=$(field revision "$(sctl endpoint status -w json)")
   ((restored_rev == revision)) ||
-    fail 6 "the restored snapshot is at revision $restored_rev, the snapshot's status says $revision; refused"
+    { why="the restored snapshot is at revision $restored_rev, the snapshot's status says $revision; refused"; return 6; }
   # Key counts: the status's totalKey counts every key of every bbolt bucket: each revision of
   # each key (older versions not yet compacted, deletion tombstones) plus etcd's own meta, member
   # and auth keys (on etcd 3.4: 4 live keys, one overwrite, one delete -> totalKey 13; a restore
@@ -143,33 +133,133 @@ if [[ $verify == restore ]]; then
   # etcd still answers (`get --rev=R`) unless it was compacted past R since the save. A range
   # count (`-w json` "count"; etcd 3.4 has no --count-only) on the scratch etcd must equal it.
   live=$(field count "$(sctl get "" --from-key --keys-only --limit=1 -w json)")
-  ((live > 0 && live <= keys)) || fail 6 "the restored snapshot holds $live keys (status totalKey $keys); refused"
+  ((live > 0 && live <= keys)) || { why="the restored snapshot holds $live keys (status totalKey $keys); refused"; return 6; }
   if at_rev=$(ETCDCTL_API=3 timeout 60 etcdctl "${tls[@]}" --command-timeout=50s get "" --from-key --keys-only --limit=1 --rev="$revision" -w json 2>/dev/null); then
     expected=$(field count "$at_rev")
     ((live == expected)) ||
-      fail 6 "the restored snapshot holds $live keys, $endpoint held $expected at revision $revision; refused"
+      { why="the restored snapshot holds $live keys, $endpoint held $expected at revision $revision; refused"; return 6; }
     say "test restore: revision $restored_rev, $live keys (as $endpoint at revision $revision)"
   else
     say "test restore: revision $restored_rev, $live keys (<= totalKey $keys; $endpoint no longer has revision $revision to compare with)"
   fi
   stop_scratch
+}
+
+# write_record FILE MODE SHA256: FILE.verified from the status just read (and live, for restore).
+write_record() {
+  local extra=""
+  [[ $2 != restore ]] || extra=" liveKeys=$live"
+  printf 'mode=%s revision=%s totalKey=%s totalSize=%s hash=%s%s sha256=%s verifiedAt=%s\n' \
+    "$2" "$revision" "$keys" "$size" "$hash" "$extra" "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$1.verified.part" &&
+    mv -f "$1.verified.part" "$1.verified"
+}
+
+# read_record FILE: sets rec_mode (none without a valid record for FILE's current .sha256),
+# and revision, keys, size, hash from it.
+read_record() {
+  local line="" re='^mode=(status|restore) revision=([0-9]+) totalKey=([0-9]+) totalSize=([0-9]+) hash=([0-9]+)( liveKeys=[0-9]+)? sha256=([0-9a-f]{64}) '
+  local sum
+  sum=$(<"$1.sha256")
+  rec_mode=none
+  if [[ -f $1.verified ]]; then line=$(<"$1.verified"); fi
+  if [[ $line =~ $re && ${BASH_REMATCH[7]} == "${sum%% *}" ]]; then
+    rec_mode=${BASH_REMATCH[1]} revision=${BASH_REMATCH[2]} keys=${BASH_REMATCH[3]} size=${BASH_REMATCH[4]} hash=${BASH_REMATCH[5]}
+  fi
+}
+
+result() { # FILE MODE
+  printf 'snapshot %s revision %s keys %s size %s hash %x\n' "$1" "$revision" "$keys" "$size" "$hash"
+  echo "verified: $2"
+}
+
+need_etcd() {
+  if [[ $verify == restore ]] && ! command -v etcd >/dev/null; then
+    fail 7 "verify: restore needs the etcd binary on this node to start a scratch etcd; install it (same version as the cluster's etcd) or set verify: status"
+  fi
+}
+
+# Already done? A kept snapshot of this label whose sha256 matches, verified at least as asked.
+candidate="" candidate_mode=""
+for db in "$dir"/etcd-*-"$label".db; do
+  [[ ${db##*/} =~ ^etcd-[0-9]{8}T[0-9]{6}Z-(.+)\.db$ && ${BASH_REMATCH[1]} == "$label" ]] || continue
+  if [[ ! -f $db || ! -f $db.sha256 ]] || ! (cd "$dir" && sha256sum --status -c "${db##*/}.sha256"); then continue; fi
+  read_record "$db"
+  if (($(strength "$rec_mode") >= $(strength "$verify"))); then
+    say "already done: $db (sha256 matches, verified: $rec_mode)"
+    result "$db" "$rec_mode"
+    exit 0
+  fi
+  candidate=$db candidate_mode=$rec_mode # names sort by UTC time: the last one is the newest
+done
+
+# A kept snapshot verified less than asked: verify it now instead of taking a new one.
+if [[ -n $candidate ]]; then
+  need_etcd
+  say "$candidate: sha256 matches, verified: $candidate_mode, asked: $verify; verifying it now (no new snapshot)"
+  rc=0
+  read_status "$candidate" || rc=$?
+  if ((rc == 0)) && [[ $verify == restore ]]; then restore_verify "$candidate" || rc=$?; fi
+  if ((rc == 0)); then
+    sum=$(<"$candidate.sha256")
+    write_record "$candidate" "$verify" "${sum%% *}" || fail 1 "writing $candidate.verified failed"
+    say "verified now: $candidate (verified: $verify, was $candidate_mode)"
+    result "$candidate" "$verify"
+    exit 0
+  fi
+  ((rc == 6)) || fail "$rc" "$why"
+  stop_scratch
+  rm -f "$candidate.sha256" "$candidate.verified"
+  mv -f "$candidate" "$candidate.refused"
+  say "$candidate failed verification: $why; set aside as $candidate.refused, taking a new snapshot"
 fi
 
+need_etcd
+install -d -m 0700 "$dir"
+name="etcd-$(date -u +%Y%m%dT%H%M%SZ)-$label.db"
+part="$dir/$name.part"
+ETCDCTL_API=3 timeout 30 etcdctl "${tls[@]}" --command-timeout=5s endpoint health >&2 ||
+  fail 1 "etcd at $endpoint is not healthy (etcdctl endpoint health); no snapshot taken"
+ETCDCTL_API=3 timeout 300 etcdctl "${tls[@]}" --command-timeout=290s snapshot save "$part" >&2 ||
+  fail 1 "etcdctl snapshot save from $endpoint failed"
+[[ -s $part ]] || fail 6 "the snapshot from $endpoint is empty; refused"
+read_status "$part" || fail "$?" "$why"
+
+# etcd appends the sha256 of the database to a snapshot it streams (file size = n*512 + 32);
+# `snapshot restore` checks it. `snapshot status` does not: a flipped bit in a free page or a
+# value passes it. Check the trailer here so that status mode refuses damage too.
+bytes=$(stat -c %s "$part")
+((bytes % 512 == 32)) || fail 6 "the snapshot has no etcd sha256 trailer (size $bytes; truncated?); refused"
+want=$(tail -c 32 "$part" | od -An -v -tx1 | tr -d ' \n')
+# The trailer check and the file's own sha256 (kept below) are computed side by side.
+head -c $((bytes - 32)) "$part" | sha256sum >"$part.content" &
+content_sum=$!
+whole=$(sha256sum <"$part")
+wait "$content_sum" || fail 6 "reading the snapshot failed; refused"
+got=$(<"$part.content")
+rm -f "$part.content"
+[[ ${got%% *} == "$want" ]] || fail 6 "the snapshot's sha256 trailer does not match its content (damaged); refused"
+
+if [[ $verify == restore ]]; then restore_verify "$part" || fail "$?" "$why"; fi
+
 mv -f "$part" "$dir/$name"
+part=""
 trap - EXIT
+# The record first, the .sha256 last: a snapshot counts only once both are there.
+write_record "$dir/$name" "$verify" "${whole%% *}" || fail 1 "writing $dir/$name.verified failed"
 printf '%s  %s\n' "${whole%% *}" "$name" >"$dir/$name.sha256"
 
-# Retention: the KEEP newest snapshots of this script's naming (any label) stay; older ones go.
+# Retention: the KEEP newest snapshots of this script's naming (any label) stay; older ones go,
+# and so do snapshots set aside after a failed verification.
 n=0
 while IFS= read -r line; do
   old=${line#* }
   [[ $old =~ ^etcd-[0-9]{8}T[0-9]{6}Z-[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.db$ ]] || continue
   n=$((n + 1))
   if ((n > keep)); then
-    rm -f "$dir/$old" "$dir/$old.sha256"
+    rm -f "$dir/$old" "$dir/$old.sha256" "$dir/$old.verified"
     say "removed old snapshot $dir/$old (keeping $keep)"
   fi
 done < <(find "$dir" -maxdepth 1 -type f -name 'etcd-*.db' -printf '%T@ %f\n' | sort -rn)
+find "$dir" -maxdepth 1 -type f -name 'etcd-*.db.refused' -delete
 
-printf 'snapshot %s revision %s keys %s size %s hash %x\n' "$dir/$name" "$revision" "$keys" "$size" "$hash"
-echo "verified: $verify"
+result "$dir/$name" "$verify"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Copies the newest etcd snapshot of a label off the node to S3, with its checksum file.
+# Copies the newest etcd snapshot of a label off the node to S3, with its checksum file and its
+# verification record (.db.verified, from etcd-snapshot.sh) when there is one.
 # Usage: upload-snapshot.sh BACKUP_DIR LABEL BUCKET PREFIX REGION   (BACKUP_DIR used as given;
 # PREFIX may be empty). Uploads BACKUP_DIR/etcd-<time>-LABEL.db (the newest by mtime) and its
-# .db.sha256 to s3://BUCKET/PREFIX/<name> with `aws s3 cp --region REGION` (encrypted by the bucket's default SSE-KMS key; `--sse aws:kms` alone would pick the AWS-managed key instead), each
+# .db.sha256 (and .db.verified) to s3://BUCKET/PREFIX/<name> with `aws s3 cp --region REGION` (encrypted by the bucket's default SSE-KMS key; `--sse aws:kms` alone would pick the AWS-managed key instead), each
 # object carrying its own sha256 as metadata (sha256=...). Credentials are the AWS CLI's own:
 # the node's instance profile or its AWS config; none is ever passed on a command line.
 # Refuses (exit 6) a snapshot whose .sha256 does not match. Done (no upload) for an object that
@@ -33,7 +34,9 @@ done < <(find "$dir" -maxdepth 1 -type f -name "etcd-*-$label.db" -printf '%T@ %
 (cd "$dir" && sha256sum --status -c "$newest.sha256") || fail 6 "$dir/$newest does not match its .sha256; not uploaded"
 
 key_prefix=${prefix:+$prefix/}
-for f in "$newest" "$newest.sha256"; do
+files=("$newest" "$newest.sha256")
+[[ ! -f $dir/$newest.verified ]] || files+=("$newest.verified")
+for f in "${files[@]}"; do
   sum=$(sha256sum "$dir/$f") sum=${sum%% *}
   key="$key_prefix$f"
   if head=$(timeout 60 aws s3api head-object --bucket "$bucket" --key "$key" --region "$region" --output json 2>/dev/null) &&

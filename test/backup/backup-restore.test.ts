@@ -117,7 +117,8 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
     expect(r.stdout).toMatch(/\nverified: restore\n$/);
     expect(r.stderr).toMatch(/test restore: revision \d+, 19 keys \(as https:/);
     snapFile = fileOf(r.stdout)[1]!;
-    expect(fs.readdirSync(backupDir("main")).sort()).toEqual([path.basename(snapFile), `${path.basename(snapFile)}.sha256`]); // scratch dir gone
+    expect(fs.readdirSync(backupDir("main")).sort()).toEqual([path.basename(snapFile), `${path.basename(snapFile)}.sha256`, `${path.basename(snapFile)}.verified`]); // scratch dir gone
+    expect(fs.readFileSync(`${snapFile}.verified`, "utf8")).toMatch(/^mode=restore revision=\d+ totalKey=\d+ totalSize=\d+ hash=\d+ liveKeys=19 sha256=[0-9a-f]{64} verifiedAt=\S+\n$/);
 
     for (let i = 20; i < 30; i++) await etcd.put(`/registry/lab/k-${i}`, `v-${i}`);
     await ctl(etcd.endpoint, ["del", "/registry/lab/k-2"]);
@@ -213,7 +214,7 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
     expect(await keysOfRestored(data, "m1", peerPort)).toEqual(atRev);
   });
 
-  test("KEEP=2 leaves the two newest snapshots (with their .sha256)", async () => {
+  test("KEEP=2 leaves the two newest snapshots (with their .sha256 and .verified)", async () => {
     const dir = backupDir("keep");
     const names: string[] = [];
     for (const label of ["a", "b", "c"]) {
@@ -222,7 +223,7 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
       names.push(path.basename(fileOf(r.stdout)[1]!));
       await new Promise((res) => setTimeout(res, 20));
     }
-    expect(fs.readdirSync(dir).sort()).toEqual([names[1]!, `${names[1]}.sha256`, names[2]!, `${names[2]}.sha256`].sort());
+    expect(fs.readdirSync(dir).sort()).toEqual(names.slice(1).flatMap((n) => [n, `${n}.sha256`, `${n}.verified`]).sort());
   });
 
   test("verify: restore without an etcd binary fails with exit 7", async () => {
@@ -238,7 +239,7 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
 });
 
 describe("upload-snapshot.sh with the aws stand-in", () => {
-  test("uploads the newest db and its sha256 with sha256 metadata, leaving encryption to the bucket's KMS default; a no-op the second time", async () => {
+  test("uploads the newest db, its sha256 and its verification record with sha256 metadata, leaving encryption to the bucket's KMS default; a no-op the second time", async () => {
     const dir = backupDir("main");
     const db = dbs(dir).at(-1)!;
     fs.mkdirSync(path.join(lab.dir, "s3", "cm-backups"), { recursive: true });
@@ -247,13 +248,13 @@ describe("upload-snapshot.sh with the aws stand-in", () => {
     const r = await lab.runScript("cp-1", "upload-snapshot.sh", args);
     expectExit(r, 0);
     const sum = (f: string) => createHash("sha256").update(fs.readFileSync(f)).digest("hex");
-    for (const f of [db, `${db}.sha256`]) {
+    for (const f of [db, `${db}.sha256`, `${db}.verified`]) {
       const obj = path.join(lab.dir, "s3", "cm-backups", "etcd", "prod", f);
       expect(fs.readFileSync(obj)).toEqual(fs.readFileSync(path.join(dir, f)));
       expect(fs.readFileSync(path.join(lab.dir, "s3-metadata", "cm-backups", "etcd", "prod", f), "utf8")).toBe(`sse=\nregion=eu-west-1\nmeta.sha256=${sum(obj)}\n`);
     }
     const calls = lab.calls().slice(before).map((c) => [c.command, ...c.args].join(" "));
-    expect(calls.filter((c) => c.startsWith("aws s3 cp"))).toHaveLength(2);
+    expect(calls.filter((c) => c.startsWith("aws s3 cp"))).toHaveLength(3);
     for (const c of calls) expect(c).not.toMatch(/secret|access-key|profile|AKIA/i);
 
     const mid = lab.calls().length;
@@ -261,7 +262,7 @@ describe("upload-snapshot.sh with the aws stand-in", () => {
     expectExit(again, 0);
     expect(again.stdout).toBe("");
     expect(again.stderr).toContain("already uploaded");
-    expect(lab.calls().slice(mid).filter((c) => c.command === "aws").map((c) => c.args.slice(0, 2).join(" "))).toEqual(["s3api head-object", "s3api head-object"]);
+    expect(lab.calls().slice(mid).filter((c) => c.command === "aws").map((c) => c.args.slice(0, 2).join(" "))).toEqual(["s3api head-object", "s3api head-object", "s3api head-object"]);
   });
 
   test("refuses a damaged snapshot and bad arguments; an S3 failure fails the step", async () => {

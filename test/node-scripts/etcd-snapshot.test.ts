@@ -137,9 +137,14 @@ describe("etcd-snapshot.sh with a real etcd 3.4", () => {
     const [, file, revision, keys, size, hash] = m!;
     expect(path.dirname(file!)).toBe(dir);
     expect(path.basename(file!)).toMatch(/^etcd-\d{8}T\d{6}Z-before-v1\.35\.9\.db$/);
-    expect(filesIn(dir)).toEqual([path.basename(file!), `${path.basename(file!)}.sha256`]);
+    expect(filesIn(dir)).toEqual([path.basename(file!), `${path.basename(file!)}.sha256`, `${path.basename(file!)}.verified`]);
     expect(fs.statSync(file!).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(`${file}.verified`).mode & 0o777).toBe(0o600);
     sh("sha256sum", ["--status", "-c", `${path.basename(file!)}.sha256`], dir);
+    const sum = fs.readFileSync(`${file}.sha256`, "utf8").split(" ")[0];
+    expect(fs.readFileSync(`${file}.verified`, "utf8")).toMatch(
+      new RegExp(`^mode=status revision=${revision} totalKey=${keys} totalSize=${size} hash=${parseInt(hash!, 16)} sha256=${sum} verifiedAt=\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\n$`),
+    );
 
     const status = JSON.parse(sh("etcdctl", ["snapshot", "status", file!, "-w", "json"])) as Record<string, number>;
     expect(Number(revision)).toBe(status.revision);
@@ -159,9 +164,10 @@ describe("etcd-snapshot.sh with a real etcd 3.4", () => {
 
     const again = await callsDuring(lab, () => snapshot(dir));
     expectExit(again.result, 0);
-    expect(again.result.stderr).toContain(`etcd-snapshot.sh: cp-1: already done: ${file} (sha256 matches)`);
+    expect(again.result.stderr).toContain(`etcd-snapshot.sh: cp-1: already done: ${file} (sha256 matches, verified: status)`);
+    expect(again.result.stdout).toBe(r.result.stdout);
     expect(again.calls.filter((c) => c.command === "etcdctl")).toEqual([]);
-    expect(filesIn(dir)).toHaveLength(2);
+    expect(filesIn(dir)).toHaveLength(3);
   });
 
   test("a snapshot whose sha256 no longer matches does not count: a new one is taken", async () => {
@@ -240,6 +246,115 @@ describe("etcd-snapshot.sh with a real etcd 3.4", () => {
     expectExit(await lab.runScript("cp-1", "etcd-snapshot.sh", [...full, "full", "2"]), 2);
     expectExit(await lab.runScript("cp-1", "etcd-snapshot.sh", [...full, "status", "0"]), 2);
     expectExit(await lab.runScript("cp-1", "etcd-snapshot.sh", [...full, "status", "x"]), 2);
+  });
+});
+
+describe("the verification record (FILE.verified) and the already-done check", () => {
+  const RECORD = /^mode=(status|restore) revision=(\d+) totalKey=(\d+) totalSize=(\d+) hash=(\d+)( liveKeys=(\d+))? sha256=([0-9a-f]{64}) verifiedAt=\S+\n$/;
+  const record = (file: string) => RECORD.exec(fs.readFileSync(`${file}.verified`, "utf8"));
+  const saves = (calls: { command: string; args: string[] }[]) => calls.filter((c) => c.command === "etcdctl" && c.args.includes("save"));
+  const scratchRuns = (calls: { command: string; args: string[] }[]) => calls.filter((c) => c.command === "etcdctl" && c.args.includes("restore"));
+  const fileOf = (stdout: string) => /^snapshot (\S+) revision (\d+) keys (\d+) /.exec(stdout)!;
+
+  test("restore: the record says restore with the live key count; asked status later, it is already done and says restore", async () => {
+    const dir = backupDir("rec-restore");
+    const r = await snapshot(dir, [], endpoint, LABEL, "restore");
+    expectExit(r, 0);
+    expect(r.stdout).toMatch(/\nverified: restore\n$/);
+    const [, file, revision, keys] = fileOf(r.stdout);
+    const rec = record(file!)!;
+    expect(rec).not.toBeNull();
+    expect(rec[1]).toBe("restore");
+    expect(rec[2]).toBe(revision);
+    expect(rec[3]).toBe(keys);
+    expect(Number(rec[7])).toBe(KEYS); // the live keys of the test's store
+    expect(rec[8]).toBe(fs.readFileSync(`${file}.sha256`, "utf8").split(" ")[0]);
+    expect(filesIn(dir)).toEqual([path.basename(file!), `${path.basename(file!)}.sha256`, `${path.basename(file!)}.verified`]);
+
+    const weaker = await callsDuring(lab, () => snapshot(dir, [], endpoint, LABEL, "status"));
+    expectExit(weaker.result, 0);
+    expect(weaker.result.stderr).toContain(`already done: ${file} (sha256 matches, verified: restore)`);
+    expect(weaker.result.stdout).toBe(r.stdout); // the same snapshot line, and the verification it has
+    expect(weaker.calls.filter((c) => c.command === "etcdctl")).toEqual([]);
+  });
+
+  test("a status-only snapshot asked for restore is restore-verified now, without a new snapshot; then it is done", async () => {
+    const dir = backupDir("rec-upgrade");
+    const first = await snapshot(dir);
+    expectExit(first, 0);
+    const [, file] = fileOf(first.stdout);
+    expect(record(file!)![1]).toBe("status");
+    const before = fs.readFileSync(file!);
+
+    const up = await callsDuring(lab, () => snapshot(dir, [], endpoint, LABEL, "restore"));
+    expectExit(up.result, 0);
+    expect(up.result.stderr).toContain(`${file}: sha256 matches, verified: status, asked: restore; verifying it now (no new snapshot)`);
+    expect(up.result.stderr).toMatch(/test restore: revision \d+, 7 keys \(as https:/);
+    expect(up.result.stderr).toContain(`verified now: ${file} (verified: restore, was status)`);
+    expect(up.result.stdout).toBe(first.stdout.replace("verified: status", "verified: restore"));
+    expect(saves(up.calls)).toEqual([]);
+    expect(scratchRuns(up.calls)).toHaveLength(1); // etcd 3.4: the test restore through etcdctl
+    expect(fs.readFileSync(file!)).toEqual(before);
+    const rec = record(file!)!;
+    expect(rec[1]).toBe("restore");
+    expect(Number(rec[7])).toBe(KEYS);
+    expect(filesIn(dir)).toEqual([path.basename(file!), `${path.basename(file!)}.sha256`, `${path.basename(file!)}.verified`]); // no scratch dir left
+
+    const again = await callsDuring(lab, () => snapshot(dir, [], endpoint, LABEL, "restore"));
+    expectExit(again.result, 0);
+    expect(again.result.stderr).toContain(`already done: ${file} (sha256 matches, verified: restore)`);
+    expect(again.calls.filter((c) => c.command === "etcdctl")).toEqual([]);
+  });
+
+  test("no record, or a record made on other content, counts as unverified: verified now as asked, no new snapshot", async () => {
+    const dir = backupDir("rec-missing");
+    const first = await snapshot(dir);
+    expectExit(first, 0);
+    const [, file] = fileOf(first.stdout);
+    fs.rmSync(`${file}.verified`);
+    const none = await callsDuring(lab, () => snapshot(dir));
+    expectExit(none.result, 0);
+    expect(none.result.stderr).toContain("verified: none, asked: status; verifying it now (no new snapshot)");
+    expect(saves(none.calls)).toEqual([]);
+    expect(record(file!)![1]).toBe("status");
+
+    // A record claiming restore for another file's sha256 does not count.
+    const text = fs.readFileSync(`${file}.verified`, "utf8").replace("mode=status", "mode=restore liveKeys=7").replace(/sha256=[0-9a-f]{64}/, `sha256=${"0".repeat(64)}`);
+    fs.writeFileSync(`${file}.verified`, text.replace("mode=restore liveKeys=7", "mode=restore").replace(/(hash=\d+)/, "$1 liveKeys=7"));
+    const forged = await callsDuring(lab, () => snapshot(dir, [], endpoint, LABEL, "restore"));
+    expectExit(forged.result, 0);
+    expect(forged.result.stderr).toContain("verified: none, asked: restore; verifying it now (no new snapshot)");
+    expect(saves(forged.calls)).toEqual([]);
+    expect(scratchRuns(forged.calls)).toHaveLength(1);
+    expect(record(file!)![1]).toBe("restore");
+  });
+
+  test("a kept status-only snapshot that fails its test restore is set aside and a new one is taken, verified by restore", async () => {
+    const dir = backupDir("rec-refused");
+    const first = await snapshot(dir);
+    expectExit(first, 0);
+    const [, file] = fileOf(first.stdout);
+    // Damage it after the fact, with a .sha256 and a status record that match the damaged bytes:
+    // a flipped bit in etcd's own sha256 trailer: status still reads it, the test restore refuses it.
+    const bytes = fs.readFileSync(file!);
+    bytes[bytes.length - 5]! ^= 0x01;
+    fs.writeFileSync(file!, bytes);
+    const sum = sh("sha256sum", [path.basename(file!)], dir).split(" ")[0]!;
+    fs.writeFileSync(`${file}.sha256`, `${sum}  ${path.basename(file!)}\n`);
+    fs.writeFileSync(`${file}.verified`, fs.readFileSync(`${file}.verified`, "utf8").replace(/sha256=[0-9a-f]{64}/, `sha256=${sum}`));
+    expect(record(file!)![1]).toBe("status");
+    await new Promise((res) => setTimeout(res, 1_100)); // a new name: the timestamp has whole seconds
+
+    const r = await callsDuring(lab, () => snapshot(dir, [], endpoint, LABEL, "restore"));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toMatch(new RegExp(`${file!.replace(/[.]/g, "\\.")} failed verification: test restore of the snapshot failed .*; set aside as ${file!.replace(/[.]/g, "\\.")}\\.refused, taking a new snapshot`));
+    expect(saves(r.calls)).toHaveLength(1);
+    const [, newFile] = fileOf(r.result.stdout);
+    expect(newFile).not.toBe(file);
+    expect(r.result.stdout).toMatch(/\nverified: restore\n$/);
+    expect(record(newFile!)![1]).toBe("restore");
+    // The refused one is gone after the new good snapshot; only the new one is kept.
+    expect(filesIn(dir)).toEqual([path.basename(newFile!), `${path.basename(newFile!)}.sha256`, `${path.basename(newFile!)}.verified`]);
   });
 });
 
