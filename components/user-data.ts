@@ -122,8 +122,8 @@ function joinNodeBody(): string {
 
 /**
  * The instance user data (a bash script for cloud-init), joining at exactly `version`:
- * `#!/bin/bash`, then single-quoted assignments of the validated parameters (CM_K8S_VERSION `1.37.1`,
- * CM_K8S_MINOR `1.37`, CM_API_ENDPOINT, CM_JOIN_TOKEN, CM_CA_CERT_HASH; not exported), then the body of
+ * `#!/bin/bash`, then single-quoted assignments of the validated parameters (KUBE_VERSION `1.37.1`,
+ * KUBE_MINOR `1.37`, API_ENDPOINT, JOIN_TOKEN, CA_CERT_HASH; not exported), then the body of
  * node-scripts/join-node.sh. The result holds the token: treat it as a secret.
  * @throws Error (without the secret values) when a join parameter is invalid.
  */
@@ -132,11 +132,11 @@ export function renderUserData(args: { readonly version: KubeVersion; readonly j
   const version = args.version.toString();
   if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(version)) throw new Error(`not a full Kubernetes version: ${version}`);
   const assignments: [string, string][] = [
-    ["CM_K8S_VERSION", version],
-    ["CM_K8S_MINOR", args.version.minorLine],
-    ["CM_API_ENDPOINT", p.endpoint],
-    ["CM_JOIN_TOKEN", p.token],
-    ["CM_CA_CERT_HASH", p.caCertHash],
+    ["KUBE_VERSION", version],
+    ["KUBE_MINOR", args.version.minorLine],
+    ["API_ENDPOINT", p.endpoint],
+    ["JOIN_TOKEN", p.token],
+    ["CA_CERT_HASH", p.caCertHash],
   ];
   const preamble = assignments.map(([name, value]) => `${name}=${shellQuote(value)}`).join("\n");
   return `#!/bin/bash\n# cluster-maintenance: user data of a pool node (node-scripts/join-node.sh); holds a secret.\n${preamble}\n${joinNodeBody()}`;

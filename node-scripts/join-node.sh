@@ -3,11 +3,11 @@
 # blue-green pool node's user data, run once as root by cloud-init at first boot.
 # components/user-data.ts renders `#!/bin/bash`, single-quoted assignments of the parameters, then this
 # text. Parameters (shell variables, validated here again):
-#   CM_K8S_VERSION   1.37.1                 the kubelet/kubeadm/kubectl version to install and hold
-#   CM_K8S_MINOR     1.37                   its minor (the pkgs.k8s.io repository)
-#   CM_API_ENDPOINT  host:port              the API server (IPv4, [IPv6] or DNS name)
-#   CM_JOIN_TOKEN    [a-z0-9]{6}.[a-z0-9]{16}  bootstrap token: a secret, never printed nor put in argv
-#   CM_CA_CERT_HASH  sha256:<64 hex>         the cluster CA's public key hash
+#   KUBE_VERSION  1.37.1                    the kubelet/kubeadm/kubectl version to install and hold
+#   KUBE_MINOR    1.37                      its minor (the pkgs.k8s.io repository)
+#   API_ENDPOINT  host:port                 the API server (IPv4, [IPv6] or DNS name)
+#   JOIN_TOKEN    [a-z0-9]{6}.[a-z0-9]{16}  bootstrap token: a secret, never printed nor put in argv
+#   CA_CERT_HASH  sha256:<64 hex>           the cluster CA's public key hash
 # Steps: IMDSv2 session token -> node name from the instance tag Name (validated) -> hostnamectl ->
 # swap off -> kernel modules overlay, br_netfilter -> sysctls -> containerd from the distribution with
 # SystemdCgroup = true -> the minor's pkgs.k8s.io repository and key -> kubelet, kubeadm, kubectl
@@ -27,14 +27,14 @@ say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
 export DEBIAN_FRONTEND=noninteractive
 
 # --- parameters (the token and hash are never echoed) ---
-[[ ${CM_K8S_VERSION:-} =~ ^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$ ]] || fail 2 "CM_K8S_VERSION is not X.Y.Z"
-[[ ${CM_K8S_MINOR:-} == "${CM_K8S_VERSION%.*}" ]] || fail 2 "CM_K8S_MINOR is not the minor of $CM_K8S_VERSION"
+[[ ${KUBE_VERSION:-} =~ ^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$ ]] || fail 2 "KUBE_VERSION is not X.Y.Z"
+[[ ${KUBE_MINOR:-} == "${KUBE_VERSION%.*}" ]] || fail 2 "KUBE_MINOR is not the minor of $KUBE_VERSION"
 host_re='^([0-9]{1,3}(\.[0-9]{1,3}){3}|\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*):[1-9][0-9]{0,4}$'
-[[ ${CM_API_ENDPOINT:-} =~ $host_re ]] || fail 2 "CM_API_ENDPOINT is not host:port"
-[[ ${CM_JOIN_TOKEN:-} =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || fail 2 "CM_JOIN_TOKEN is not a bootstrap token (value not shown)"
-[[ ${CM_CA_CERT_HASH:-} =~ ^sha256:[a-f0-9]{64}$ ]] || fail 2 "CM_CA_CERT_HASH is not sha256:<64 hex digits> (value not shown)"
-version=$CM_K8S_VERSION
-minor=$CM_K8S_MINOR
+[[ ${API_ENDPOINT:-} =~ $host_re ]] || fail 2 "API_ENDPOINT is not host:port"
+[[ ${JOIN_TOKEN:-} =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || fail 2 "JOIN_TOKEN is not a bootstrap token (value not shown)"
+[[ ${CA_CERT_HASH:-} =~ ^sha256:[a-f0-9]{64}$ ]] || fail 2 "CA_CERT_HASH is not sha256:<64 hex digits> (value not shown)"
+version=$KUBE_VERSION
+minor=$KUBE_MINOR
 
 # --- node name from the instance tag Name, through IMDSv2 (bounded retries: IMDS may lag at boot) ---
 imds=http://169.254.169.254/latest
@@ -118,10 +118,10 @@ apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 discovery:
   bootstrapToken:
-    apiServerEndpoint: "$CM_API_ENDPOINT"
-    token: "$CM_JOIN_TOKEN"
+    apiServerEndpoint: "$API_ENDPOINT"
+    token: "$JOIN_TOKEN"
     caCertHashes:
-      - "$CM_CA_CERT_HASH"
+      - "$CA_CERT_HASH"
 nodeRegistration:
   name: "$name"
   criSocket: unix:///run/containerd/containerd.sock
@@ -132,7 +132,7 @@ timeouts:
 EOF
 )
 chmod 0600 "$join_conf"
-say "joining $CM_API_ENDPOINT as $name at v$version"
+say "joining $API_ENDPOINT as $name at v$version"
 timeout 900 kubeadm join --config "$join_conf" || fail 1 "kubeadm join failed (see its messages above)"
 rm -f "$join_conf"
 say "joined the cluster as $name at v$version"
