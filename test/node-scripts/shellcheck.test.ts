@@ -5,12 +5,18 @@ import * as path from "node:path";
 import { NODE_SCRIPTS_DIR, STANDINS_DIR } from "../lab/node-kit";
 
 const SCRIPTS = [
+  "cordon-node.sh",
+  "delete-nodes.sh",
   "drain.sh",
   "etcd-restore.sh",
   "etcd-snapshot.sh",
   "export-resources.sh",
+  "join-command.sh",
+  "join-node.sh",
   "kubeadm-upgrade.sh",
   "os-patch.sh",
+  "pool-node.sh",
+  "soak.sh",
   "switch-repository.sh",
   "uncordon.sh",
   "upgrade-kubelet.sh",
