@@ -19,6 +19,7 @@ const upgrade = new ClusterUpgrade(config.clusterName, {
   catalogue: config.catalogue,
   execution: executionOptions(config),
   connection: (node) => sshConnection(config.ssh, hosts.get(node)!, privateKey),
+  blueGreenAws: new Map(config.pools.flatMap((p) => (p.blueGreen ? [[p.name, p.blueGreen.aws] as const] : []))),
 });
 
 /** The upgrade plan as text. */

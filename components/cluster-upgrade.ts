@@ -15,6 +15,9 @@ import type { UpgradePlan } from "../planning/plan-types";
 import type { ReleaseCatalogue } from "../planning/releases";
 import { renderText } from "../planning/render";
 import type { KubeVersion } from "../planning/versions";
+import type { AwsPoolSettings } from "../config/blue-green-config";
+import { PlanningError } from "../planning/errors";
+import { BlueGreenNodePool } from "./blue-green-node-pool";
 import { scriptText } from "./node-scripts";
 import { NodeUpgrade } from "./node-upgrade";
 import type { Connection } from "./ssh-connection";
@@ -35,9 +38,26 @@ export interface ClusterUpgradeArgs {
   readonly execution: ExecutionOptions;
   /** The SSH connection to a node, by node name (a secret: it holds the private key). */
   readonly connection: (node: string) => pulumi.Input<Connection>;
+  /** The AWS settings of each blue-green pool (pools[i].aws); pools without are not this stack's instances. */
+  readonly blueGreenAws?: ReadonlyMap<string, AwsPoolSettings>;
 }
 
-/** Type token `cluster-maintenance:upgrade:ClusterUpgrade`; children `${name}-${node}`. */
+/**
+ * A blue-green pool of this stack's instances is replaced at most once per `pulumi up`: an
+ * intermediate color would have to be created and terminated in the same update.
+ */
+function refuseRepeatedReplacement(plan: UpgradePlan): void {
+  const reasons: string[] = [];
+  for (const p of plan.pools.filter((x) => x.blueGreen?.managed)) {
+    const at = plan.steps.filter((s) => s.kind === "pool-replace" && s.pool === p.name).map((s) => s.version.tag);
+    if (at.length > 1) reasons.push(`pool ${p.name} must be replaced ${at.length} times (at ${at.join(", then ")}) to keep the kubelet version skew`);
+  }
+  if (reasons.length > 0) {
+    throw new PlanningError(reasons, "one pulumi up replaces a blue-green pool once: first upgrade to the earlier version (targetVersion), run pulumi up, then to the next");
+  }
+}
+
+/** Type token `cluster-maintenance:upgrade:ClusterUpgrade`; children `${name}-${node}`, `${name}-${pool}` (blue-green pools). */
 export class ClusterUpgrade extends pulumi.ComponentResource {
   /** The plan, as plain data. */
   readonly plan: UpgradePlan;
@@ -47,9 +67,16 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
   readonly hops: pulumi.Output<string[]>;
   readonly nodes: readonly NodeUpgrade[];
 
-  /** @throws PlanningError (before anything is registered) when the upgrade cannot be planned. */
+  /** Blue-green pools of this stack's instances, by pool name. */
+  readonly blueGreenPools: ReadonlyMap<string, BlueGreenNodePool>;
+
+  /**
+   * @throws PlanningError (before anything is registered) when the upgrade cannot be planned,
+   *   or when a blue-green pool of this stack's instances would be replaced more than once.
+   */
   constructor(name: string, args: ClusterUpgradeArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planUpgrade(args.cluster, args.target, { catalogue: args.catalogue, ...(args.now ? { now: args.now } : {}) });
+    refuseRepeatedReplacement(plan);
     super("cluster-maintenance:upgrade:ClusterUpgrade", name, {}, opts);
     this.plan = plan;
     const commands = planCommands(plan, args.execution);
@@ -72,8 +99,26 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     );
     this.nodes = [...components.values()];
     const created = new Map<string, command.remote.Command>();
+    const pools = new Map<string, BlueGreenNodePool>();
+    const kubectlConnection = args.connection(args.execution.kubectlNode);
+    const pool = (poolName: string, version: KubeVersion, nodes: readonly string[], after?: pulumi.Resource[]) => {
+      const aws = args.blueGreenAws?.get(poolName);
+      if (!aws) throw new Error(`blue-green pool ${poolName} has no AWS settings`);
+      const component = new BlueGreenNodePool(`${name}-${poolName}`, {
+        cluster: plan.cluster, pool: poolName, version, nodes, aws, kubectlConnection,
+        readyTimeoutSeconds: args.execution.readyTimeoutSeconds, drain: args.execution.drain(poolName), ...(after ? { after } : {}),
+      }, { parent: this });
+      pools.set(poolName, component);
+      return component;
+    };
+    const stepById = new Map(plan.steps.map((s) => [s.id, s]));
     for (const spec of commands) {
-      const parent = components.get(spec.node)!;
+      const after = spec.dependsOn.map((key) => created.get(key)!);
+      let green: pulumi.Resource[] = [];
+      if (spec.greenOf) {
+        const step = stepById.get(spec.step)!;
+        green = (pools.get(spec.greenOf) ?? pool(spec.greenOf, step.version, step.replacement!.newNodes, after)).color.joined;
+      }
       const resource = new command.remote.Command(
         `${name}-${spec.node}-${spec.name}`,
         {
@@ -81,14 +126,22 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
           create: spec.bootIdFrom
             ? pulumi.interpolate`${spec.command} ${created.get(spec.bootIdFrom)!.stdout.apply((out) => shellQuote(scheduledRebootBootId(out)))}`
             : spec.command,
+          ...(spec.undoCommand ? { delete: spec.undoCommand } : {}),
           stdin: scriptText(spec.script),
           logging: "stdoutAndStderr",
           addPreviousOutputInEnv: false,
         },
-        { parent, dependsOn: spec.dependsOn.map((key) => created.get(key)!) },
+        { parent: spec.pool ? pools.get(spec.pool)! : components.get(spec.node)!, dependsOn: [...after, ...green] },
       );
       created.set(commandKey(spec), resource);
     }
+    // Pools not replaced keep the color they serve with (not registering it would terminate it).
+    for (const p of args.cluster.pools) {
+      if (pools.has(p.name) || !p.blueGreen?.managed || !args.blueGreenAws?.has(p.name)) continue;
+      const nodes = plan.initialState.toArray().filter((n) => n.pool === p.name);
+      pool(p.name, nodes[0]!.versions.kubelet, nodes.map((n) => n.name));
+    }
+    this.blueGreenPools = pools;
     if (pulumi.runtime.isDryRun()) pulumi.log.info(text, this);
     this.registerOutputs({ planText: this.planText, hops: this.hops });
   }

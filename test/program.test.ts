@@ -27,12 +27,18 @@ describe("the program on the dev stack", () => {
     expect(nodes).toEqual([
       "dev-cp-1", "dev-cp-2", "dev-cp-3",
       "dev-general-1", "dev-general-2", "dev-general-3", "dev-general-4",
-      "dev-batch-1", "dev-batch-2", "dev-batch-3",
+      "dev-batch-v1-34-6-1", "dev-batch-v1-34-6-2", "dev-batch-v1-34-6-3",
     ]);
     const commands = registered.filter((r) => r.type === "command:remote:Command");
-    expect(commands).toHaveLength(150);
-    expect(registered).toHaveLength(1 + 10 + 150);
-    expect(registered.filter((r) => !r.custom).map((r) => r.type).sort()).toEqual([...Array(10).fill("cluster-maintenance:upgrade:NodeUpgrade"), "cluster-maintenance:upgrade:ClusterUpgrade"].sort());
+    // 150 upgrade commands; the blue-green pool: 8 replacement commands, a join token, 3 readiness gates.
+    expect(commands).toHaveLength(150 + 8 + 1 + 3);
+    const aws = registered.filter((r) => r.type.startsWith("aws:")).map((r) => r.type).sort();
+    expect(aws).toEqual([...Array(3).fill("aws:ec2/instance:Instance"), "aws:ec2/launchTemplate:LaunchTemplate", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/role:Role"]);
+    expect(registered).toHaveLength(1 + 10 + 3 + 162 + 6);
+    expect(registered.filter((r) => !r.custom).map((r) => r.type).sort()).toEqual([
+      ...Array(10).fill("cluster-maintenance:upgrade:NodeUpgrade"), "cluster-maintenance:upgrade:ClusterUpgrade",
+      "cluster-maintenance:pool:BlueGreenNodePool", "cluster-maintenance:pool:PoolInstanceProfile", "cluster-maintenance:pool:PoolColor",
+    ].sort());
   });
 
   it("gives every command the node's SSH connection from config as a secret, the private key only inside it", () => {

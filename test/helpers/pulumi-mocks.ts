@@ -31,6 +31,27 @@ MockMonitor.prototype.registerResource = function (this: MockMonitor, req: Regis
   return register.call(this, req, callback);
 };
 
+/** A join line as `kubeadm token create --print-join-command` prints it (a fake token and hash). */
+export const FAKE_JOIN_LINE = `kubeadm join 10.0.0.10:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:${"0f".repeat(32)}`;
+
+/**
+ * Outputs a provider would add to a resource's state (the mocks otherwise return the inputs
+ * as the state): a join command's stdout, a launch template's latest version, IAM names.
+ */
+export function providerOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+  switch (args.type) {
+    case "command:remote:Command":
+      return String(args.inputs.create ?? "").includes("join-command.sh") ? { stdout: FAKE_JOIN_LINE, stderr: "" } : {};
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { latestVersion: 1 };
+    case "aws:iam/role:Role":
+    case "aws:iam/instanceProfile:InstanceProfile":
+      return { name: `${args.name}-0a1b2c3`, arn: `arn:aws:iam::123456789012:role/${args.name}-0a1b2c3` };
+    default:
+      return {};
+  }
+}
+
 /** Installs mocks for `stack` (preview mode by default) and returns the live list of registrations. */
 export function installMocks(stack: string, preview = true): Registered[] {
   const registered: Registered[] = [];
@@ -41,7 +62,7 @@ export function installMocks(stack: string, preview = true): Registered[] {
           type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false,
           parent: current?.getParent() ?? "", dependsOn: current?.getDependenciesList() ?? [],
         });
-        return { id: `${args.name}-id`, state: args.inputs };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...providerOutputs(args) } };
       },
       call: (args) => {
         throw new Error(`unexpected provider call ${args.token}`);
