@@ -36,21 +36,27 @@ host_re='^([0-9]{1,3}(\.[0-9]{1,3}){3}|\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([-a-zA-Z0-
 version=$KUBE_VERSION
 minor=$KUBE_MINOR
 
-# --- node name from the instance tag Name, through IMDSv2 (bounded retries: IMDS may lag at boot) ---
+# --- node name from the instance tag Name, through IMDSv2 ---
+# Retried (6 tries, 5 s apart) while the metadata service cannot be reached, as early in a boot; an
+# HTTP error (curl exit 22: no such tag, IMDS disabled) is final.
 imds=http://169.254.169.254/latest
 imds_get() { # PATH -> body; a session token first (PUT), then the GET with it
   local session
-  session=$(curl -fsS --max-time 5 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$imds/api/token") || return 1
+  session=$(curl -fsS --max-time 5 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$imds/api/token") || return
   curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $session" "$imds/$1"
 }
-name=""
+name="" rc=1
 for attempt in 1 2 3 4 5 6; do
-  if name=$(imds_get meta-data/tags/instance/Name); then break; fi
-  name=""
+  rc=0
+  name=$(imds_get meta-data/tags/instance/Name) || rc=$?
+  if [[ $rc -eq 0 || $rc -eq 22 ]]; then break; fi
   if [[ $attempt -lt 6 ]]; then sleep 5; fi
 done
-[[ -n $name ]] || fail 1 "could not read the instance tag Name from the instance metadata (IMDSv2 with instance tags enabled is required)"
-[[ ${#name} -le 253 && $name =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || fail 2 "the instance tag Name is not a valid node name"
+if [[ $rc -eq 22 ]]; then
+  fail 1 "the instance metadata has no tag Name (the launch template must enable instance metadata tags and IMDSv2, and the instance be tagged Name)"
+fi
+[[ $rc -eq 0 && -n $name ]] || fail 1 "could not reach the instance metadata service (IMDSv2) to read the instance tag Name"
+[[ ${#name} -le 253 && $name =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || fail 2 "the instance tag Name \"${name//[^[:print:]]/?}\" is not a valid node name (lowercase DNS name)"
 node=$name
 hostnamectl set-hostname "$name" || fail 1 "hostnamectl set-hostname $name failed"
 

@@ -1,13 +1,14 @@
 /**
  * Simulated node kit: a lab directory of simulated kubeadm nodes whose kubeadm, kubelet, kubectl,
- * apt-get, apt-mark, dpkg-query, systemctl, systemd-run, curl, gpg, sudo (and hostname, reboot,
- * shutdown, a logging etcdctl) are the stand-ins in test/lab/standins/, plus helpers to run a
- * node script the way the Pulumi component does (the sudo-bash-c wrapper, the script on stdin)
- * and to read what happened. The state layout and the call log are described at the top of
- * test/lab/standins/lib/standin.bash.
+ * apt-get, apt-mark, dpkg-query, systemctl, systemd-run, curl (with an IMDSv2), gpg, sudo (and
+ * hostname, hostnamectl, swapoff, modprobe, sysctl, containerd, reboot, shutdown, a logging etcdctl)
+ * are the stand-ins in test/lab/standins/, plus helpers to run a node script the way the Pulumi
+ * component does (the sudo-bash-c wrapper, the script on stdin), to boot a new EC2-like node from
+ * user data ({@link Lab.bootNode}) and to read what happened. The state layout and the call log are
+ * described at the top of test/lab/standins/lib/standin.bash; joining at test/lab/standins/kubeadm.
  */
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -107,6 +108,27 @@ export interface RunOptions {
   readonly extraPath?: readonly string[];
 }
 
+/** The lab cluster's API server endpoint (cluster/endpoint), printed in its join commands. */
+export const LAB_API_ENDPOINT = "10.0.0.10:6443";
+
+export interface BootOptions {
+  /**
+   * The instance tag `Name` the node's metadata service serves (meta-data/tags/instance/Name);
+   * default: the node's name; null: no such tag (404, as with instance tags not enabled).
+   */
+  readonly nameTag?: string | null;
+  /**
+   * The node joins but never becomes Ready: its Ready condition is False with this reason and
+   * message (nodes/<name>/not-ready "REASON MESSAGE", read by the kubectl stand-in), e.g.
+   * "KubeletNotReady container runtime network not ready: NetworkReady=false". Default: Ready.
+   */
+  readonly notReady?: string;
+  /** Substrings as for {@link Lab.injectFailure}: every stand-in call of the booting node that contains one fails. */
+  readonly failures?: readonly string[];
+  /** Kill the boot after this long; default 120 s. */
+  readonly timeoutMs?: number;
+}
+
 export interface Lab {
   /** CM_LAB_DIR. */
   readonly dir: string;
@@ -128,6 +150,25 @@ export interface Lab {
   run(node: string, command: string, options?: RunOptions): Promise<RunResult>;
   /** Runs node-scripts/<script> "on" a node: {@link runScript}. */
   runScript(node: string, script: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /**
+   * "Launches an EC2 instance": a brand-new worker machine `name` (no packages, no kubelet, not in the
+   * cluster, an IMDSv2 serving its Name tag, swap on) whose cloud-init runs `userData` once as root:
+   * written to root/var/lib/cloud/instance/scripts/part-001 (0700) and run with bash in the node's
+   * environment ({@link Lab.env}: stand-ins first on PATH, CM_NODE_ROOT), its output also written to
+   * root/var/log/cloud-init-output.log. A user data that joins registers the node in the lab cluster
+   * (cluster/nodes/<name>, see test/lab/standins/kubeadm); calls are logged under `name`.
+   * To make it fail: `options.failures` (e.g. "kubeadm join"), a user data with a bad token, or a
+   * version other than the cluster's; to make it join but never become Ready: `options.notReady`.
+   * @returns the exit code and output of the user data script (-1 when killed at the timeout).
+   * @throws Error when a node `name` already exists or the name is not a lab node name.
+   */
+  bootNode(name: string, userData: string, options?: BootOptions): Promise<RunResult>;
+  /** Whether node `name` is registered in the lab cluster (a Node object exists). */
+  registered(name: string): boolean;
+  /** The cluster CA public key hash (`sha256:<64 hex>`), as join commands print it. */
+  caCertHash(): string;
+  /** Every bootstrap token made so far by `kubeadm token create` expires now. */
+  expireJoinTokens(): void;
   /** Ends background processes the lab started (systemd-run timers) and removes the directory. */
   cleanup(): void;
 }
@@ -232,6 +273,8 @@ export function createLab(options: LabOptions): Lab {
   for (const n of options.nodes) initNode(dir, n);
   const firstCp = options.nodes.find((n) => n.role === "control-plane") ?? options.nodes[0]!;
   write(path.join(dir, "cluster", "version"), `${firstCp.version}\n`);
+  write(path.join(dir, "cluster", "endpoint"), `${LAB_API_ENDPOINT}\n`);
+  write(path.join(dir, "cluster", "ca-cert-hash"), `sha256:${randomBytes(32).toString("hex")}\n`);
 
   const nodeDir = (name: string) => {
     const d = path.join(dir, "nodes", name);
@@ -264,6 +307,16 @@ export function createLab(options: LabOptions): Lab {
     }),
     run: (node, command, runOptions) => runCommand(lab, node, command, "", runOptions),
     runScript: (node, script, args, runOptions) => runScript(lab, node, script, args, runOptions),
+    bootNode: (name, userData, bootOptions) => bootNode(lab, name, userData, bootOptions),
+    registered: (name) => fs.existsSync(path.join(dir, "cluster", "nodes", name)),
+    caCertHash: () => readOr(path.join(dir, "cluster", "ca-cert-hash"), "").trim(),
+    expireJoinTokens: () => {
+      const tokens = path.join(dir, "cluster", "tokens");
+      for (const f of fs.existsSync(tokens) ? fs.readdirSync(tokens) : []) {
+        const [secret, , ...description] = readOr(path.join(tokens, f), "").trim().split(" ");
+        write(path.join(tokens, f), `${secret} 1 ${description.join(" ")}\n`);
+      }
+    },
     cleanup: () => {
       const pids = path.join(dir, "pids");
       for (const f of fs.existsSync(pids) ? fs.readdirSync(pids) : []) {
@@ -277,6 +330,40 @@ export function createLab(options: LabOptions): Lab {
     },
   };
   return lab;
+}
+
+/**
+ * A new machine `name` booting from `userData` ({@link Lab.bootNode}): the node directory as
+ * createLab lays it out minus everything installed (no pkg-*, no kubelet, no kubeconfig, not in
+ * cluster/nodes), plus imds/ (the metadata service of the curl stand-in), swap on, an fstab with a
+ * swap line; then cloud-init's run of the user data.
+ */
+export async function bootNode(lab: Lab, name: string, userData: string, options: BootOptions = {}): Promise<RunResult> {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new Error(`lab: bad node name ${name}`);
+  const nd = path.join(lab.dir, "nodes", name);
+  if (fs.existsSync(nd)) throw new Error(`lab: node ${name} exists already`);
+  const root = path.join(nd, "root");
+  write(path.join(nd, "role"), "worker\n");
+  write(path.join(nd, "os-pending"), "0\n");
+  write(path.join(nd, "swap-on"), "");
+  write(path.join(root, "proc/sys/kernel/random/boot_id"), `${randomUUID()}\n`);
+  write(path.join(root, "proc/sys/net/ipv4/ip_forward"), "0\n");
+  write(path.join(root, "etc/fstab"), "LABEL=cloudimg-rootfs / ext4 discard,errors=remount-ro 0 1\n/swap.img none swap sw 0 0\n");
+  fs.mkdirSync(path.join(root, "var/run"), { recursive: true });
+  write(path.join(nd, "imds/meta-data/instance-id"), `i-${randomBytes(9).toString("hex").slice(0, 17)}`);
+  const tag = options.nameTag === undefined ? name : options.nameTag;
+  if (tag !== null) write(path.join(nd, "imds/meta-data/tags/instance/Name"), tag);
+  if (options.notReady !== undefined) {
+    if (!/^[A-Za-z]+ [^\n]+$/.test(options.notReady)) throw new Error("lab: notReady is one line \"REASON MESSAGE\"");
+    write(path.join(nd, "not-ready"), `${options.notReady}\n`);
+  }
+  for (const f of options.failures ?? []) lab.injectFailure(name, f);
+  const script = path.join(root, "var/lib/cloud/instance/scripts/part-001");
+  write(script, userData);
+  fs.chmodSync(script, 0o700);
+  const result = await runCommand(lab, name, `exec bash ${shellQuote(script)}`, "", { timeoutMs: options.timeoutMs });
+  write(path.join(root, "var/log/cloud-init-output.log"), result.stdout + result.stderr);
+  return result;
 }
 
 /** Parses calls.log text: "<epoch-ms> <node> <command> <args...>" per line. */
