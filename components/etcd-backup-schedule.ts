@@ -3,7 +3,11 @@
  * bucket (components/backup-bucket.ts) and a Kubernetes CronJob that runs on a control-plane
  * node (hostNetwork, etcd PKI read-only from the host), saves a snapshot with etcdctl, refuses
  * an empty one (`snapshot status`: revision 0 or no keys), writes its sha256 and uploads both
- * to `s3://<bucket>/<prefix>`.
+ * to `s3://<bucket>/<prefix>`. The same job then exports the definitions of every listable
+ * resource type, one YAML file per type (components/resource-export.ts), Secrets excluded or
+ * encrypted per `exportSecrets`, and uploads them to `s3://<bucket>/<prefix>resources-<time>-<node>/`,
+ * next to the snapshot of the same time. For that the job runs as its own ServiceAccount, bound to
+ * a ClusterRole with get/list on the exported types only (no secrets unless they are encrypted).
  *
  * Credentials: none in the manifest. The aws CLI in the pod finds them the way it does on the
  * node: with hostNetwork the pod reaches the instance metadata service (IMDSv2 works with the
@@ -14,6 +18,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createBackupBucket, uploadPolicy } from "./backup-bucket";
+import { API_GROUP, EXPORT_SCRIPT, EXPORT_SECRETS, exportRules, recipientCert, type ExportSecrets } from "./resource-export";
 
 /** etcd client settings: paths on the control-plane host (kubeadm's defaults). */
 export interface EtcdClientPaths {
@@ -62,8 +67,10 @@ export interface EtcdBackupScheduleArgs {
   readonly region: pulumi.Input<string>;
   /**
    * Container image with a POSIX shell, etcdctl (etcdutl used for `snapshot status` when
-   * present) and the aws CLI. Required, no default: registry.k8s.io's etcd image is distroless
-   * (no shell, no S3 client) and cannot run this job. Pin it by digest.
+   * present), the aws CLI, kubectl (for the resource export; within one minor of the cluster)
+   * and `timeout`; also openssl when `exportSecrets` is `encrypt:...`. Required, no default:
+   * registry.k8s.io's etcd and kubectl images are distroless (no shell, no S3 client) and cannot
+   * run this job. Pin it by digest.
    * See: https://github.com/kubernetes/kubernetes/tree/master/cluster/images/etcd
    */
   readonly image: string;
@@ -90,6 +97,23 @@ export interface EtcdBackupScheduleArgs {
    * @default "/var/lib/cluster-maintenance/etcd-backups/scheduled"
    */
   readonly localDir?: string;
+  /**
+   * Secrets in the scheduled resource export: `exclude` (not exported, and the job's ClusterRole
+   * has no access to Secrets at all), or `encrypt:<path>`: exported only as `secrets.cms`,
+   * encrypted with `openssl cms -encrypt -aes256` for the PEM recipient certificate at <path> on
+   * the control-plane hosts (mounted read-only into the pod); the role then may get/list Secrets.
+   * @default "exclude"
+   * See: https://docs.openssl.org/3.0/man1/openssl-cms/
+   */
+  readonly exportSecrets?: ExportSecrets;
+  /**
+   * API groups of custom resources to export (e.g. "cert-manager.io"): the job's ClusterRole may
+   * get/list every resource in them. Built-in types are always exported; a custom resource whose
+   * group is not here is reported by the job as not permitted. Never the core group.
+   * @default []
+   * See: https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources
+   */
+  readonly exportApiGroups?: readonly string[];
 }
 
 /** The args after validation, with every default applied. */
@@ -103,8 +127,12 @@ export interface ResolvedBackupArgs {
   readonly pkiDir: string;
   readonly keep: number;
   readonly localDir: string;
-  /** Name of the CronJob object (a DNS label of at most 52 characters). */
+  readonly exportSecrets: ExportSecrets;
+  readonly exportApiGroups: readonly string[];
+  /** Name of the CronJob object (a DNS label of at most 52 characters); also its ServiceAccount's. */
   readonly cronJobName: string;
+  /** Name of the export's ClusterRole and ClusterRoleBinding. */
+  readonly exportRoleName: string;
   readonly bucketPrefix: string;
 }
 
@@ -115,6 +143,7 @@ export const DEFAULTS = {
   namespace: "kube-system",
   keep: 3,
   localDir: "/var/lib/cluster-maintenance/etcd-backups/scheduled",
+  exportSecrets: "exclude",
   etcd: {
     endpoint: "https://127.0.0.1:2379",
     caCert: "/etc/kubernetes/pki/etcd/ca.crt",
@@ -125,6 +154,8 @@ export const DEFAULTS = {
 
 /** Where the snapshot is written inside the container. */
 export const SNAPSHOT_DIR = "/backup";
+/** Scratch directory (an emptyDir) for the resource export inside the container. */
+export const EXPORT_DIR = "/export";
 const CRON_FIELD = /^[0-9*,/\-A-Za-z?]+$/;
 const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -165,23 +196,30 @@ export function resolveBackupArgs(name: string, args: EtcdBackupScheduleArgs): R
   if (pkiDir === "/") bad("etcd.caCert", etcd.caCert, "in a directory other than /");
   if (typeof args.bucketName === "string" && !BUCKET.test(args.bucketName)) bad("bucketName", args.bucketName, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
   if (args.region === undefined || args.region === "") bad("region", args.region, "an AWS region such as eu-west-1");
+  const exportSecrets = args.exportSecrets ?? DEFAULTS.exportSecrets;
+  if (typeof exportSecrets !== "string" || !EXPORT_SECRETS.test(exportSecrets) || exportSecrets.includes(".."))
+    bad("exportSecrets", exportSecrets, 'exclude or encrypt:<absolute path of a recipient certificate>');
+  const exportApiGroups = args.exportApiGroups ?? [];
+  for (const g of exportApiGroups) if (typeof g !== "string" || !API_GROUP.test(g)) bad("exportApiGroups", g, 'an API group of custom resources such as "cert-manager.io"');
   const base = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "cluster";
   if (problems.length > 0) throw new Error(`EtcdBackupSchedule ${JSON.stringify(name)}: invalid args: ${problems.join("; ")}`);
   return {
     schedule: fields.join(" "), retentionDays, prefix, image, namespace, etcd, pkiDir, keep, localDir,
+    exportSecrets: exportSecrets as ExportSecrets, exportApiGroups: [...new Set(exportApiGroups)].sort(),
     cronJobName: `${base.slice(0, 40).replace(/-+$/, "")}-etcd-backup`,
+    exportRoleName: `cluster-maintenance:${base.slice(0, 40).replace(/-+$/, "")}-etcd-backup-export`,
     bucketPrefix: `${base.slice(0, 30).replace(/-+$/, "")}-etcd-`,
   };
 }
 
 /**
- * The job's script (`sh -c`, POSIX sh, `set -eu`). Every value comes from the environment,
- * never from the script text: ETCDCTL_* for etcdctl, BUCKET, PREFIX, AWS_REGION, KEEP,
- * SNAPSHOT_DIR, NODE_NAME. Uploads carry no encryption headers: the bucket's default
- * encryption (SSE-KMS with the component's key) applies, which an explicit `--sse aws:kms`
- * without a key id would replace with the aws/s3 managed key.
+ * The snapshot part of the job's script (`sh -c`, POSIX sh, `set -eu`). Every value comes from
+ * the environment, never from the script text: ETCDCTL_* for etcdctl, BUCKET, PREFIX,
+ * AWS_REGION, KEEP, SNAPSHOT_DIR, NODE_NAME. Uploads carry no encryption headers: the bucket's
+ * default encryption (SSE-KMS with the component's key) applies, which an explicit
+ * `--sse aws:kms` without a key id would replace with the aws/s3 managed key.
  */
-export const BACKUP_SCRIPT = `set -eu
+export const SNAPSHOT_SCRIPT = `set -eu
 fail() { echo "cluster-maintenance: etcd-backup: \${NODE_NAME:-?}: $*" >&2; exit 1; }
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 name="etcd-snapshot-\${stamp}-\${NODE_NAME}.db"
@@ -218,6 +256,9 @@ fi
 echo "cluster-maintenance: etcd-backup: \${NODE_NAME}: uploaded s3://\${BUCKET}/\${PREFIX}\${name} (revision $revision, $keys keys)"
 `;
 
+/** The job's whole script: the snapshot, then the resource export (same `stamp`). */
+export const BACKUP_SCRIPT = SNAPSHOT_SCRIPT + EXPORT_SCRIPT;
+
 /** Type token `cluster-maintenance:backup:EtcdBackupSchedule`; children `${name}-bucket`, `${name}-cronjob`, ... */
 export class EtcdBackupSchedule extends pulumi.ComponentResource {
   /** Name of the S3 bucket. */
@@ -242,10 +283,26 @@ export class EtcdBackupSchedule extends pulumi.ComponentResource {
       ...(args.bucketName !== undefined ? { bucketName: args.bucketName } : {}),
       ...(args.kmsKeyArn !== undefined ? { kmsKeyArn: args.kmsKeyArn } : {}),
     }, this);
+    const labels = { "app.kubernetes.io/name": "etcd-backup", "app.kubernetes.io/managed-by": "cluster-maintenance" };
+    // The job's identity for the resource export: its own ServiceAccount (no token mounted
+    // anywhere by default; the job's pod asks for it), bound to the export's read-only ClusterRole.
+    const account = new k8s.core.v1.ServiceAccount(`${name}-service-account`, {
+      metadata: { name: r.cronJobName, namespace: r.namespace, labels },
+      automountServiceAccountToken: false,
+    }, { parent: this });
+    const role = new k8s.rbac.v1.ClusterRole(`${name}-export-role`, {
+      metadata: { name: r.exportRoleName, labels },
+      rules: exportRules(r.exportSecrets, r.exportApiGroups),
+    }, { parent: this });
+    const binding = new k8s.rbac.v1.ClusterRoleBinding(`${name}-export-binding`, {
+      metadata: { name: r.exportRoleName, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+      subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: r.namespace }],
+    }, { parent: this });
     const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, {
-      metadata: { name: r.cronJobName, namespace: r.namespace, labels: { "app.kubernetes.io/name": "etcd-backup", "app.kubernetes.io/managed-by": "cluster-maintenance" } },
-      spec: cronJobSpec(r, { bucket: bucket.bucket, region: args.region }),
-    }, { parent: this, dependsOn: ready });
+      metadata: { name: r.cronJobName, namespace: r.namespace, labels },
+      spec: cronJobSpec(r, { bucket: bucket.bucket, region: args.region, serviceAccountName: account.metadata.name }),
+    }, { parent: this, dependsOn: [...ready, binding] });
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.kmsKeyArn = kmsKeyArn;
@@ -261,9 +318,10 @@ export class EtcdBackupSchedule extends pulumi.ComponentResource {
 /** The CronJob's spec. Exported for tests. */
 export function cronJobSpec(
   r: ResolvedBackupArgs,
-  target: { bucket: pulumi.Input<string>; region: pulumi.Input<string> },
+  target: { bucket: pulumi.Input<string>; region: pulumi.Input<string>; serviceAccountName: pulumi.Input<string> },
 ): k8s.types.input.batch.v1.CronJobSpec {
   const controlPlane = "node-role.kubernetes.io/control-plane";
+  const cert = recipientCert(r.exportSecrets);
   return {
     schedule: r.schedule,
     concurrencyPolicy: "Forbid",
@@ -281,14 +339,19 @@ export function cronJobSpec(
             nodeSelector: { [controlPlane]: "" },
             tolerations: [{ key: controlPlane, operator: "Exists", effect: "NoSchedule" }],
             restartPolicy: "OnFailure",
-            automountServiceAccountToken: false,
+            // The token is for kubectl's in-cluster config: the export's read-only ClusterRole.
+            serviceAccountName: target.serviceAccountName,
+            automountServiceAccountToken: true,
             securityContext: { seccompProfile: { type: "RuntimeDefault" } },
             volumes: [
               { name: "etcd-pki", hostPath: { path: r.pkiDir, type: "Directory" } },
               r.keep > 0
                 ? { name: "snapshots", hostPath: { path: r.localDir, type: "DirectoryOrCreate" } }
                 : { name: "snapshots", emptyDir: { sizeLimit: "10Gi" } },
-              { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+              { name: "export", emptyDir: { sizeLimit: "2Gi" } },
+              // kubectl's discovery cache ($HOME/.kube) lives here too.
+              { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+              ...(cert ? [{ name: "export-recipient", hostPath: { path: cert, type: "File" } }] : []),
             ],
             containers: [{
               name: "etcd-backup",
@@ -305,13 +368,17 @@ export function cronJobSpec(
                 { name: "AWS_REGION", value: target.region },
                 { name: "KEEP", value: String(r.keep) },
                 { name: "SNAPSHOT_DIR", value: SNAPSHOT_DIR },
+                { name: "EXPORT_DIR", value: EXPORT_DIR },
+                { name: "EXPORT_SECRETS", value: r.exportSecrets },
                 { name: "HOME", value: "/tmp" },
                 { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
               ],
               volumeMounts: [
                 { name: "etcd-pki", mountPath: r.pkiDir, readOnly: true },
                 { name: "snapshots", mountPath: SNAPSHOT_DIR },
+                { name: "export", mountPath: EXPORT_DIR },
                 { name: "tmp", mountPath: "/tmp" },
+                ...(cert ? [{ name: "export-recipient", mountPath: cert, readOnly: true }] : []),
               ],
               resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
               // root: the etcd key is root-owned 0600 on the host; no capabilities beyond that.

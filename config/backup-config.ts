@@ -16,13 +16,26 @@ export interface BackupConfig {
   readonly schedule: string;
   /** Days a snapshot is kept in S3. @default 14 */
   readonly retentionDays: number;
-  /** CronJob image: needs a shell, etcdctl and the aws CLI (registry.k8s.io's etcd image is distroless). */
+  /**
+   * CronJob image: needs a shell, etcdctl, the aws CLI, kubectl (the scheduled resource export)
+   * and `timeout`, and openssl when exportSecrets is encrypt:... (registry.k8s.io's etcd and
+   * kubectl images are distroless).
+   */
   readonly image: string;
   /** KMS key for the bucket; a new key with rotation when absent. */
   readonly kmsKeyArn?: string;
-  /** Resource export: where on the kubectl node, and Secrets `exclude`d or `encrypt:<recipient cert>`. */
+  /**
+   * Resource export: where on the kubectl node (before each control-plane hop), and Secrets
+   * `exclude`d or `encrypt:<recipient cert>` (a path on the control-plane nodes; used by the
+   * hop's export and by the scheduled job). @default exportSecrets "exclude"
+   */
   readonly exportDir: string;
-  readonly exportSecrets: string;
+  readonly exportSecrets: "exclude" | `encrypt:/${string}`;
+  /**
+   * API groups of custom resources the scheduled export may read (its ClusterRole lists built-in
+   * types by name and never the core group's Secrets unless encrypted). @default []
+   */
+  readonly exportApiGroups: readonly string[];
 }
 
 /** S3 bucket names. Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
@@ -31,6 +44,8 @@ const REGION = /^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/;
 const PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
 const CRON = /^(\S+\s+){4}\S+$/;
 const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
+/** A custom resource API group: a DNS subdomain with a dot (never the core group ""). */
+const API_GROUP = /^(?=.{3,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 const KMS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+$/;
 
 /** Reads `backup`; undefined when absent. */
@@ -38,7 +53,7 @@ export function parseBackup(r: FieldReader, value: unknown, clusterName: string 
   if (value === undefined) return undefined;
   const b = r.object(value, "backup", '{ bucket: "dev-etcd-backups", region: "eu-west-1", image: "..." }');
   if (!b) return undefined;
-  r.noUnknownKeys(b, "backup", ["bucket", "region", "prefix", "schedule", "retentionDays", "image", "kmsKeyArn", "exportDir", "exportSecrets"]);
+  r.noUnknownKeys(b, "backup", ["bucket", "region", "prefix", "schedule", "retentionDays", "image", "kmsKeyArn", "exportDir", "exportSecrets", "exportApiGroups"]);
   const bucket = r.string(b.bucket, "backup.bucket", BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
   const region = r.string(b.region, "backup.region", REGION, "an AWS region such as eu-west-1");
   const prefix = r.string(b.prefix ?? `${clusterName ?? "cluster"}/`, "backup.prefix", PREFIX, 'a key prefix ending in "/" such as "dev/"');
@@ -48,9 +63,15 @@ export function parseBackup(r: FieldReader, value: unknown, clusterName: string 
   const kmsKeyArn = b.kmsKeyArn === undefined ? undefined : r.string(b.kmsKeyArn, "backup.kmsKeyArn", KMS_ARN, "a KMS key ARN");
   const exportDir = r.string(b.exportDir ?? "/var/lib/cluster-maintenance/resource-exports", "backup.exportDir", ABSOLUTE_PATH, "an absolute path");
   const secrets = b.exportSecrets ?? "exclude";
-  const exportSecrets = typeof secrets === "string" && (secrets === "exclude" || /^encrypt:\/[A-Za-z0-9._/-]{1,254}$/.test(secrets))
+  const exportSecrets = typeof secrets === "string" && (secrets === "exclude" || (/^encrypt:\/[A-Za-z0-9._/-]{1,254}$/.test(secrets) && !secrets.includes("..")))
     ? secrets
     : (r.problems.add("backup.exportSecrets", secrets, "is not exclude or encrypt:<path>", 'write "exclude" or "encrypt:/path/to/recipient-cert.pem"'), undefined);
-  if (!bucket || !region || !prefix || !schedule || !retentionDays || !image || !exportDir || !exportSecrets) return undefined;
-  return { bucket, region, prefix, schedule, retentionDays, image, exportDir, exportSecrets, ...(kmsKeyArn ? { kmsKeyArn } : {}) };
+  const groups = b.exportApiGroups === undefined ? [] : r.array(b.exportApiGroups, "backup.exportApiGroups", '["cert-manager.io"]');
+  const exportApiGroups = (groups ?? []).map((g, i) => r.string(g, `backup.exportApiGroups[${i}]`, API_GROUP, 'an API group of custom resources such as "cert-manager.io"'));
+  if (!bucket || !region || !prefix || !schedule || !retentionDays || !image || !exportDir || !exportSecrets || !groups || exportApiGroups.some((g) => g === undefined)) return undefined;
+  return {
+    bucket, region, prefix, schedule, retentionDays, image, exportDir,
+    exportSecrets: exportSecrets as BackupConfig["exportSecrets"], exportApiGroups: exportApiGroups as string[],
+    ...(kmsKeyArn ? { kmsKeyArn } : {}),
+  };
 }

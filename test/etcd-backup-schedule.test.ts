@@ -4,6 +4,7 @@
  * refused with one error before anything is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,7 +12,8 @@ import { startEtcd, type LabEtcd } from "./lab/etcd";
 import { createLab, type Lab } from "./lab/node-kit";
 import { installMocks, Registered, settled, valueOf } from "./helpers/pulumi-mocks";
 import { denyInsecureTransportPolicy, uploadPolicy } from "../components/backup-bucket";
-import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs } from "../components/etcd-backup-schedule";
+import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs, SNAPSHOT_SCRIPT } from "../components/etcd-backup-schedule";
+import { BUILT_IN_TYPES, EXPORT_SCRIPT } from "../components/resource-export";
 
 const registered = installMocks("test", false);
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1111-2222";
@@ -52,6 +54,9 @@ describe("the bucket, with a given name and KMS key", () => {
       ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "prod-lifecycle"],
       ["aws:s3/bucketPolicy:BucketPolicy", "prod-tls-only"],
       ["kubernetes:batch/v1:CronJob", "prod-cronjob"],
+      ["kubernetes:core/v1:ServiceAccount", "prod-service-account"],
+      ["kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "prod-export-role"],
+      ["kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "prod-export-binding"],
     ].sort());
     for (const r of children) expect(r.parent).toMatch(/cluster-maintenance:backup:EtcdBackupSchedule::prod$/);
     expect(t.all.filter((r) => r.type === "cluster-maintenance:backup:EtcdBackupSchedule")).toHaveLength(1);
@@ -127,7 +132,7 @@ describe("the bucket, with a given name and KMS key", () => {
   });
 
   it("no input anywhere carries credentials", () => {
-    expect(t.all.length).toBeGreaterThan(7);
+    expect(t.all.length).toBeGreaterThan(10);
     const text = JSON.stringify(t.all.map((r) => r.inputs));
     for (const bad of ["AKIA", "aws_secret", "AWS_SECRET", "AWS_ACCESS_KEY", "password", "secretKeyRef", "AWS_SESSION_TOKEN"]) expect(text).not.toContain(bad);
   });
@@ -145,9 +150,9 @@ describe("the CronJob", () => {
     container = pod.containers[0];
   });
 
-  it("is created after the bucket and every one of its settings", () => {
+  it("is created after the bucket and every one of its settings, and after the export's role binding", () => {
     expect(cj.dependsOn.map((u) => u.split("::").pop()).sort()).toEqual(
-      ["prod-bucket", "prod-encryption", "prod-lifecycle", "prod-public-access", "prod-tls-only", "prod-versioning"],
+      ["prod-bucket", "prod-encryption", "prod-export-binding", "prod-lifecycle", "prod-public-access", "prod-service-account", "prod-tls-only", "prod-versioning"],
     );
   });
 
@@ -169,18 +174,25 @@ describe("the CronJob", () => {
     expect(pod.nodeSelector).toEqual({ "node-role.kubernetes.io/control-plane": "" });
     expect(pod.tolerations).toEqual([{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }]);
     expect(pod.restartPolicy).toBe("OnFailure");
-    expect(pod.automountServiceAccountToken).toBe(false);
   });
 
-  it("mounts the etcd PKI read-only from the host; keep: 0 writes the snapshot to an emptyDir", () => {
+  it("runs as the export's ServiceAccount, with its token mounted for kubectl's in-cluster config", () => {
+    expect(pod.serviceAccountName).toBe("prod-etcd-backup");
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.serviceAccount).toBeUndefined();
+  });
+
+  it("mounts the etcd PKI read-only from the host; keep: 0 writes the snapshot to an emptyDir; the export to its own emptyDir", () => {
     expect(pod.volumes).toEqual([
       { name: "etcd-pki", hostPath: { path: "/etc/kubernetes/pki/etcd", type: "Directory" } },
       { name: "snapshots", emptyDir: { sizeLimit: "10Gi" } },
-      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+      { name: "export", emptyDir: { sizeLimit: "2Gi" } },
+      { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
     ]);
     expect(container.volumeMounts).toEqual([
       { name: "etcd-pki", mountPath: "/etc/kubernetes/pki/etcd", readOnly: true },
       { name: "snapshots", mountPath: "/backup" },
+      { name: "export", mountPath: "/export" },
       { name: "tmp", mountPath: "/tmp" },
     ]);
   });
@@ -207,14 +219,23 @@ describe("the CronJob", () => {
       AWS_REGION: "eu-west-1",
       KEEP: "0",
       SNAPSHOT_DIR: "/backup",
+      EXPORT_DIR: "/export",
+      EXPORT_SECRETS: "exclude",
       HOME: "/tmp",
     });
     expect((container.env as any[]).find((e) => e.name === "NODE_NAME").valueFrom).toEqual({ fieldRef: { fieldPath: "spec.nodeName" } });
     expect(container.envFrom).toBeUndefined();
   });
 
-  it("command: sh -c with set -eu: snapshot save, status refusing revision 0 / no keys, sha256, upload of both", () => {
+  it("command: sh -c with set -eu: snapshot save, status refusing revision 0 / no keys, sha256, upload of both, then the export", () => {
     expect(container.command).toEqual(["sh", "-c", BACKUP_SCRIPT]);
+    expect(BACKUP_SCRIPT).toBe(SNAPSHOT_SCRIPT + EXPORT_SCRIPT);
+    expect(EXPORT_SCRIPT).toContain("k api-resources --verbs=list -o name");
+    expect(EXPORT_SCRIPT).not.toMatch(/get all\b/);
+    // The image's shell may be dash or busybox: the script is POSIX sh, and shellcheck says so.
+    const check = spawnSync("shellcheck", ["-s", "sh", "-"], { input: BACKUP_SCRIPT, encoding: "utf8", timeout: 30_000 });
+    expect(check.stdout + check.stderr).toBe("");
+    expect(check.status).toBe(0);
     const s = BACKUP_SCRIPT;
     expect(s.startsWith("set -eu\n")).toBe(true);
     const order = ["etcdctl snapshot save", "snapshot status", '"$revision" -eq 0', '"$keys" -eq 0', "sha256sum", "aws s3 cp"].map((x) => s.indexOf(x));
@@ -222,6 +243,79 @@ describe("the CronJob", () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(s).toContain('for f in "$file" "${file}.sha256"; do');
     expect(s).toContain('"s3://${BUCKET}/${PREFIX}${f##*/}"');
+  });
+});
+
+describe("the export's identity: ServiceAccount, ClusterRole, binding", () => {
+  const SA = "kubernetes:core/v1:ServiceAccount";
+  const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
+  const BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
+  type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+  const rulesOf = (t: Awaited<ReturnType<typeof build>>) => t.one(ROLE).inputs.rules as Rule[];
+  const LABELS = { "app.kubernetes.io/name": "etcd-backup", "app.kubernetes.io/managed-by": "cluster-maintenance" };
+
+  it("ServiceAccount: the CronJob's name, in its namespace, no token mounted by default", async () => {
+    const t = await build("prod", { ...base, namespace: "backup" });
+    const sa = t.one(SA);
+    expect(sa.inputs).toEqual({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "prod-etcd-backup", namespace: "backup", labels: LABELS }, automountServiceAccountToken: false });
+    expect(sa.parent).toMatch(/EtcdBackupSchedule::prod$/);
+  });
+
+  it("binding: the role to exactly that ServiceAccount", async () => {
+    const t = await build("prod", { ...base, namespace: "backup" });
+    const b = t.one(BINDING);
+    expect(b.inputs).toEqual({
+      apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding",
+      metadata: { name: "cluster-maintenance:prod-etcd-backup-export", labels: LABELS },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-maintenance:prod-etcd-backup-export" },
+      subjects: [{ kind: "ServiceAccount", name: "prod-etcd-backup", namespace: "backup" }],
+    });
+    expect(b.parent).toMatch(/EtcdBackupSchedule::prod$/);
+    expect((t.one(ROLE).inputs.metadata as any).name).toBe("cluster-maintenance:prod-etcd-backup-export");
+  });
+
+  it("exclude (default): get/list on named built-in types only; no secrets, no wildcard, no subresource, no write", async () => {
+    const t = await build("prod", base);
+    const rules = rulesOf(t);
+    expect(rules).toEqual(Object.entries(BUILT_IN_TYPES).map(([g, r]) => ({ apiGroups: [g], resources: [...r], verbs: ["get", "list"] })));
+    const all = rules.flatMap((r) => [...r.apiGroups, ...r.resources, ...r.verbs]);
+    expect(all).not.toContain("*");
+    expect(rules.flatMap((r) => r.resources)).not.toContain("secrets");
+    expect(rules.flatMap((r) => r.resources).filter((x) => x.includes("/"))).toEqual([]);
+    expect(rules.find((r) => r.apiGroups[0] === "")!.resources).toEqual(expect.arrayContaining(["configmaps", "namespaces", "serviceaccounts"]));
+    expect(rules.find((r) => r.apiGroups[0] === "apiextensions.k8s.io")!.resources).toEqual(["customresourcedefinitions"]);
+    expect(rules.find((r) => r.apiGroups[0] === "rbac.authorization.k8s.io")!.resources).toEqual(["clusterrolebindings", "clusterroles", "rolebindings", "roles"]);
+    expect(new Set(rules.flatMap((r) => r.verbs))).toEqual(new Set(["get", "list"]));
+    const pod = (t.one("kubernetes:batch/v1:CronJob").inputs.spec as any).jobTemplate.spec.template.spec;
+    expect(pod.volumes.map((v: any) => v.name)).not.toContain("export-recipient");
+  });
+
+  it("encrypt: secrets added to the core rule; the recipient certificate mounted read-only from the host; EXPORT_SECRETS set", async () => {
+    const t = await build("prod", { ...base, exportSecrets: "encrypt:/etc/cluster-maintenance/export-recipient.pem" });
+    const core = rulesOf(t).find((r) => r.apiGroups[0] === "")!;
+    expect(core.resources).toEqual([...BUILT_IN_TYPES[""]!, "secrets"]);
+    expect(core.verbs).toEqual(["get", "list"]);
+    const pod = (t.one("kubernetes:batch/v1:CronJob").inputs.spec as any).jobTemplate.spec.template.spec;
+    expect(pod.volumes.at(-1)).toEqual({ name: "export-recipient", hostPath: { path: "/etc/cluster-maintenance/export-recipient.pem", type: "File" } });
+    expect(pod.containers[0].volumeMounts.at(-1)).toEqual({ name: "export-recipient", mountPath: "/etc/cluster-maintenance/export-recipient.pem", readOnly: true });
+    expect(pod.containers[0].env.find((e: any) => e.name === "EXPORT_SECRETS").value).toBe("encrypt:/etc/cluster-maintenance/export-recipient.pem");
+  });
+
+  it("exportApiGroups: one more rule, get/list on every resource of those custom resource groups (sorted, deduplicated)", async () => {
+    const rules = rulesOf(await build("prod", { ...base, exportApiGroups: ["example.com", "cert-manager.io", "example.com"] }));
+    expect(rules.at(-1)).toEqual({ apiGroups: ["cert-manager.io", "example.com"], resources: ["*"], verbs: ["get", "list"] });
+    expect(rules.slice(0, -1).flatMap((r) => r.apiGroups)).not.toContain("example.com");
+  });
+
+  test.each<[string, Partial<EtcdBackupScheduleArgs>, RegExp]>([
+    ["exportSecrets plain", { exportSecrets: "plain" as any }, /exportSecrets "plain" is not exclude or encrypt:<absolute path/],
+    ["exportSecrets with ..", { exportSecrets: "encrypt:/etc/../root/x.pem" }, /exportSecrets "encrypt:\/etc\/..\/root\/x.pem"/],
+    ["the core group", { exportApiGroups: [""] }, /exportApiGroups "" is not an API group of custom resources/],
+    ["a wildcard group", { exportApiGroups: ["*"] }, /exportApiGroups "\*"/],
+  ])("%s: refused before anything is registered", async (_, bad, message) => {
+    expect(() => new EtcdBackupSchedule("prod", { ...base, ...bad })).toThrow(message);
+    await settled();
+    expect(registered).toEqual([]);
   });
 });
 
@@ -303,6 +397,7 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     const env: Record<string, string> = {
       ETCDCTL_API: "3", ETCDCTL_ENDPOINTS: etcd.endpoint, ETCDCTL_CACERT: etcd.caCert, ETCDCTL_CERT: etcd.cert, ETCDCTL_KEY: etcd.key,
       BUCKET: "dev-etcd-backups", PREFIX: "etcd-snapshots/", AWS_REGION: "eu-west-1", KEEP: String(keep), SNAPSHOT_DIR: snapshotDir, NODE_NAME: "cp-1",
+      EXPORT_DIR: path.join(l.dir, "export"), EXPORT_SECRETS: "exclude", KUBECONFIG: kubeconfig(l),
     };
     const assigns = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(" ");
     return l.run("cp-1", `env ${assigns} sh '${script}'`, { timeoutMs: 60_000 });
@@ -317,7 +412,7 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     expect(fs.readdirSync(path.join(l.dir, "empty"))).toEqual([]);
   });
 
-  it("saves, checks, uploads the snapshot and its sha256 without encryption or credential flags; keeps `keep` local copies", async () => {
+  it("saves, checks, uploads the snapshot and its sha256 without encryption or credential flags; keeps `keep` local copies; then exports", async () => {
     for (let i = 0; i < 5; i++) await etcd.put(`/registry/k${i}`, `v${i}`);
     const local = path.join(l.dir, "local");
     // Older local copies the prune must remove (names sort by timestamp).
@@ -333,7 +428,11 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     const name = m![1]!;
     expect(Number(m![3])).toBeGreaterThanOrEqual(5);
     const objects = path.join(l.dir, "s3", "dev-etcd-backups", "etcd-snapshots");
-    expect(fs.readdirSync(objects).sort()).toEqual([name, `${name}.sha256`]);
+    const stamp = /^etcd-snapshot-(\d{8}T\d{6}Z)-cp-1\.db$/.exec(name)![1];
+    expect(fs.readdirSync(objects).sort()).toEqual([name, `${name}.sha256`, `resources-${stamp}-cp-1`]);
+    expect(fs.readdirSync(path.join(objects, `resources-${stamp}-cp-1`)).sort()).toEqual(EXPORTED);
+    expect(r.stdout).toContain(`cluster-maintenance: etcd-backup: cp-1: exported 5 resource types to s3://dev-etcd-backups/etcd-snapshots/resources-${stamp}-cp-1/ (secrets excluded;`);
+    expect(fs.readdirSync(path.join(l.dir, "export"))).toEqual([]); // the scratch copy is gone
     const sum = createHash("sha256").update(fs.readFileSync(path.join(objects, name))).digest("hex");
     expect(fs.readFileSync(path.join(objects, `${name}.sha256`), "utf8")).toBe(`${sum}  ${name}\n`);
     expect(fs.readdirSync(local).sort()).toEqual([`etcd-snapshot-20200102T000000Z-cp-1.db`, `etcd-snapshot-20200102T000000Z-cp-1.db.sha256`, name, `${name}.sha256`].sort());
@@ -341,6 +440,113 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     expect(aws).toEqual([
       `s3 cp ${local}/${name} s3://dev-etcd-backups/etcd-snapshots/${name} --region eu-west-1 --only-show-errors`,
       `s3 cp ${local}/${name}.sha256 s3://dev-etcd-backups/etcd-snapshots/${name}.sha256 --region eu-west-1 --only-show-errors`,
+      ...EXPORTED.map((f) => `s3 cp ${l.dir}/export/resources-${stamp}-cp-1/${f} s3://dev-etcd-backups/etcd-snapshots/resources-${stamp}-cp-1/${f} --region eu-west-1 --only-show-errors`),
     ]);
+  });
+});
+
+/** What the lab's kubectl stand-in lists and the export keeps (events and, by default, secrets skipped). */
+const EXPORTED = [
+  "clusterroles.rbac.authorization.k8s.io.yaml",
+  "configmaps.yaml",
+  "customresourcedefinitions.apiextensions.k8s.io.yaml",
+  "namespaces.yaml",
+  "widgets.example.com.yaml",
+];
+const SECRET_MARKERS = ["bGFiLXNlY3JldC12YWx1ZQ==", "lab-secret-value", "db-credentials"];
+/** A kubeconfig file for the kubectl stand-in (in the pod, kubectl uses the ServiceAccount's token instead). */
+function kubeconfig(l: Lab): string {
+  const f = path.join(l.dir, "kubeconfig");
+  fs.writeFileSync(f, "apiVersion: v1\nkind: Config\n");
+  return f;
+}
+
+describe("the export part of the job's script, run for real (sh, the lab's kubectl and aws stand-ins)", () => {
+  let l: Lab;
+  const objects = () => path.join(l.dir, "s3", "cm-backups", "dev");
+  beforeEach(() => {
+    l = createLab({ nodes: [{ name: "cp-1", role: "control-plane", version: "1.34.6" }] });
+    fs.mkdirSync(path.join(l.dir, "s3", "cm-backups"), { recursive: true });
+  });
+  afterEach(() => l.cleanup());
+  const run = (secrets: string, extraPath: string[] = []) => {
+    const script = path.join(l.dir, "export.sh");
+    fs.writeFileSync(script, EXPORT_SCRIPT);
+    const env: Record<string, string> = {
+      BUCKET: "cm-backups", PREFIX: "dev/", AWS_REGION: "eu-west-1", NODE_NAME: "cp-1", stamp: "20260101T000000Z",
+      EXPORT_DIR: path.join(l.dir, "export"), EXPORT_SECRETS: secrets, KUBECONFIG: kubeconfig(l), TMPDIR: l.dir,
+    };
+    const assigns = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(" ");
+    const pathPrefix = extraPath.length > 0 ? `PATH='${extraPath.join(":")}':"$PATH" ` : "";
+    return l.run("cp-1", `${pathPrefix}env ${assigns} sh '${script}'`, { timeoutMs: 60_000 });
+  };
+  const uploaded = () => fs.readdirSync(path.join(objects(), "resources-20260101T000000Z-cp-1")).sort();
+  const kubectlCalls = () => l.calls().filter((c) => c.command === "kubectl").map((c) => c.args.join(" "));
+
+  it("exclude: one YAML per listable type uploaded next to the snapshot; secrets never read; events skipped; nothing left locally", async () => {
+    const r = await run("exclude");
+    if (r.code !== 0) throw new Error(r.stderr);
+    expect(uploaded()).toEqual(EXPORTED);
+    const dir = path.join(objects(), "resources-20260101T000000Z-cp-1");
+    expect(fs.readFileSync(path.join(dir, "widgets.example.com.yaml"), "utf8")).toContain("kind: Widget");
+    for (const f of uploaded()) for (const m of SECRET_MARKERS) expect(fs.readFileSync(path.join(dir, f), "utf8")).not.toContain(m);
+    expect(kubectlCalls()).toEqual([
+      "--request-timeout=120s api-resources --verbs=list -o name",
+      ...["configmaps", "namespaces", "clusterroles.rbac.authorization.k8s.io", "customresourcedefinitions.apiextensions.k8s.io", "widgets.example.com"]
+        .map((t) => `--request-timeout=120s get ${t} -A -o yaml`),
+    ]);
+    expect(r.stdout).toBe("cluster-maintenance: etcd-backup: cp-1: exported 5 resource types to s3://cm-backups/dev/resources-20260101T000000Z-cp-1/ (secrets excluded; skipped: events secrets events.events.k8s.io; not permitted: none)\n");
+    expect(fs.readdirSync(path.join(l.dir, "export"))).toEqual([]);
+    expect(fs.readdirSync(l.dir).filter((f) => f.startsWith("cm-export-"))).toEqual([]);
+  });
+
+  it("encrypt: Secrets uploaded only as secrets.cms, which the recipient's key decrypts", async () => {
+    const key = path.join(l.dir, "recipient.key");
+    const cert = path.join(l.dir, "recipient.pem");
+    const ssl = (args: string[]) => {
+      const p = spawnSync("openssl", args, { encoding: "utf8", timeout: 30_000 });
+      if (p.status !== 0) throw new Error(p.stderr);
+      return p.stdout;
+    };
+    ssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=cm-export-test"]);
+    const r = await run(`encrypt:${cert}`);
+    if (r.code !== 0) throw new Error(r.stderr);
+    expect(uploaded()).toEqual([...EXPORTED, "secrets.cms"].sort());
+    const cms = path.join(objects(), "resources-20260101T000000Z-cp-1", "secrets.cms");
+    for (const m of SECRET_MARKERS) expect(fs.readFileSync(cms).includes(m)).toBe(false);
+    expect(ssl(["cms", "-decrypt", "-inform", "DER", "-in", cms, "-recip", cert, "-inkey", key])).toContain("token: bGFiLXNlY3JldC12YWx1ZQ==");
+    expect(r.stdout).toContain(`(secrets encrypted for ${cert}; skipped: events events.events.k8s.io; not permitted: none)`);
+  });
+
+  it("a type the ClusterRole does not allow (Forbidden) is reported, not fatal", async () => {
+    const bin = path.join(l.dir, "forbidding");
+    fs.mkdirSync(bin);
+    const standin = path.resolve(__dirname, "lab", "standins", "kubectl");
+    fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh\ncase " $* " in *" get widgets.example.com "*) echo 'Error from server (Forbidden): widgets.example.com is forbidden: User "system:serviceaccount:kube-system:prod-etcd-backup" cannot list resource "widgets"' >&2; exit 1 ;; esac\nexec ${standin} "$@"\n`, { mode: 0o755 });
+    const r = await run("exclude", [bin]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    expect(uploaded()).toEqual(EXPORTED.filter((f) => !f.startsWith("widgets")));
+    expect(r.stdout).toContain("exported 4 resource types");
+    expect(r.stdout).toContain("not permitted: widgets.example.com)");
+  });
+
+  it("any other failure of a type fails the job (exit 1) naming it, after uploading the others", async () => {
+    l.injectFailure("cp-1", "get configmaps");
+    const r = await run("exclude");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cluster-maintenance: etcd-backup: cp-1: resource export: exporting these types failed: configmaps (the other 4 are in s3://cm-backups/dev/resources-20260101T000000Z-cp-1/)");
+    expect(uploaded()).toEqual(EXPORTED.filter((f) => f !== "configmaps.yaml"));
+    expect(fs.readdirSync(path.join(l.dir, "export"))).toEqual([]);
+  });
+
+  it("listing the API resource types fails, or a bad EXPORT_SECRETS: exit 1 with a clear line, nothing uploaded", async () => {
+    const bad = await run("plain");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("resource export: EXPORT_SECRETS must be exclude or encrypt:<path>, not 'plain'");
+    l.injectFailure("cp-1", "api-resources");
+    const r = await run("exclude");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cluster-maintenance: etcd-backup: cp-1: resource export: listing the API resource types failed");
+    expect(fs.existsSync(objects())).toBe(false);
   });
 });
