@@ -109,6 +109,9 @@ export function parseJoinCommand(stdout: string): JoinParameters {
   }
 }
 
+/** EC2's limit on user data, in bytes before base64 encoding. Source: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html */
+export const USER_DATA_MAX_BYTES = 16 * 1024;
+
 let body: string | undefined;
 
 /** node-scripts/join-node.sh without its `#!` line, read once. @throws Error when the file is missing. */
@@ -125,7 +128,8 @@ function joinNodeBody(): string {
  * `#!/bin/bash`, then single-quoted assignments of the validated parameters (KUBE_VERSION `1.37.1`,
  * KUBE_MINOR `1.37`, API_ENDPOINT, JOIN_TOKEN, CA_CERT_HASH; not exported), then the body of
  * node-scripts/join-node.sh. The result holds the token: treat it as a secret.
- * @throws Error (without the secret values) when a join parameter is invalid.
+ * @throws Error (without the secret values) when a join parameter is invalid; Error when the result
+ *   is over {@link USER_DATA_MAX_BYTES}.
  */
 export function renderUserData(args: { readonly version: KubeVersion; readonly join: JoinParameters }): string {
   const p = validateJoinParameters(args.join);
@@ -139,5 +143,9 @@ export function renderUserData(args: { readonly version: KubeVersion; readonly j
     ["CA_CERT_HASH", p.caCertHash],
   ];
   const preamble = assignments.map(([name, value]) => `${name}=${shellQuote(value)}`).join("\n");
-  return `#!/bin/bash\n# cluster-maintenance: user data of a pool node (node-scripts/join-node.sh); holds a secret.\n${preamble}\n${joinNodeBody()}`;
+  const text = `#!/bin/bash\n# cluster-maintenance: user data of a pool node (node-scripts/join-node.sh); holds a secret.\n${preamble}\n${joinNodeBody()}`;
+  if (Buffer.byteLength(text, "utf8") > USER_DATA_MAX_BYTES) {
+    throw new Error(`the rendered user data is over EC2's ${USER_DATA_MAX_BYTES} bytes (node-scripts/join-node.sh grew too long)`);
+  }
+  return text;
 }

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseJoinCommand, renderUserData, type JoinParameters } from "../components/user-data";
+import { parseJoinCommand, renderUserData, USER_DATA_MAX_BYTES, type JoinParameters } from "../components/user-data";
 import { KubeVersion } from "../planning/versions";
 
 const TOKEN = "k3x9qa.7f2m0c8d1e4b6a9z";
@@ -119,6 +119,11 @@ describe("renderUserData", () => {
     expect(rendered).toMatch(/^apiVersion: kubeadm\.k8s\.io\/v1beta4\nkind: JoinConfiguration\n/m);
     expect(rendered).toContain("SystemdCgroup = true");
     expect(rendered).toMatch(/timeout 900 kubeadm join --config "\$join_conf"/);
+  });
+
+  test("fits EC2's user data limit (16 KiB before base64) with room to spare", () => {
+    expect(USER_DATA_MAX_BYTES).toBe(16384);
+    expect(Buffer.byteLength(rendered)).toBeLessThan(USER_DATA_MAX_BYTES * 0.75);
   });
 
   test("never traces; every network call is bounded", () => {
