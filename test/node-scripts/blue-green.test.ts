@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseJoinCommand } from "../../components/user-data";
 import { createLab, NODE_SCRIPTS_DIR, runCommand, scriptCommand, type Lab, type LabPod, type RunResult } from "../lab/node-kit";
 import { callsDuring, cp, expectExit, lines, mutations, realMachinePaths, worker } from "./support";
 
@@ -61,6 +62,12 @@ describe("kubectl stand-in: what the blue-green scripts need", () => {
     expect(await ready()).toBe("True|KubeletReady|kubelet is posting ready status");
     notReady(l, "w-1", "KubeletNotReady container runtime network not ready: NetworkReady=false");
     expect(await ready()).toBe("False|KubeletNotReady|container runtime network not ready: NetworkReady=false");
+    notReady(l, "w-1", "");
+    expect(await ready()).toBe(
+      "False|KubeletNotReady|container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized",
+    );
+    notReady(l, "w-1", "NetworkUnavailable");
+    expect(await ready()).toMatch(/^False\|NetworkUnavailable\|container runtime network not ready: /);
     await stopKubelet(l, "w-1");
     expect(await ready()).toBe("False|NodeStatusUnknown|Kubelet stopped posting node status.");
   });
@@ -514,6 +521,27 @@ describe("join-command.sh", () => {
     expect(r.stderr).toContain("failed to create bootstrap token <token>: connection refused");
     expect(r.stderr).toContain("join-command.sh: cp-1: kubeadm token create failed (exit 3)");
     expect(r.stderr).not.toContain(TOKEN);
+  });
+
+  test("against the lab's kubeadm: a token with the TTL and the description is recorded; the line parses", async () => {
+    const l = lab();
+    const started = Math.floor(Date.now() / 1000);
+    const r = await run(l, "join-command.sh", ["30", "batch", "1.37.1"]);
+    expectExit(r, 0);
+    expect(r.stdout).toMatch(/^kubeadm join \S+ --token [a-z0-9]{6}\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:[0-9a-f]{64}\n$/);
+    const join = parseJoinCommand(r.stdout);
+    expect(r.stderr).not.toContain(join.token);
+    const [id, secret] = join.token.split(".");
+    const [recordedSecret, expiry, ...description] = fs.readFileSync(path.join(l.dir, "cluster", "tokens", id!), "utf8").trim().split(" ");
+    expect(recordedSecret).toBe(secret);
+    expect(Number(expiry) - started).toBeGreaterThanOrEqual(30 * 60 - 5);
+    expect(Number(expiry) - started).toBeLessThanOrEqual(30 * 60 + 5);
+    expect(description.join(" ")).toBe("cluster-maintenance pool batch v1.37.1");
+    // On a worker (no admin.conf) kubeadm fails and so does the script, printing nothing on stdout.
+    const onWorker = await l.runScript("w-1", "join-command.sh", ["30", "batch", "1.37.1"]);
+    expectExit(onWorker, 1);
+    expect(onWorker.stdout).toBe("");
+    expect(onWorker.stderr).toContain("join-command.sh: w-1: kubeadm token create failed (exit 1)");
   });
 
   test("rejects bad arguments with exit 2 without calling kubeadm", async () => {
