@@ -8,7 +8,9 @@
  * node moves them to its installed kubeadm's version; `systemctl restart kubelet` runs the
  * installed kubelet; kube-proxy (a kubeadm add-on) moves once every kube-apiserver is at a
  * version (kubeadm >= 1.28 upgrades add-ons after the last control-plane node); `kubectl
- * cordon|uncordon|drain NODE` (drain cordons) changes the cordoned set.
+ * cordon|uncordon|drain NODE` (drain cordons) changes the cordoned set. New nodes: `kubeadm
+ * join` on a machine adds it (pool from `poolOf`) with its installed kubelet and kubectl and
+ * the cluster's kube-proxy; `kubectl delete node NODE` removes it.
  */
 import { CONTROL_PLANE_POOL, NodeState } from "../../planning/cluster";
 import { KubeVersion, parseFullVersion } from "../../planning/versions";
@@ -29,8 +31,11 @@ export interface Moment {
 
 const v = (s: string): KubeVersion => parseFullVersion(s, "calls.log");
 
-/** Every state after each call that changed versions or cordons, in order. */
-export function replay(calls: readonly LabCall[], nodes: readonly TimelineNode[]): Moment[] {
+/**
+ * Every state after each call that changed versions, cordons or membership, in order.
+ * @param poolOf the pool of a node that joins during the timeline.
+ */
+export function replay(calls: readonly LabCall[], nodes: readonly TimelineNode[], poolOf: (node: string) => string = () => "joined"): Moment[] {
   const state = new Map<string, NodeState>();
   const packages = new Map<string, Map<string, KubeVersion>>();
   for (const n of nodes) {
@@ -49,6 +54,7 @@ export function replay(calls: readonly LabCall[], nodes: readonly TimelineNode[]
     const node = state.get(call.node);
     const [sub, ...rest] = call.args;
     let changed = false;
+    if (!packages.has(call.node)) packages.set(call.node, new Map());
     if (call.command === "apt-get" && sub === "install") {
       for (const spec of rest) {
         const m = /^(kubeadm|kubelet|kubectl)=([0-9.]+)-/.exec(spec);
@@ -66,11 +72,21 @@ export function replay(calls: readonly LabCall[], nodes: readonly TimelineNode[]
     } else if (call.command === "systemctl" && call.args.includes("restart") && call.args.includes("kubelet")) {
       set(call.node, { kubelet: packages.get(call.node)!.get("kubelet")! });
       changed = true;
+    } else if (call.command === "kubeadm" && sub === "join" && !node) {
+      const installed = packages.get(call.node)!;
+      const proxy = [...state.values()].find((n) => n.role === "control-plane")!.versions["kube-proxy"];
+      state.set(call.node, { name: call.node, role: "worker", pool: poolOf(call.node), versions: { kubelet: installed.get("kubelet")!, kubectl: installed.get("kubectl")!, "kube-proxy": proxy } });
+      changed = true;
     } else if (call.command === "kubectl") {
-      const [verb, target] = call.args.filter((a) => !a.startsWith("-"));
+      const [verb, target, name] = call.args.filter((a) => !a.startsWith("-"));
       if (verb === "uncordon") cordoned.delete(target!);
       if (verb === "cordon" || verb === "drain") cordoned.add(target!);
-      changed = verb === "uncordon" || verb === "cordon" || verb === "drain";
+      if (verb === "delete" && target === "node" && state.has(name!)) {
+        state.delete(name!);
+        cordoned.delete(name!);
+        changed = true;
+      }
+      changed ||= verb === "uncordon" || verb === "cordon" || verb === "drain";
     }
     if (changed) moments.push({ call, nodes: [...state.values()], cordoned: new Set(cordoned) });
   }
