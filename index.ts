@@ -43,6 +43,8 @@ const backup = config.backup
       retentionDays: config.backup.retentionDays,
       image: config.backup.image,
       ...(config.backup.kmsKeyArn ? { kmsKeyArn: config.backup.kmsKeyArn } : {}),
+      exportSecrets: config.backup.exportSecrets,
+      exportApiGroups: config.backup.exportApiGroups,
       etcd: { endpoint: config.etcd.endpoint, caCert: config.etcd.caCert, cert: config.etcd.cert, key: config.etcd.key },
       keep: config.etcd.keep,
     })
