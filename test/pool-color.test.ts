@@ -272,11 +272,11 @@ describe("PoolColor", () => {
     expect(typeof encoded).toBe("string");
     const text = Buffer.from(encoded, "base64").toString("utf8");
     expect(text.startsWith("#!/bin/bash\n")).toBe(true);
-    expect(text).toContain("CM_K8S_VERSION='1.37.1'\n");
-    expect(text).toContain("CM_K8S_MINOR='1.37'\n");
-    expect(text).toContain("CM_API_ENDPOINT='10.0.0.10:6443'\n");
-    expect(text).toContain(`CM_JOIN_TOKEN='${TOKEN}'\n`);
-    expect(text).toContain(`CM_CA_CERT_HASH='${HASH}'\n`);
+    expect(text).toContain("KUBE_VERSION='1.37.1'\n");
+    expect(text).toContain("KUBE_MINOR='1.37'\n");
+    expect(text).toContain("API_ENDPOINT='10.0.0.10:6443'\n");
+    expect(text).toContain(`JOIN_TOKEN='${TOKEN}'\n`);
+    expect(text).toContain(`CA_CERT_HASH='${HASH}'\n`);
     expect(text).toMatch(/kubeadm join --config /);
     expect(Buffer.from(encoded, "base64").toString("base64")).toBe(encoded);
   });
@@ -354,7 +354,7 @@ describe("PoolColor refusals", () => {
 
   it("userDataBase64 of a good join line decodes to the user data", () => {
     const text = Buffer.from(userDataBase64(V, JOIN_LINE), "base64").toString("utf8");
-    expect(text).toContain("CM_K8S_VERSION='1.37.1'");
+    expect(text).toContain("KUBE_VERSION='1.37.1'");
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(16384);
   });
 
@@ -366,7 +366,7 @@ describe("PoolColor refusals", () => {
       await valueOf(c.launchTemplate.urn);
       await settled();
       const t = one([...registered], "aws:ec2/launchTemplate:LaunchTemplate");
-      expect(Buffer.from(secretValue(t.inputs.userData) as unknown as string, "base64").toString("utf8")).toContain("CM_API_ENDPOINT='cp.example.internal:6443'\n");
+      expect(Buffer.from(secretValue(t.inputs.userData) as unknown as string, "base64").toString("utf8")).toContain("API_ENDPOINT='cp.example.internal:6443'\n");
       expect(byType([...registered], "aws:ec2/instance:Instance")).toHaveLength(1);
       expect(one([...registered], "command:remote:Command", "other-join").dependsOn).toEqual([]);
     } finally {
