@@ -51,20 +51,45 @@ stop_scratch() {
   if [[ -n $scratch ]]; then rm -rf "$scratch"; fi
   scratch="" scratch_pid=""
 }
-trap 'stop_scratch; if [[ -n $part ]]; then rm -f "$part" "$part.part" "$part.content"; fi' EXIT
+# On exit: background readers of the snapshot stopped, the scratch etcd stopped, partial files removed.
+cleanup() {
+  local j
+  for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done
+  stop_scratch
+  if [[ -n $part ]]; then rm -f "$part" "$part.part" "$part.content" "$part.status" "$part.sum"; fi
+}
+trap cleanup EXIT
+
+# digest: the sha256 of stdin, in hex (openssl where it exists: about twice as fast as sha256sum).
+digest() {
+  local out
+  if command -v openssl >/dev/null; then out=$(openssl dgst -sha256 -r) || return 1; else out=$(sha256sum) || return 1; fi
+  echo "${out%% *}"
+}
+
+# status_json FILE: prints the snapshot's status as JSON (etcdutl where it exists), or fails.
+status_json() {
+  if command -v etcdutl >/dev/null; then
+    timeout 300 etcdutl snapshot status "$1" -w json
+  else
+    ETCDCTL_API=3 timeout 300 etcdctl snapshot status "$1" -w json 2>/dev/null
+  fi
+}
+
+# parse_status JSON: sets hash, revision, keys, size. Returns 6 (why set) when the status shows
+# revision 0 or no keys.
+parse_status() {
+  local st=$1
+  hash=$(field hash "$st") revision=$(field revision "$st") keys=$(field totalKey "$st") size=$(field totalSize "$st")
+  ((revision > 0 && keys > 0)) || { why="snapshot status shows revision $revision and $keys keys; refused (status: ${st:-empty})"; return 6; }
+}
 
 # read_status FILE: sets hash, revision, keys, size from the snapshot's status. Returns 6 (why
 # set) when the status cannot be read or shows revision 0 or no keys.
 read_status() {
   local st
-  if command -v etcdutl >/dev/null; then
-    st=$(timeout 300 etcdutl snapshot status "$1" -w json) || { why="etcdutl snapshot status failed; refused"; return 6; }
-  else
-    st=$(ETCDCTL_API=3 timeout 300 etcdctl snapshot status "$1" -w json 2>/dev/null) ||
-      { why="etcdctl snapshot status failed (damaged snapshot?); refused"; return 6; }
-  fi
-  hash=$(field hash "$st") revision=$(field revision "$st") keys=$(field totalKey "$st") size=$(field totalSize "$st")
-  ((revision > 0 && keys > 0)) || { why="snapshot status shows revision $revision and $keys keys; refused (status: ${st:-empty})"; return 6; }
+  st=$(status_json "$1") || { why="snapshot status failed (damaged snapshot?); refused"; return 6; }
+  parse_status "$st"
 }
 
 # restore_verify FILE: restores FILE (status already read into revision and keys) into a scratch
@@ -222,31 +247,45 @@ ETCDCTL_API=3 timeout 30 etcdctl "${tls[@]}" --command-timeout=5s endpoint healt
 ETCDCTL_API=3 timeout 300 etcdctl "${tls[@]}" --command-timeout=290s snapshot save "$part" >&2 ||
   fail 1 "etcdctl snapshot save from $endpoint failed"
 [[ -s $part ]] || fail 6 "the snapshot from $endpoint is empty; refused"
-read_status "$part" || fail "$?" "$why"
 
 # etcd appends the sha256 of the database to a snapshot it streams (file size = n*512 + 32);
 # `snapshot restore` checks it. `snapshot status` does not: a flipped bit in a free page or a
-# value passes it. Check the trailer here so that status mode refuses damage too.
+# value passes it. Check the trailer here so that status mode refuses damage too. The size is
+# checked first (status crashes on a truncated file); then the status, the trailer check (status
+# mode) and the file's own sha256 (kept below) read the file side by side.
 bytes=$(stat -c %s "$part")
 ((bytes % 512 == 32)) || fail 6 "the snapshot has no etcd sha256 trailer (size $bytes; truncated?); refused"
 want=$(tail -c 32 "$part" | od -An -v -tx1 | tr -d ' \n')
-# The trailer check and the file's own sha256 (kept below) are computed side by side.
-head -c $((bytes - 32)) "$part" | sha256sum >"$part.content" &
-content_sum=$!
-whole=$(sha256sum <"$part")
-wait "$content_sum" || fail 6 "reading the snapshot failed; refused"
-got=$(<"$part.content")
-rm -f "$part.content"
-[[ ${got%% *} == "$want" ]] || fail 6 "the snapshot's sha256 trailer does not match its content (damaged); refused"
+status_json "$part" >"$part.status" &
+status_pid=$!
+# In restore mode the test restore checks the trailer itself (etcd refuses a mismatch).
+if [[ $verify == status ]]; then
+  head -c $((bytes - 32)) "$part" | digest >"$part.content" &
+  content_sum=$!
+fi
+# The file's own sha256 is computed in the background, alongside the test restore.
+digest <"$part" >"$part.sum" &
+whole_sum=$!
+if [[ $verify == status ]]; then
+  wait "$content_sum" || fail 6 "reading the snapshot failed; refused"
+  got=$(<"$part.content")
+  [[ $got == "$want" ]] || fail 6 "the snapshot's sha256 trailer does not match its content (damaged); refused"
+fi
+wait "$status_pid" || fail 6 "snapshot status failed (damaged snapshot?); refused"
+parse_status "$(<"$part.status")" || fail "$?" "$why"
+rm -f "$part.content" "$part.status"
 
 if [[ $verify == restore ]]; then restore_verify "$part" || fail "$?" "$why"; fi
+wait "$whole_sum" || fail 6 "reading the snapshot failed; refused"
+whole=$(<"$part.sum")
+rm -f "$part.sum"
 
 mv -f "$part" "$dir/$name"
 part=""
 trap - EXIT
 # The record first, the .sha256 last: a snapshot counts only once both are there.
-write_record "$dir/$name" "$verify" "${whole%% *}" || fail 1 "writing $dir/$name.verified failed"
-printf '%s  %s\n' "${whole%% *}" "$name" >"$dir/$name.sha256"
+write_record "$dir/$name" "$verify" "$whole" || fail 1 "writing $dir/$name.verified failed"
+printf '%s  %s\n' "$whole" "$name" >"$dir/$name.sha256"
 
 # Retention: the KEEP newest snapshots of this script's naming (any label) stay; older ones go,
 # and so do snapshots set aside after a failed verification.
