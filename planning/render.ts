@@ -114,13 +114,14 @@ interface JsonStep extends Omit<Step, "stateAfter"> {
   /** Nodes as they are after the step, for every node the step changed. */
   readonly changes: readonly NodeState[];
   /** The remote commands that carry the step out, in order. */
-  readonly commands: readonly Pick<CommandSpec, "runsOn" | "script" | "args" | "command">[];
+  readonly commands: readonly Pick<CommandSpec, "runsOn" | "script" | "args" | "command" | "undoCommand">[];
 }
 
 /**
  * The plan as a JSON-ready object. Each step's `changes` holds the nodes it changed, so the
  * state after step k is `initialState` with the changes of steps 1..k applied; its
- * `commands` are the remote commands that carry it out.
+ * `commands` are the remote commands that carry it out (with `undoCommand`, the delete hook
+ * that undoes one on a blue-green rollback).
  */
 export function planToJson(plan: UpgradePlan, commands: readonly CommandSpec[] = []): object {
   let previous = plan.initialState;
@@ -128,7 +129,7 @@ export function planToJson(plan: UpgradePlan, commands: readonly CommandSpec[] =
   const steps: JsonStep[] = plan.steps.map(({ stateAfter, ...step }) => {
     const changes = stateAfter.changedFrom(previous);
     previous = stateAfter;
-    const own = (byStep.get(step.id) ?? []).map(({ runsOn, script, args, command }) => ({ runsOn, script, args, command }));
+    const own = (byStep.get(step.id) ?? []).map(({ runsOn, script, args, command, undoCommand }) => ({ runsOn, script, args, command, ...(undoCommand ? { undoCommand } : {}) }));
     return { ...step, changes, commands: own };
   });
   return {

@@ -69,6 +69,15 @@ describe("--json", () => {
     expect(plan.warnings.length).toBeGreaterThan(0);
   });
 
+  it("gives the blue-green replacement its new nodes, estimate, and each cordon's undo command", () => {
+    const step = plan.steps[33];
+    expect(step.kind).toBe("pool-replace");
+    expect(step.replacement.newNodes).toEqual(["batch-v1-37-1-1", "batch-v1-37-1-2", "batch-v1-37-1-3"]);
+    expect(step.replacement.estimate.extraInstanceHours).toEqual({ typical: 1.05, bound: 2.5 });
+    expect(step.commands[0].undoCommand).toMatch(/ cordon-node\.sh 'uncordon' 'batch-v1-34-6-1'$/);
+    expect(step.commands[3].undoCommand).toBeUndefined();
+  });
+
   it("gives each step's changes, which replayed on the initial state give the final state", () => {
     const state = new Map(plan.initialState.map((n: { name: string }) => [n.name, n]));
     for (const step of plan.steps) for (const n of step.changes) state.set(n.name, n);
