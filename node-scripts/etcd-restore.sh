@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
-# Restores ONE kubeadm control-plane etcd member from a snapshot (run it on every member with the
-# same snapshot file; run it only deliberately).
-# Usage: etcd-restore.sh SNAPSHOT NAME INITIAL_CLUSTER PEER_URL DATA_DIR MODE
+# Restores a kubeadm control-plane etcd member from a snapshot (run it only deliberately).
+# Usage: etcd-restore.sh SNAPSHOT NAME INITIAL_CLUSTER PEER_URL DATA_DIR MODE [PHASE]
 #   SNAPSHOT         absolute path of an etcd-snapshot.sh snapshot (its SNAPSHOT.sha256 beside it)
 #   NAME             this member's etcd --name
 #   INITIAL_CLUSTER  every member as NAME=PEER_URL,... (must list NAME=PEER_URL)
 #   PEER_URL         this member's --initial-advertise-peer-urls
 #   DATA_DIR         the NEW data dir (absent or empty); SNAPSHOT and DATA_DIR are used as given
 #   MODE             dry-run (prints every action as "would: ...", changes nothing) or apply
-# Steps: check the sha256; move kube-apiserver.yaml out of /etc/kubernetes/manifests (to
-# /etc/kubernetes/manifests-moved-by-cluster-maintenance/) and wait until it is stopped; the
-# same for etcd.yaml; restore the snapshot into DATA_DIR; point the etcd manifest's --data-dir,
-# data volume hostPath and mountPath at DATA_DIR; put etcd.yaml back, then kube-apiserver.yaml.
+#   PHASE            all (default: the whole cycle on this member; for a single-member cluster),
+#                    or one phase, run on EVERY member before the next phase starts anywhere:
+#     stop     move kube-apiserver.yaml, then etcd.yaml out of /etc/kubernetes/manifests (to
+#              /etc/kubernetes/manifests-moved-by-cluster-maintenance/) and wait until both are
+#              stopped; it checks first that the snapshot matches its sha256 and DATA_DIR is free
+#     restore  check the sha256, restore the snapshot into DATA_DIR, point the moved etcd.yaml's
+#              --data-dir, data volume hostPath and mountPath at DATA_DIR (needs stop)
+#     start    move etcd.yaml back, then kube-apiserver.yaml (needs restore)
+#   (https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#restoring-an-etcd-cluster:
+#   stop every kube-apiserver, restore every member from the same snapshot, then start.)
+# Every phase is idempotent (a phase already done says so and exits 0); an apply out of order
+# is refused (exit 6) with the phase to run first; a dry-run out of order says so and prints
+# the phase's actions as they would run once the earlier phases are done.
 # Health is verified by the caller (kubectl). Done when etcd.yaml already points at DATA_DIR and
 # both manifests are back.
+# Exit codes: 1 a step failed, 2 bad arguments, 3 something missing, 6 refused.
 set -euo pipefail
 me=etcd-restore.sh
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
 
-[[ $# -eq 6 ]] || fail 2 "usage: $me SNAPSHOT NAME INITIAL_CLUSTER PEER_URL DATA_DIR MODE"
-snapshot=$1 name=$2 cluster=$3 peer=$4 data=${5%/} mode=$6
+[[ $# -eq 6 || $# -eq 7 ]] || fail 2 "usage: $me SNAPSHOT NAME INITIAL_CLUSTER PEER_URL DATA_DIR MODE [PHASE]"
+snapshot=$1 name=$2 cluster=$3 peer=$4 data=${5%/} mode=$6 phase=all
+[[ $# -eq 6 ]] || phase=$7
 path_re='^(/[A-Za-z0-9._-]+)+$'
 name_re='[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?'
 url_re='https?://([A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}'
@@ -33,10 +43,18 @@ url_re='https?://([A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+
 [[ ,$cluster, == *",$name=$peer,"* ]] || fail 2 "INITIAL_CLUSTER does not list this member as $name=$peer"
 [[ $data =~ $path_re && /$data/ != */../* && /$data/ != */./* ]] || fail 2 "DATA_DIR must be an absolute path, not '$5'"
 [[ $mode == dry-run || $mode == apply ]] || fail 2 "MODE must be 'dry-run' or 'apply', not '$mode'"
+[[ $phase == all || $phase == stop || $phase == restore || $phase == start ]] ||
+  fail 2 "PHASE must be 'stop', 'restore', 'start' or 'all', not '$phase'"
 
 root=${CM_NODE_ROOT:-}
 manifests="$root/etc/kubernetes/manifests"
 moved="$root/etc/kubernetes/manifests-moved-by-cluster-maintenance"
+restored_marker="$moved/restored-into"
+# 1: print (dry-run) or do every action of the phase, also those that look done already.
+every=0
+[[ $phase != all ]] || every=1
+# This command with another phase (for the messages that say what to run first).
+again() { echo "$me $snapshot $name $cluster $peer $data $mode $1"; }
 # Runs (apply) or prints (dry-run) one action; $1 says what it does.
 act() {
   local what=$1
@@ -48,29 +66,81 @@ act() {
     "$@"
   fi
 }
+# Refuses (apply: exit 6) or notes (dry-run) that a phase runs out of order; $1 why, $2 the fix.
+out_of_order() {
+  if [[ $mode == dry-run ]]; then
+    echo "note: $1; apply would refuse this phase now ($2); the actions once it may run:"
+    every=1
+  else
+    fail 6 "$phase refused: $1; $2"
+  fi
+}
+points_at_data() { grep -qxF -- "    - --data-dir=$data" "$1"; }
+restored() { [[ -f $restored_marker && $(<"$restored_marker") == "$data" && -d $data/member ]]; }
+# A static pod still runs: where crictl exists, a container of it is listed.
+runs() { command -v crictl >/dev/null && [[ -n $(timeout 10 crictl ps --name "^$1\$" -q 2>/dev/null) ]]; }
+stopped() { [[ ! -f $manifests/$1.yaml && -f $moved/$1.yaml ]] && ! runs "$1"; }
 
-if [[ -f $manifests/etcd.yaml && -f $manifests/kube-apiserver.yaml && -d $data/member ]] &&
-  grep -qxF -- "    - --data-dir=$data" "$manifests/etcd.yaml"; then
+if [[ -f $manifests/etcd.yaml && -f $manifests/kube-apiserver.yaml && -d $data/member ]] && points_at_data "$manifests/etcd.yaml"; then
   say "already done: $manifests/etcd.yaml points at $data"
   exit 0
 fi
+case $phase in
+stop)
+  if stopped kube-apiserver && stopped etcd; then
+    say "already done: kube-apiserver and etcd are stopped (their manifests are in $moved)"
+    exit 0
+  fi
+  ;;
+restore)
+  if restored && [[ -f $moved/etcd.yaml ]] && points_at_data "$moved/etcd.yaml"; then
+    say "already done: restored into $data and $moved/etcd.yaml points at it"
+    exit 0
+  fi
+  ;;
+esac
 
-[[ -f $snapshot ]] || fail 3 "no snapshot $snapshot"
-[[ -f $snapshot.sha256 ]] || fail 6 "no $snapshot.sha256 beside the snapshot; refused"
-(cd "$(dirname "$snapshot")" && sha256sum --status -c "${snapshot##*/}.sha256") ||
-  fail 6 "$snapshot does not match its .sha256 (damaged); refused"
-echo "checked: $snapshot matches its sha256"
-restored_marker="$moved/restored-into"
-if [[ -d $data && -n $(ls -A "$data") ]] && ! [[ -f $restored_marker && $(<"$restored_marker") == "$data" ]]; then
-  fail 6 "DATA_DIR $data exists and is not empty; choose a new data dir"
-fi
 for f in kube-apiserver.yaml etcd.yaml; do
   [[ -f $manifests/$f || -f $moved/$f ]] || fail 3 "no $f in $manifests (nor in $moved)"
 done
 etcd_yaml=$manifests/etcd.yaml
 [[ -f $etcd_yaml ]] || etcd_yaml=$moved/etcd.yaml
-old=$(sed -n 's/^ *- --data-dir=\(.*\)$/\1/p' "$etcd_yaml" | head -n 1)
-[[ $old =~ $path_re ]] || fail 6 "$etcd_yaml has no --data-dir=/... line"
+
+# The order of the phases: restore needs both static pods stopped, start needs the restore.
+case $phase in
+restore)
+  for p in kube-apiserver etcd; do
+    if [[ -f $manifests/$p.yaml ]]; then
+      out_of_order "$p.yaml is still in $manifests" "run first, on every member: $(again stop)"
+      break
+    elif runs "$p"; then
+      out_of_order "$p still runs" "run first: $(again stop) (it waits until $p is stopped)"
+      break
+    fi
+  done
+  ;;
+start)
+  if ! [[ -d $data/member ]] || ! points_at_data "$etcd_yaml"; then
+    out_of_order "$etcd_yaml does not point at a restored $data" "run first, on every member: $(again stop), then $(again restore)"
+  fi
+  ;;
+esac
+
+data_dir_of() { sed -n 's/^ *- --data-dir=\(.*\)$/\1/p' "$1" | head -n 1; }
+old=$(data_dir_of "$etcd_yaml")
+# After the restore, the data dir before it is in the copy repoint kept.
+if [[ $old == "$data" && -f $moved/etcd.yaml.before-restore ]]; then old=$(data_dir_of "$moved/etcd.yaml.before-restore"); fi
+if [[ $phase != start ]]; then
+  [[ -f $snapshot ]] || fail 3 "no snapshot $snapshot"
+  [[ -f $snapshot.sha256 ]] || fail 6 "no $snapshot.sha256 beside the snapshot; refused"
+  (cd "$(dirname "$snapshot")" && sha256sum --status -c "${snapshot##*/}.sha256") ||
+    fail 6 "$snapshot does not match its .sha256 (damaged); refused"
+  echo "checked: $snapshot matches its sha256"
+  if [[ -d $data && -n $(ls -A "$data") ]] && ! [[ -f $restored_marker && $(<"$restored_marker") == "$data" ]]; then
+    fail 6 "DATA_DIR $data exists and is not empty; choose a new data dir"
+  fi
+  [[ $old =~ $path_re ]] || fail 6 "$etcd_yaml has no --data-dir=/... line"
+fi
 if command -v etcdutl >/dev/null; then tool=(etcdutl); else tool=(env ETCDCTL_API=3 etcdctl); fi
 
 # Bounded wait (120 s) until the static pod $1 is gone: its manifest is out of the kubelet's
@@ -78,8 +148,7 @@ if command -v etcdutl >/dev/null; then tool=(etcdutl); else tool=(env ETCDCTL_AP
 wait_gone() {
   local i
   for ((i = 0; i < 240; i++)); do
-    if [[ ! -f $manifests/$1.yaml ]] &&
-      { ! command -v crictl >/dev/null || [[ -z $(timeout 10 crictl ps --name "^$1\$" -q 2>/dev/null) ]]; }; then
+    if [[ ! -f $manifests/$1.yaml ]] && ! runs "$1"; then
       return 0
     fi
     sleep 0.5
@@ -89,7 +158,7 @@ wait_gone() {
 move_out() { install -d -m 0700 "$moved"; if [[ -f $manifests/$1 ]]; then mv -f "$manifests/$1" "$moved/$1"; fi; }
 move_back() { if [[ -f $moved/$1 ]]; then mv -f "$moved/$1" "$manifests/$1"; fi; }
 restore() {
-  if [[ -f $restored_marker && $(<"$restored_marker") == "$data" && -d $data/member ]]; then
+  if restored; then
     say "already restored into $data"
     return 0
   fi
@@ -103,18 +172,50 @@ restore() {
 }
 repoint() {
   local f=$moved/etcd.yaml
-  [[ -f $f.before-restore ]] || cp -p "$f" "$f.before-restore"
+  points_at_data "$f" || cp -p "$f" "$f.before-restore"
   sed -i -e "s#^\( *- --data-dir=\)$old\$#\1$data#" -e "s#^\( *\)\(- \)\{0,1\}\(mountPath\|path\): $old\$#\1\2\3: $data#" "$f"
-  grep -qxF -- "    - --data-dir=$data" "$f" || fail 6 "could not point $f at $data"
+  points_at_data "$f" || fail 6 "could not point $f at $data"
 }
 
-act "move $manifests/kube-apiserver.yaml to $moved/" move_out kube-apiserver.yaml
-act "wait (at most 120 s) until kube-apiserver is stopped" wait_gone kube-apiserver
-act "move $manifests/etcd.yaml to $moved/" move_out etcd.yaml
-act "wait (at most 120 s) until etcd is stopped" wait_gone etcd
-act "${tool[*]} snapshot restore $snapshot --name $name --initial-cluster $cluster --initial-advertise-peer-urls $peer --data-dir $data" restore
-act "point etcd.yaml's --data-dir, hostPath and mountPath $old at $data (original kept as $moved/etcd.yaml.before-restore)" repoint
-act "move $moved/etcd.yaml back to $manifests/" move_back etcd.yaml
-act "move $moved/kube-apiserver.yaml back to $manifests/" move_back kube-apiserver.yaml
-[[ $mode == dry-run ]] || rm -f "$restored_marker"
-echo "next: when every member is restored: kubectl -n kube-system get pods (etcd and kube-apiserver Running), etcdctl endpoint health --cluster, then restart kube-controller-manager, kube-scheduler and the kubelets; the old data dir $old is left untouched"
+phase_stop() {
+  local p
+  for p in kube-apiserver etcd; do
+    if [[ $every == 1 || -f $manifests/$p.yaml ]]; then
+      act "move $manifests/$p.yaml to $moved/" move_out "$p.yaml"
+    else
+      say "already moved: $moved/$p.yaml"
+    fi
+    act "wait (at most 120 s) until $p is stopped" wait_gone "$p"
+  done
+}
+phase_restore() {
+  act "${tool[*]} snapshot restore $snapshot --name $name --initial-cluster $cluster --initial-advertise-peer-urls $peer --data-dir $data" restore
+  act "point etcd.yaml's --data-dir, hostPath and mountPath $old at $data (original kept as $moved/etcd.yaml.before-restore)" repoint
+}
+phase_start() {
+  local f
+  for f in etcd.yaml kube-apiserver.yaml; do
+    if [[ $every == 1 || ! -f $manifests/$f ]]; then
+      act "move $moved/$f back to $manifests/" move_back "$f"
+    else
+      say "already back: $manifests/$f"
+    fi
+  done
+  [[ $mode == dry-run ]] || rm -f "$restored_marker"
+}
+
+case $phase in
+stop) phase_stop ;;
+restore) phase_restore ;;
+start) phase_start ;;
+all)
+  phase_stop
+  phase_restore
+  phase_start
+  ;;
+esac
+case $phase in
+stop) echo "next: when kube-apiserver and etcd are stopped on every member: $(again restore) on every member" ;;
+restore) echo "next: when every member is restored: $(again start) on every member" ;;
+*) echo "next: when every member is restored: kubectl -n kube-system get pods (etcd and kube-apiserver Running), etcdctl endpoint health --cluster, then restart kube-controller-manager, kube-scheduler and the kubelets; the old data dir${old:+ $old} is left untouched" ;;
+esac

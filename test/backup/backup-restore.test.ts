@@ -163,12 +163,200 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
   });
 
   test("restore rejects bad arguments (exit 2)", async () => {
-    const ok = [snapFile, "cp-1", "cp-1=https://10.0.0.1:2380", "https://10.0.0.1:2380", "/var/lib/etcd-new", "dry-run"];
-    for (const [i, bad] of [[0, "rel.db"], [1, "CP_1"], [2, "cp-2=https://10.0.0.2:2380"], [3, "https://x;y:2380"], [4, "/var/lib/../etc"], [5, "go"]] as const) {
+    const ok = [snapFile, "cp-1", "cp-1=https://10.0.0.1:2380", "https://10.0.0.1:2380", "/var/lib/etcd-new", "dry-run", "stop"];
+    for (const [i, bad] of [[0, "rel.db"], [1, "CP_1"], [2, "cp-2=https://10.0.0.2:2380"], [3, "https://x;y:2380"], [4, "/var/lib/../etc"], [5, "go"], [6, "halt"], [6, ""]] as const) {
       const args = [...ok];
       args[i] = bad;
       expectExit(await lab.runScript("cp-1", "etcd-restore.sh", args), 2);
     }
+    const extra = await lab.runScript("cp-1", "etcd-restore.sh", [...ok, "more"]);
+    expectExit(extra, 2);
+    expect(extra.stderr).toContain("usage: etcd-restore.sh SNAPSHOT NAME INITIAL_CLUSTER PEER_URL DATA_DIR MODE [PHASE]");
+    const phase = await lab.runScript("cp-1", "etcd-restore.sh", [...ok.slice(0, 6), "halt"]);
+    expect(phase.stderr).toContain("PHASE must be 'stop', 'restore', 'start' or 'all', not 'halt'");
+  });
+
+  describe("phases (stop on every member, then restore on every member, then start)", () => {
+    const moved = () => path.join(root(), "etc", "kubernetes", "manifests-moved-by-cluster-maintenance");
+    const doing = (stdout: string) => stdout.split("\n").filter((l) => l.startsWith("doing: "));
+    const would = (stdout: string) => stdout.split("\n").filter((l) => l.startsWith("would: "));
+    const phaseArgs = (data: string, peerPort: number, mode: string, phase: string) =>
+      [snapFile, "cp-1", `cp-1=http://127.0.0.1:${peerPort}`, `http://127.0.0.1:${peerPort}`, data, mode, phase];
+    const run = (data: string, peerPort: number, mode: string, phase: string) =>
+      lab.runScript("cp-1", "etcd-restore.sh", phaseArgs(data, peerPort, mode, phase), { timeoutMs: 60_000 });
+
+    test("stop -> restore -> start on the member gives exactly the snapshot's keys; every phase re-run says already done", async () => {
+      const m = populateManifests();
+      const mv = moved();
+      const peerPort = await freePort();
+      const data = path.join(root(), "var", "lib", "etcd-phased");
+
+      const stop = await run(data, peerPort, "apply", "stop");
+      expectExit(stop, 0);
+      expect(doing(stop.stdout)).toEqual([
+        `doing: move ${m}/kube-apiserver.yaml to ${mv}/`, "doing: wait (at most 120 s) until kube-apiserver is stopped",
+        `doing: move ${m}/etcd.yaml to ${mv}/`, "doing: wait (at most 120 s) until etcd is stopped",
+      ]);
+      expect(stop.stdout).toContain(`checked: ${snapFile} matches its sha256`);
+      expect(fs.readdirSync(m)).toEqual([]);
+      expect(fs.readFileSync(path.join(mv, "etcd.yaml"), "utf8")).toBe(ETCD);
+      expect(fs.existsSync(data)).toBe(false);
+      const stopAgain = await run(data, peerPort, "apply", "stop");
+      expectExit(stopAgain, 0);
+      expect(doing(stopAgain.stdout)).toEqual([]);
+      expect(stopAgain.stderr).toContain(`cluster-maintenance: etcd-restore.sh: cp-1: already done: kube-apiserver and etcd are stopped (their manifests are in ${mv})`);
+
+      const restore = await run(data, peerPort, "apply", "restore");
+      expectExit(restore, 0);
+      expect(doing(restore.stdout)).toEqual([
+        `doing: env ETCDCTL_API=3 etcdctl snapshot restore ${snapFile} --name cp-1 --initial-cluster cp-1=http://127.0.0.1:${peerPort} --initial-advertise-peer-urls http://127.0.0.1:${peerPort} --data-dir ${data}`,
+        `doing: point etcd.yaml's --data-dir, hostPath and mountPath /var/lib/etcd at ${data} (original kept as ${mv}/etcd.yaml.before-restore)`,
+      ]);
+      expect(fs.readdirSync(m)).toEqual([]); // nothing started yet
+      expect(fs.readFileSync(path.join(mv, "etcd.yaml"), "utf8")).toBe(ETCD.replaceAll("/var/lib/etcd", data));
+      expect(fs.readFileSync(path.join(mv, "etcd.yaml.before-restore"), "utf8")).toBe(ETCD);
+      const restoreAgain = await run(data, peerPort, "apply", "restore");
+      expectExit(restoreAgain, 0);
+      expect(doing(restoreAgain.stdout)).toEqual([]);
+      expect(restoreAgain.stderr).toContain(`already done: restored into ${data} and ${mv}/etcd.yaml points at it`);
+      expectExit(await run(data, peerPort, "apply", "stop"), 0); // still stopped: nothing to do
+
+      const start = await run(data, peerPort, "apply", "start");
+      expectExit(start, 0);
+      expect(doing(start.stdout)).toEqual([`doing: move ${mv}/etcd.yaml back to ${m}/`, `doing: move ${mv}/kube-apiserver.yaml back to ${m}/`]);
+      expect(start.stdout).toContain("the old data dir /var/lib/etcd is left untouched");
+      expect(fs.readFileSync(path.join(m, "etcd.yaml"), "utf8")).toBe(ETCD.replaceAll("/var/lib/etcd", data));
+      expect(fs.readFileSync(path.join(m, "kube-apiserver.yaml"), "utf8")).toBe(APISERVER);
+      expect(fs.existsSync(path.join(mv, "restored-into"))).toBe(false);
+
+      for (const phase of ["start", "restore", "stop", "all"]) {
+        const r = await run(data, peerPort, "apply", phase);
+        expectExit(r, 0);
+        expect(doing(r.stdout)).toEqual([]);
+        expect(r.stderr).toContain(`already done: ${m}/etcd.yaml points at ${data}`);
+      }
+      expect(await keysOfRestored(data, "cp-1", peerPort)).toEqual(expected);
+    });
+
+    test("a start interrupted after etcd.yaml went back brings kube-apiserver back when re-run", async () => {
+      const m = populateManifests();
+      const mv = moved();
+      const peerPort = await freePort();
+      const data = path.join(root(), "var", "lib", "etcd-half");
+      for (const phase of ["stop", "restore"]) expectExit(await run(data, peerPort, "apply", phase), 0);
+      fs.renameSync(path.join(mv, "etcd.yaml"), path.join(m, "etcd.yaml")); // as if start stopped there
+      const r = await run(data, peerPort, "apply", "start");
+      expectExit(r, 0);
+      expect(doing(r.stdout)).toEqual([`doing: move ${mv}/kube-apiserver.yaml back to ${m}/`]);
+      expect(r.stderr).toContain(`already back: ${m}/etcd.yaml`);
+      expect(fs.readdirSync(m).sort()).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
+    });
+
+    test("out of order: restore before stop and start before restore are refused (exit 6) with the phase to run first, changing nothing", async () => {
+      const m = populateManifests();
+      const mv = moved();
+      const data = path.join(root(), "var", "lib", "etcd-order");
+      const args = (phase: string) => `etcd-restore.sh ${snapFile} cp-1 cp-1=https://10.0.0.1:2380 https://10.0.0.1:2380 ${data} apply ${phase}`;
+      const at = (mode: string, phase: string) =>
+        lab.runScript("cp-1", "etcd-restore.sh", [snapFile, "cp-1", "cp-1=https://10.0.0.1:2380", "https://10.0.0.1:2380", data, mode, phase]);
+      const before = tree(path.join(root(), "etc"));
+
+      const restore = await at("apply", "restore");
+      expectExit(restore, 6);
+      expect(restore.stderr).toBe(`cluster-maintenance: etcd-restore.sh: cp-1: restore refused: kube-apiserver.yaml is still in ${m}; run first, on every member: ${args("stop")}\n`);
+      const start = await at("apply", "start");
+      expectExit(start, 6);
+      expect(start.stderr).toBe(`cluster-maintenance: etcd-restore.sh: cp-1: start refused: ${m}/etcd.yaml does not point at a restored ${data}; run first, on every member: ${args("stop")}, then ${args("restore")}\n`);
+      expect(tree(path.join(root(), "etc"))).toEqual(before);
+      expect(fs.existsSync(data)).toBe(false);
+
+      // kube-apiserver put back by hand after the stop: restore still refused.
+      expectExit(await at("apply", "stop"), 0);
+      fs.renameSync(path.join(mv, "kube-apiserver.yaml"), path.join(m, "kube-apiserver.yaml"));
+      expect((await at("apply", "restore")).stderr).toContain("restore refused: kube-apiserver.yaml is still in");
+      fs.renameSync(path.join(m, "kube-apiserver.yaml"), path.join(mv, "kube-apiserver.yaml"));
+      const early = await at("apply", "start");
+      expectExit(early, 6);
+      expect(early.stderr).toContain(`start refused: ${mv}/etcd.yaml does not point at a restored ${data}`);
+      expect(fs.readdirSync(m)).toEqual([]);
+      expect(fs.existsSync(data)).toBe(false);
+    });
+
+    test("stop refuses before touching anything when the snapshot is missing or damaged, or DATA_DIR is taken", async () => {
+      const m = populateManifests();
+      const before = tree(path.join(root(), "etc"));
+      const at = (snap: string, data: string) =>
+        lab.runScript("cp-1", "etcd-restore.sh", [snap, "cp-1", "cp-1=https://10.0.0.1:2380", "https://10.0.0.1:2380", data, "apply", "stop"]);
+      expectExit(await at(path.join(root(), "nope.db"), path.join(root(), "var", "lib", "etcd-x")), 3);
+      const damaged = path.join(lab.dir, "damaged.db");
+      fs.writeFileSync(damaged, "not a snapshot");
+      fs.writeFileSync(`${damaged}.sha256`, `${"0".repeat(64)}  damaged.db\n`);
+      expect((await at(damaged, path.join(root(), "var", "lib", "etcd-x"))).code).toBe(6);
+      const taken = path.join(root(), "var", "lib", "etcd-taken");
+      fs.mkdirSync(taken, { recursive: true });
+      fs.writeFileSync(path.join(taken, "file"), "x");
+      const busy = await at(snapFile, taken);
+      expectExit(busy, 6);
+      expect(busy.stderr).toContain(`DATA_DIR ${taken} exists and is not empty; choose a new data dir`);
+      expect(tree(path.join(root(), "etc"))).toEqual(before);
+      expect(fs.readdirSync(m).sort()).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
+    });
+
+    test("a dry-run of each phase prints its actions and changes nothing, in and out of order", async () => {
+      const m = populateManifests();
+      const mv = moved();
+      const peerPort = await freePort();
+      const data = path.join(root(), "var", "lib", "etcd-dry-phases");
+      const dry = async (phase: string) => {
+        const before = tree(path.join(root(), "etc"));
+        const dataBefore = fs.existsSync(data) ? tree(data) : null;
+        const r = await run(data, peerPort, "dry-run", phase);
+        expectExit(r, 0);
+        expect(doing(r.stdout)).toEqual([]);
+        expect(tree(path.join(root(), "etc"))).toEqual(before);
+        expect(fs.existsSync(data) ? tree(data) : null).toEqual(dataBefore);
+        return r;
+      };
+      const stopLines = [
+        `would: move ${m}/kube-apiserver.yaml to ${mv}/`, "would: wait (at most 120 s) until kube-apiserver is stopped",
+        `would: move ${m}/etcd.yaml to ${mv}/`, "would: wait (at most 120 s) until etcd is stopped",
+      ];
+      const restoreLines = [
+        `would: env ETCDCTL_API=3 etcdctl snapshot restore ${snapFile} --name cp-1 --initial-cluster cp-1=http://127.0.0.1:${peerPort} --initial-advertise-peer-urls http://127.0.0.1:${peerPort} --data-dir ${data}`,
+        `would: point etcd.yaml's --data-dir, hostPath and mountPath /var/lib/etcd at ${data} (original kept as ${mv}/etcd.yaml.before-restore)`,
+      ];
+      const startLines = [`would: move ${mv}/etcd.yaml back to ${m}/`, `would: move ${mv}/kube-apiserver.yaml back to ${m}/`];
+
+      // Before anything: each phase's actions; restore and start say they would be refused now.
+      const s = await dry("stop");
+      expect(would(s.stdout)).toEqual(stopLines);
+      expect(s.stdout).not.toContain("note:");
+      const r = await dry("restore");
+      expect(would(r.stdout)).toEqual(restoreLines);
+      expect(r.stdout).toContain(`note: kube-apiserver.yaml is still in ${m}; apply would refuse this phase now (run first, on every member: etcd-restore.sh`);
+      const t = await dry("start");
+      expect(would(t.stdout)).toEqual(startLines);
+      expect(t.stdout).toContain(`note: ${m}/etcd.yaml does not point at a restored ${data}; apply would refuse this phase now`);
+
+      expectExit(await run(data, peerPort, "apply", "stop"), 0);
+      expect((await dry("stop")).stderr).toContain("already done: kube-apiserver and etcd are stopped");
+      const r2 = await dry("restore");
+      expect(would(r2.stdout)).toEqual(restoreLines);
+      expect(r2.stdout).not.toContain("note:");
+
+      expectExit(await run(data, peerPort, "apply", "restore"), 0);
+      expect((await dry("restore")).stderr).toContain("already done: restored into");
+      const t2 = await dry("start");
+      expect(would(t2.stdout)).toEqual(startLines);
+      expect(t2.stdout).not.toContain("note:");
+
+      expectExit(await run(data, peerPort, "apply", "start"), 0);
+      for (const phase of ["stop", "restore", "start"]) {
+        const d = await dry(phase);
+        expect(would(d.stdout)).toEqual([]);
+        expect(d.stderr).toContain("already done:");
+      }
+    });
   });
 
   test("a truncated and a bit-flipped snapshot are refused by verification, nothing kept as .db", async () => {
