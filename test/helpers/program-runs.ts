@@ -20,6 +20,8 @@ export function nameOf(urn: string): string {
 /** Every registration of one run of the program with `raw` as the stack config (not a preview). */
 export async function programRegistrations(raw: Record<string, unknown>, stack = "dev"): Promise<Registered[]> {
   const registered: Registered[] = [];
+  // Each fresh @pulumi/pulumi adds a process exit listener; a test file loads several.
+  process.setMaxListeners(Math.max(process.getMaxListeners(), 32));
   await jest.isolateModulesAsync(async () => {
     const sdk: typeof pulumi = await import("@pulumi/pulumi");
     const { MockMonitor } = await import("@pulumi/pulumi/runtime/mocks");

@@ -14,6 +14,8 @@ import { runRemote } from "./ssh-lab";
  */
 export async function pulumiUp(labDir: string, raw: Record<string, unknown>, privateKey: string, hooks: Pick<LabMocksOptions, "onCreate" | "onDelete"> = {}): Promise<LabMocks> {
   const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold", privateKey, ...hooks });
+  // Each fresh @pulumi/pulumi adds a process exit listener; a test file loads several.
+  process.setMaxListeners(Math.max(process.getMaxListeners(), 32));
   await jest.isolateModulesAsync(async () => {
     const sdk: typeof pulumi = await import("@pulumi/pulumi");
     // The engine learns each resource's dependencies from its registration request.
