@@ -1,6 +1,7 @@
 /**
  * Backups against a real etcd 3.4 (TLS, loopback): etcd-snapshot.sh with a test restore,
- * etcd-restore.sh on a lab control-plane node, upload-snapshot.sh against the aws stand-in.
+ * etcd-restore.sh on lab control-plane nodes (the whole cycle, and the phases stop, restore, start across
+ * three members that then form one cluster), upload-snapshot.sh against the aws stand-in.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -358,6 +359,63 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
       }
     });
   });
+
+  test("three members: stop on every member, restore on every member, start on every member; the three restored members form one cluster holding exactly the snapshot's keys", async () => {
+    const names = ["cp-1", "cp-2", "cp-3"];
+    const three = createLab({ nodes: names.map((n) => cp(n)) });
+    const procs: ChildProcess[] = [];
+    try {
+      const peers = await Promise.all(names.map(() => freePort()));
+      const clients = await Promise.all(names.map(() => freePort()));
+      const peerUrl = (i: number) => `http://127.0.0.1:${peers[i]}`;
+      const initial = names.map((n, i) => `${n}=${peerUrl(i)}`).join(",");
+      const nodeRoot = (n: string) => path.join(three.dir, "nodes", n, "root");
+      const data = (n: string) => path.join(nodeRoot(n), "var", "lib", "etcd-restored");
+      for (const n of names) {
+        const m = path.join(nodeRoot(n), "etc", "kubernetes", "manifests");
+        fs.mkdirSync(m, { recursive: true });
+        fs.writeFileSync(path.join(m, "kube-apiserver.yaml"), APISERVER);
+        fs.writeFileSync(path.join(m, "etcd.yaml"), ETCD);
+      }
+      const state = () => names.map((n) => fs.readdirSync(path.join(nodeRoot(n), "etc", "kubernetes", "manifests")).sort().join("+") || "-");
+      const phases: Record<string, string[]> = {};
+      for (const phase of ["stop", "restore", "start"]) {
+        for (const [i, n] of names.entries()) {
+          const r = await three.runScript(n, "etcd-restore.sh", [snapFile, n, initial, peerUrl(i), data(n), "apply", phase], { timeoutMs: 60_000 });
+          expectExit(r, 0);
+          expect(r.stdout).not.toContain("note:");
+        }
+        phases[phase] = state();
+      }
+      expect(phases).toEqual({ stop: ["-", "-", "-"], restore: ["-", "-", "-"], start: Array(3).fill("etcd.yaml+kube-apiserver.yaml") });
+      for (const n of names) expect(fs.readFileSync(path.join(nodeRoot(n), "etc", "kubernetes", "manifests", "etcd.yaml"), "utf8")).toBe(ETCD.replaceAll("/var/lib/etcd", data(n)));
+
+      for (const [i, n] of names.entries()) {
+        const ep = `http://127.0.0.1:${clients[i]}`;
+        procs.push(spawn("etcd", ["--name", n, "--data-dir", data(n), "--listen-client-urls", ep, "--advertise-client-urls", ep,
+          "--listen-peer-urls", peerUrl(i), "--initial-advertise-peer-urls", peerUrl(i), "--initial-cluster", initial], { stdio: "ignore" }));
+      }
+      const eps = clients.map((c) => `http://127.0.0.1:${c}`).join(",");
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        try {
+          await ctl(eps, ["endpoint", "health", "--dial-timeout=1s"], false);
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      const members = JSON.parse(await ctl(eps, ["member", "list", "-w", "json"], false)) as { members: { name: string; peerURLs: string[] }[] };
+      expect(members.members.map((m) => `${m.name}=${m.peerURLs.join("")}`).sort()).toEqual(initial.split(","));
+      for (const [i] of names.entries()) {
+        expect(decodeAll(await ctl(`http://127.0.0.1:${clients[i]}`, ["get", "", "--from-key", "-w", "json"], false))).toEqual(expected);
+      }
+    } finally {
+      for (const p of procs) await stopProcess(p, 5_000);
+      three.cleanup();
+    }
+  }, 90_000);
 
   test("a truncated and a bit-flipped snapshot are refused by verification, nothing kept as .db", async () => {
     const good = fs.readFileSync(snapFile);
