@@ -141,6 +141,9 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
     if (blueGreen) {
       const listed = p.nodes === undefined ? [] : nodes(p.nodes, `${key}.nodes`, "worker", name ?? "");
       const bg = parseBlueGreen(r, p, key, name, listed.length, version);
+      if (bg?.targetVersion && target?.isBefore(bg.targetVersion)) {
+        problems.add(`${key}.targetVersion`, p.targetVersion, `is newer than the cluster's targetVersion ${target}`, `give ${target} or older: a kubelet is never newer than the kube-apiserver`);
+      }
       if (!name || !drain || !bg) return [];
       const own = bg.adopted ? listed : colorNodeNames(name, bg.version!, bg.size).map((n) => ({ name: n, host: "", role: "worker" as const, pool: name, version: bg.version!, components: {} }));
       return [{ name, strategy, maxUnavailable: 1, drain, nodes: own, blueGreen: bg }];

@@ -141,8 +141,9 @@ describe("config of a blue-green pool", () => {
     expect(message).toContain("pools[1].aws.policyArns[0]: is not a managed IAM policy ARN");
   });
 
-  it("refuses a targetVersion older than the pool's version, and a size other than the adopted nodes'", () => {
+  it("refuses a targetVersion older than the pool's version or newer than the cluster's, and a size other than the adopted nodes'", () => {
     expect(problems(withBatch({ targetVersion: "1.34.2" }))).toContain("pools[1].targetVersion: is older than the pool's version 1.34.6");
+    expect(problems(withBatch({ targetVersion: "1.37.1" }, { targetVersion: "1.36" }))).toContain("pools[1].targetVersion: is newer than the cluster's targetVersion 1.36.4");
     const adopted = withBatch({ version: undefined, size: 2, nodes: [{ name: "old-1", host: "10.0.2.11", version: "1.34.6" }] });
     expect(problems(adopted)).toContain("pools[1].size: differs from the 1 listed node(s)");
   });
