@@ -43,12 +43,12 @@ export interface ClusterUpgradeArgs {
 }
 
 /**
- * A blue-green pool of this stack's instances is replaced at most once per `pulumi up`: an
- * intermediate color would have to be created and terminated in the same update.
+ * A blue-green pool is replaced at most once per `pulumi up`: an intermediate color would have
+ * to be created and terminated in the same update.
  */
 function refuseRepeatedReplacement(plan: UpgradePlan): void {
   const reasons: string[] = [];
-  for (const p of plan.pools.filter((x) => x.blueGreen?.managed)) {
+  for (const p of plan.pools.filter((x) => x.blueGreen)) {
     const at = plan.steps.filter((s) => s.kind === "pool-replace" && s.pool === p.name).map((s) => s.version.tag);
     if (at.length > 1) reasons.push(`pool ${p.name} must be replaced ${at.length} times (at ${at.join(", then ")}) to keep the kubelet version skew`);
   }
@@ -72,7 +72,7 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
 
   /**
    * @throws PlanningError (before anything is registered) when the upgrade cannot be planned,
-   *   or when a blue-green pool of this stack's instances would be replaced more than once.
+   *   or when a blue-green pool would be replaced more than once.
    */
   constructor(name: string, args: ClusterUpgradeArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planUpgrade(args.cluster, args.target, { catalogue: args.catalogue, ...(args.now ? { now: args.now } : {}) });

@@ -137,4 +137,9 @@ describe("refusals", () => {
       /one pulumi up replaces a blue-green pool once.*pool batch must be replaced 2 times \(at v1\.35\.9, then v1\.37\.1\)/s,
     );
   });
+
+  it("refuses it for a pool of adopted nodes too", async () => {
+    const adopted = { ...pools[1], version: undefined, size: undefined, nodes: [{ name: "old-1", host: "10.0.2.11", version: "1.32.13" }] };
+    await expect(programRegistrations({ ...dev, pools: [pools[0], adopted] })).rejects.toThrow(/pool batch must be replaced 2 times/);
+  });
 });
