@@ -108,6 +108,8 @@ timeout 300 apt-get update || fail 1 "apt-get update for the v$minor repository 
 timeout 600 apt-get install -y "kubelet=$version-*" "kubeadm=$version-*" "kubectl=$version-*" ||
   fail 1 "installing kubelet, kubeadm and kubectl $version failed"
 apt-mark hold kubelet kubeadm kubectl >/dev/null || fail 1 "apt-mark hold failed"
+# Started at boot from now on (kubeadm join starts it; an enabled unit survives a reboot).
+systemctl enable kubelet || fail 1 "systemctl enable kubelet failed"
 
 # --- join ---
 if [[ -e $root/etc/kubernetes/kubelet.conf ]]; then

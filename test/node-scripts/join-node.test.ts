@@ -101,6 +101,7 @@ describe("join-node.sh (user data) booting a new node", () => {
     expect(s.kubeletActive).toBe(true);
     expect(s.kubeletRunning).toBe("1.37.1");
     expect(s.kubeadmVersion).toBe("1.37.1");
+    expect(fs.existsSync(path.join(l.dir, "nodes", NODE, "enabled-kubelet"))).toBe(true); // starts again after a reboot
 
     // Every call came from the new node, in this order, with the version pinned exactly.
     expect(calls.every((c) => c.node === NODE)).toBe(true);
@@ -123,6 +124,7 @@ describe("join-node.sh (user data) booting a new node", () => {
       "apt-get update",
       "apt-get install -y kubelet=1.37.1-* kubeadm=1.37.1-* kubectl=1.37.1-*",
       "apt-mark hold kubelet kubeadm kubectl",
+      "systemctl enable kubelet",
       `kubeadm join --config ${root}/run/cluster-maintenance/join-configuration.yaml`,
     ]);
     // The session token sent with the GET is the one the PUT returned (IMDSv2).
