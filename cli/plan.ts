@@ -10,11 +10,9 @@ import { planToJson, renderText } from "../planning/render";
 import { executionOptions, parseStackConfig, planFromConfig } from "../config/stack-config";
 import { planCommands } from "../planning/commands";
 import { readStackFiles } from "../config/stack-file";
+import { CliIo, processIo } from "./io";
 
-export interface PlanIo {
-  readonly cwd: string;
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
+export interface PlanIo extends CliIo {
   /** "Today" for end-of-life warnings. @default new Date() */
   readonly now?: Date;
 }
@@ -55,9 +53,5 @@ export function runPlan(args: readonly string[], io: PlanIo): number {
 }
 
 if (require.main === module) {
-  process.exitCode = runPlan(process.argv.slice(2), {
-    cwd: process.cwd(),
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
-  });
+  process.exitCode = runPlan(process.argv.slice(2), processIo());
 }

@@ -13,6 +13,7 @@ import { InputErrors, ProblemList } from "../planning/errors";
 import { shellQuote } from "../planning/commands";
 import { parseStackConfig, type SshConfig, type StackConfig } from "../config/stack-config";
 import { readStackFiles } from "../config/stack-file";
+import { CliIo, processIo } from "./io";
 
 /** The data dir a restore goes to unless `--data-dir` says otherwise. */
 export const DEFAULT_RESTORE_DATA_DIR = "/var/lib/etcd-restored";
@@ -192,12 +193,6 @@ export function renderRestoreText(p: RestoreProcedure): string {
   return `${out.join("\n")}\n`;
 }
 
-export interface RestoreIo {
-  readonly cwd: string;
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
-
 /** Validates the options; every problem names the option, the value and the fix. */
 export function parseRestoreOptions(raw: { snapshot: string; dataDir: string; peerPort: string }): RestoreOptions {
   const problems = new ProblemList();
@@ -223,7 +218,7 @@ export function parseRestoreOptions(raw: { snapshot: string; dataDir: string; pe
  * @param args the arguments after the program name, e.g. `["--stack", "prod", "--snapshot", "/x/s.db"]`.
  * @returns the exit code: 0 printed, 1 bad config, 2 bad usage.
  */
-export function runRestore(args: readonly string[], io: RestoreIo): number {
+export function runRestore(args: readonly string[], io: CliIo): number {
   const program = new Command("npm run restore --")
     .description("Print the etcd restore procedure for a stack's control plane (connects nowhere, changes nothing).")
     .requiredOption("-s, --stack <name>", "stack whose Pulumi.<name>.yaml to read")
@@ -265,9 +260,5 @@ export function runRestore(args: readonly string[], io: RestoreIo): number {
 }
 
 if (require.main === module) {
-  process.exitCode = runRestore(process.argv.slice(2), {
-    cwd: process.cwd(),
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
-  });
+  process.exitCode = runRestore(process.argv.slice(2), processIo());
 }
