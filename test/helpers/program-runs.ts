@@ -5,12 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../config/stack-config";
-import { providerOutputs, Registered, setStackConfig } from "./pulumi-mocks";
-
-interface RegisterRequest {
-  getParent(): string;
-  getDependenciesList(): string[];
-}
+import { recordingMocks, Registered, RegisterRequest, setStackConfig, watchRequests } from "./pulumi-mocks";
 
 /** The resource name at the end of a URN. */
 export function nameOf(urn: string): string {
@@ -26,28 +21,8 @@ export async function programRegistrations(raw: Record<string, unknown>, stack =
     const sdk: typeof pulumi = await import("@pulumi/pulumi");
     const { MockMonitor } = await import("@pulumi/pulumi/runtime/mocks");
     let current: RegisterRequest | undefined;
-    const register = MockMonitor.prototype.registerResource;
-    MockMonitor.prototype.registerResource = function (this: unknown, req: RegisterRequest, callback: (err: unknown, response: unknown) => void) {
-      current = req;
-      return register.call(this, req, callback);
-    };
-    await sdk.runtime.setMocks(
-      {
-        newResource: (args) => {
-          registered.push({
-            type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false,
-            parent: current?.getParent() ?? "", dependsOn: current?.getDependenciesList() ?? [],
-          });
-          return { id: `${args.name}-id`, state: { ...args.inputs, ...providerOutputs(args) } };
-        },
-        call: (args) => {
-          throw new Error(`unexpected provider call ${args.token}`);
-        },
-      },
-      PROJECT,
-      stack,
-      false,
-    );
+    watchRequests(MockMonitor, (req) => (current = req));
+    await sdk.runtime.setMocks(recordingMocks(registered, () => current), PROJECT, stack, false);
     setStackConfig(raw, undefined, sdk);
     jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
     await import("../../index");

@@ -18,18 +18,48 @@ export interface Registered {
   readonly dependsOn: readonly string[];
 }
 
-interface RegisterRequest {
+/** What the mocks learn from a registration request beyond MockResourceArgs. */
+export interface RegisterRequest {
+  getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
 }
 
-/** The request being registered: the mock's newResource is called synchronously inside registerResource. */
+/**
+ * Makes `monitor` (a MockMonitor class, of this or of a freshly loaded @pulumi/pulumi) hand
+ * each registration request to `seen` first: the mock's newResource is called synchronously
+ * inside registerResource, so the last request seen is the one being registered.
+ */
+export function watchRequests(monitor: typeof MockMonitor, seen: (req: RegisterRequest) => void): void {
+  const register = monitor.prototype.registerResource;
+  monitor.prototype.registerResource = function (this: MockMonitor, req: RegisterRequest, callback: (err: unknown, response: unknown) => void) {
+    seen(req);
+    return register.call(this, req, callback);
+  };
+}
+
+/**
+ * Mocks that record every registration into `registered` (with the parent and dependencies of
+ * `current()`, the request being registered) and refuse provider function calls.
+ */
+export function recordingMocks(registered: Registered[], current: () => RegisterRequest | undefined): pulumi.runtime.Mocks {
+  return {
+    newResource: (args) => {
+      const req = current();
+      registered.push({
+        type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false,
+        parent: req?.getParent() ?? "", dependsOn: req?.getDependenciesList() ?? [],
+      });
+      return { id: `${args.name}-id`, state: { ...args.inputs, ...providerOutputs(args) } };
+    },
+    call: (args) => {
+      throw new Error(`unexpected provider call ${args.token}`);
+    },
+  };
+}
+
 let current: RegisterRequest | undefined;
-const register = MockMonitor.prototype.registerResource;
-MockMonitor.prototype.registerResource = function (this: MockMonitor, req: RegisterRequest, callback: (err: unknown, response: unknown) => void) {
-  current = req;
-  return register.call(this, req, callback);
-};
+watchRequests(MockMonitor, (req) => (current = req));
 
 /** A join line as `kubeadm token create --print-join-command` prints it (a fake token and hash). */
 export const FAKE_JOIN_LINE = `kubeadm join 10.0.0.10:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:${"0f".repeat(32)}`;
@@ -55,23 +85,7 @@ export function providerOutputs(args: pulumi.runtime.MockResourceArgs): Record<s
 /** Installs mocks for `stack` (preview mode by default) and returns the live list of registrations. */
 export function installMocks(stack: string, preview = true): Registered[] {
   const registered: Registered[] = [];
-  pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        registered.push({
-          type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false,
-          parent: current?.getParent() ?? "", dependsOn: current?.getDependenciesList() ?? [],
-        });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...providerOutputs(args) } };
-      },
-      call: (args) => {
-        throw new Error(`unexpected provider call ${args.token}`);
-      },
-    },
-    PROJECT,
-    stack,
-    preview,
-  );
+  pulumi.runtime.setMocks(recordingMocks(registered, () => current), PROJECT, stack, preview);
   return registered;
 }
 

@@ -4,7 +4,8 @@
  * keep the state of earlier runs in the lab directory.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { setStackConfig } from "../helpers/pulumi-mocks";
+import { nameOf } from "../helpers/program-runs";
+import { setStackConfig, watchRequests } from "../helpers/pulumi-mocks";
 import { labMocks, LabMocks, LabMocksOptions } from "./engine";
 import { runRemote } from "./ssh-lab";
 
@@ -20,11 +21,7 @@ export async function pulumiUp(labDir: string, raw: Record<string, unknown>, pri
     const sdk: typeof pulumi = await import("@pulumi/pulumi");
     // The engine learns each resource's dependencies from its registration request.
     const { MockMonitor } = await import("@pulumi/pulumi/runtime/mocks");
-    const register = MockMonitor.prototype.registerResource;
-    MockMonitor.prototype.registerResource = function (this: unknown, req: RegisterRequest, callback: (err: unknown, response: unknown) => void) {
-      run.noteDependencies(req.getName(), req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2)));
-      return register.call(this, req, callback);
-    };
+    watchRequests(MockMonitor, (req) => run.noteDependencies(req.getName(), req.getDependenciesList().map(nameOf)));
     await sdk.runtime.setMocks(run.mocks, "cluster-maintenance", "lab", false);
     setStackConfig(raw, privateKey, sdk);
     jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
@@ -38,9 +35,4 @@ export async function pulumiUp(labDir: string, raw: Record<string, unknown>, pri
   await run.settled();
   await run.finish();
   return run;
-}
-
-interface RegisterRequest {
-  getName(): string;
-  getDependenciesList(): string[];
 }
