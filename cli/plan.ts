@@ -4,13 +4,13 @@
  * code the Pulumi program uses, prints text (default) or JSON. Exit code 1 with one clear
  * message on bad config or an impossible upgrade.
  */
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { InputErrors, PlanningError } from "../planning/errors";
 import { planToJson, renderText } from "../planning/render";
 import { executionOptions, parseStackConfig, planFromConfig } from "../config/stack-config";
 import { planCommands } from "../planning/commands";
 import { readStackFiles } from "../config/stack-file";
-import { CliIo, processIo } from "./io";
+import { CliIo, parseArgs, processIo } from "./io";
 
 export interface PlanIo extends CliIo {
   /** "Today" for end-of-life warnings. @default new Date() */
@@ -26,15 +26,9 @@ export function runPlan(args: readonly string[], io: PlanIo): number {
   const program = new Command("npm run plan --")
     .description("Print the upgrade plan for a stack, offline.")
     .option("-s, --stack <name>", "stack whose Pulumi.<name>.yaml to read", "dev")
-    .option("--json", "print the whole plan as JSON", false)
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
-  try {
-    program.parse([...args], { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
+    .option("--json", "print the whole plan as JSON", false);
+  const usage = parseArgs(program, args, io);
+  if (usage !== undefined) return usage;
   const { stack, json } = program.opts<{ stack: string; json: boolean }>();
   try {
     const files = readStackFiles(io.cwd, stack);

@@ -8,12 +8,12 @@
  * member, restore every member from the same snapshot, start them all, then check.
  * Exit codes: 0 printed, 1 bad config, 2 bad usage (unknown or bad option).
  */
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { InputErrors, ProblemList } from "../planning/errors";
 import { shellQuote } from "../planning/commands";
 import { parseStackConfig, type SshConfig, type StackConfig } from "../config/stack-config";
 import { readStackFiles } from "../config/stack-file";
-import { CliIo, processIo } from "./io";
+import { CliIo, parseArgs, processIo } from "./io";
 
 /** The data dir a restore goes to unless `--data-dir` says otherwise. */
 export const DEFAULT_RESTORE_DATA_DIR = "/var/lib/etcd-restored";
@@ -225,15 +225,9 @@ export function runRestore(args: readonly string[], io: CliIo): number {
     .requiredOption("--snapshot <path>", "the snapshot's absolute path on the nodes (its .sha256 beside it)")
     .option("--data-dir <dir>", "the new etcd data dir on every member", DEFAULT_RESTORE_DATA_DIR)
     .option("--peer-port <port>", "etcd's peer port on every member", String(DEFAULT_PEER_PORT))
-    .option("--json", "print the procedure as JSON", false)
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
-  try {
-    program.parse([...args], { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
+    .option("--json", "print the procedure as JSON", false);
+  const usage = parseArgs(program, args, io);
+  if (usage !== undefined) return usage;
   const opts = program.opts<{ stack: string; snapshot: string; dataDir: string; peerPort: string; json: boolean }>();
   let options: RestoreOptions;
   try {
