@@ -1,27 +1,17 @@
 /** `npm run plan`: options, text and JSON output, exit codes and messages. */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runPlan } from "../cli/plan";
+import { captured, PROJECT_ROOT, scratchProject } from "./helpers/cli";
 
-const root = join(__dirname, "..");
+const root = PROJECT_ROOT;
 const now = new Date("2026-11-21");
 
 function run(args: string[], cwd = root): { code: number; out: string; err: string } {
-  let out = "";
-  let err = "";
-  const code = runPlan(args, { cwd, now, out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
+  return captured((io) => runPlan(args, { ...io, now }), cwd);
 }
 
-/** A project directory with the real Pulumi.yaml and the given stack file text. */
-function project(stack: string, yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "cm-plan-"));
-  copyFileSync(join(root, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
-  writeFileSync(join(dir, `Pulumi.${stack}.yaml`), yaml);
-  return dir;
-}
+const project = scratchProject;
 
 describe("text output (the dev stack by default)", () => {
   const { code, out, err } = run([]);

@@ -1,28 +1,20 @@
 /** `npm run restore`: the printed etcd restore procedure, its order, quoting, options and exit codes. */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runRestore, type RestoreProcedure } from "../cli/restore";
+import { captured, PROJECT_ROOT, scratchProject } from "./helpers/cli";
 
-const root = join(__dirname, "..");
+const root = PROJECT_ROOT;
 const SNAP = "/var/lib/cluster-maintenance/etcd-backups/etcd-20260101T000000Z-drill.db";
 const CLUSTER = "cp-1=https://10.0.0.11:2380,cp-2=https://10.0.0.12:2380,cp-3=https://10.0.0.13:2380";
 
 function run(args: string[], cwd = root): { code: number; out: string; err: string } {
-  let out = "";
-  let err = "";
-  const code = runRestore(args, { cwd, out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
+  return captured((io) => runRestore(args, io), cwd);
 }
 
-/** A project directory with the real Pulumi.yaml and the given stack file text. */
-function project(stack: string, yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "cm-restore-"));
-  copyFileSync(join(root, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
-  writeFileSync(join(dir, `Pulumi.${stack}.yaml`), yaml);
-  return dir;
-}
+const project = scratchProject;
 const CP = (hosts: string[]) =>
   `  cluster-maintenance:controlPlane:\n    nodes:\n${hosts.map((h, i) => `      - { name: m${i + 1}, host: "${h}", version: "1.34.6" }\n`).join("")}`;
 

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startEtcd, type LabEtcd } from "./lab/etcd";
-import { createLab, type Lab } from "./lab/node-kit";
+import { createLab, LAB_EXPORTED_FILES, LAB_SECRET_MARKERS, type Lab } from "./lab/node-kit";
 import { installMocks, Registered, settled, valueOf } from "./helpers/pulumi-mocks";
 import { denyInsecureTransportPolicy, uploadPolicy } from "../components/backup-bucket";
 import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs, SNAPSHOT_SCRIPT } from "../components/etcd-backup-schedule";
@@ -430,7 +430,7 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     const objects = path.join(l.dir, "s3", "dev-etcd-backups", "etcd-snapshots");
     const stamp = /^etcd-snapshot-(\d{8}T\d{6}Z)-cp-1\.db$/.exec(name)![1];
     expect(fs.readdirSync(objects).sort()).toEqual([name, `${name}.sha256`, `resources-${stamp}-cp-1`]);
-    expect(fs.readdirSync(path.join(objects, `resources-${stamp}-cp-1`)).sort()).toEqual(EXPORTED);
+    expect(fs.readdirSync(path.join(objects, `resources-${stamp}-cp-1`)).sort()).toEqual(LAB_EXPORTED_FILES);
     expect(r.stdout).toContain(`cluster-maintenance: etcd-backup: cp-1: exported 5 resource types to s3://dev-etcd-backups/etcd-snapshots/resources-${stamp}-cp-1/ (secrets excluded;`);
     expect(fs.readdirSync(path.join(l.dir, "export"))).toEqual([]); // the scratch copy is gone
     const sum = createHash("sha256").update(fs.readFileSync(path.join(objects, name))).digest("hex");
@@ -440,20 +440,11 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     expect(aws).toEqual([
       `s3 cp ${local}/${name} s3://dev-etcd-backups/etcd-snapshots/${name} --region eu-west-1 --only-show-errors`,
       `s3 cp ${local}/${name}.sha256 s3://dev-etcd-backups/etcd-snapshots/${name}.sha256 --region eu-west-1 --only-show-errors`,
-      ...EXPORTED.map((f) => `s3 cp ${l.dir}/export/resources-${stamp}-cp-1/${f} s3://dev-etcd-backups/etcd-snapshots/resources-${stamp}-cp-1/${f} --region eu-west-1 --only-show-errors`),
+      ...LAB_EXPORTED_FILES.map((f) => `s3 cp ${l.dir}/export/resources-${stamp}-cp-1/${f} s3://dev-etcd-backups/etcd-snapshots/resources-${stamp}-cp-1/${f} --region eu-west-1 --only-show-errors`),
     ]);
   });
 });
 
-/** What the lab's kubectl stand-in lists and the export keeps (events and, by default, secrets skipped). */
-const EXPORTED = [
-  "clusterroles.rbac.authorization.k8s.io.yaml",
-  "configmaps.yaml",
-  "customresourcedefinitions.apiextensions.k8s.io.yaml",
-  "namespaces.yaml",
-  "widgets.example.com.yaml",
-];
-const SECRET_MARKERS = ["bGFiLXNlY3JldC12YWx1ZQ==", "lab-secret-value", "db-credentials"];
 /** A kubeconfig file for the kubectl stand-in (in the pod, kubectl uses the ServiceAccount's token instead). */
 function kubeconfig(l: Lab): string {
   const f = path.join(l.dir, "kubeconfig");
@@ -486,10 +477,10 @@ describe("the export part of the job's script, run for real (sh, the lab's kubec
   it("exclude: one YAML per listable type uploaded next to the snapshot; secrets never read; events skipped; nothing left locally", async () => {
     const r = await run("exclude");
     if (r.code !== 0) throw new Error(r.stderr);
-    expect(uploaded()).toEqual(EXPORTED);
+    expect(uploaded()).toEqual(LAB_EXPORTED_FILES);
     const dir = path.join(objects(), "resources-20260101T000000Z-cp-1");
     expect(fs.readFileSync(path.join(dir, "widgets.example.com.yaml"), "utf8")).toContain("kind: Widget");
-    for (const f of uploaded()) for (const m of SECRET_MARKERS) expect(fs.readFileSync(path.join(dir, f), "utf8")).not.toContain(m);
+    for (const f of uploaded()) for (const m of LAB_SECRET_MARKERS) expect(fs.readFileSync(path.join(dir, f), "utf8")).not.toContain(m);
     expect(kubectlCalls()).toEqual([
       "--request-timeout=120s api-resources --verbs=list -o name",
       ...["configmaps", "namespaces", "clusterroles.rbac.authorization.k8s.io", "customresourcedefinitions.apiextensions.k8s.io", "widgets.example.com"]
@@ -511,9 +502,9 @@ describe("the export part of the job's script, run for real (sh, the lab's kubec
     ssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=cm-export-test"]);
     const r = await run(`encrypt:${cert}`);
     if (r.code !== 0) throw new Error(r.stderr);
-    expect(uploaded()).toEqual([...EXPORTED, "secrets.cms"].sort());
+    expect(uploaded()).toEqual([...LAB_EXPORTED_FILES, "secrets.cms"].sort());
     const cms = path.join(objects(), "resources-20260101T000000Z-cp-1", "secrets.cms");
-    for (const m of SECRET_MARKERS) expect(fs.readFileSync(cms).includes(m)).toBe(false);
+    for (const m of LAB_SECRET_MARKERS) expect(fs.readFileSync(cms).includes(m)).toBe(false);
     expect(ssl(["cms", "-decrypt", "-inform", "DER", "-in", cms, "-recip", cert, "-inkey", key])).toContain("token: bGFiLXNlY3JldC12YWx1ZQ==");
     expect(r.stdout).toContain(`(secrets encrypted for ${cert}; skipped: events events.events.k8s.io; not permitted: none)`);
   });
@@ -525,7 +516,7 @@ describe("the export part of the job's script, run for real (sh, the lab's kubec
     fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh\ncase " $* " in *" get widgets.example.com "*) echo 'Error from server (Forbidden): widgets.example.com is forbidden: User "system:serviceaccount:kube-system:prod-etcd-backup" cannot list resource "widgets"' >&2; exit 1 ;; esac\nexec ${standin} "$@"\n`, { mode: 0o755 });
     const r = await run("exclude", [bin]);
     if (r.code !== 0) throw new Error(r.stderr);
-    expect(uploaded()).toEqual(EXPORTED.filter((f) => !f.startsWith("widgets")));
+    expect(uploaded()).toEqual(LAB_EXPORTED_FILES.filter((f) => !f.startsWith("widgets")));
     expect(r.stdout).toContain("exported 4 resource types");
     expect(r.stdout).toContain("not permitted: widgets.example.com)");
   });
@@ -535,7 +526,7 @@ describe("the export part of the job's script, run for real (sh, the lab's kubec
     const r = await run("exclude");
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("cluster-maintenance: etcd-backup: cp-1: resource export: exporting these types failed: configmaps (the other 4 are in s3://cm-backups/dev/resources-20260101T000000Z-cp-1/)");
-    expect(uploaded()).toEqual(EXPORTED.filter((f) => f !== "configmaps.yaml"));
+    expect(uploaded()).toEqual(LAB_EXPORTED_FILES.filter((f) => f !== "configmaps.yaml"));
     expect(fs.readdirSync(path.join(l.dir, "export"))).toEqual([]);
   });
 

@@ -18,6 +18,16 @@ import { shellQuote, WRAPPER } from "../../planning/commands";
 export const STANDINS_DIR = path.resolve(__dirname, "standins");
 /** Directory of the node scripts. */
 export const NODE_SCRIPTS_DIR = path.resolve(__dirname, "..", "..", "node-scripts");
+/** Files a resource export of the lab cluster (kubectl stand-in) keeps: events and, by default, Secrets skipped. */
+export const LAB_EXPORTED_FILES = [
+  "clusterroles.rbac.authorization.k8s.io.yaml",
+  "configmaps.yaml",
+  "customresourcedefinitions.apiextensions.k8s.io.yaml",
+  "namespaces.yaml",
+  "widgets.example.com.yaml",
+];
+/** Strings only the lab cluster's Secret holds (its data, base64 and plain, and its name). */
+export const LAB_SECRET_MARKERS = ["bGFiLXNlY3JldC12YWx1ZQ==", "lab-secret-value", "db-credentials"];
 /** The repository line of a minor (e.g. "1.35"), as switch-repository.sh writes it. */
 export function repositoryLine(minor: string): string {
   return `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v${minor}/deb/ /`;

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createLab, type Lab } from "../lab/node-kit";
+import { createLab, LAB_EXPORTED_FILES, LAB_SECRET_MARKERS, type Lab } from "../lab/node-kit";
 import { callsDuring, cp, expectExit, lines, realMachinePaths } from "./support";
 
 const realBefore = realMachinePaths();
@@ -21,14 +21,6 @@ afterAll(() => {
 });
 
 const OUT = "/var/lib/cluster-maintenance/resource-exports";
-const SECRET_MARKERS = ["bGFiLXNlY3JldC12YWx1ZQ==", "lab-secret-value", "db-credentials"];
-const EXPORTED = [
-  "clusterroles.rbac.authorization.k8s.io.yaml",
-  "configmaps.yaml",
-  "customresourcedefinitions.apiextensions.k8s.io.yaml",
-  "namespaces.yaml",
-  "widgets.example.com.yaml",
-];
 const root = (l: Lab) => l.env("cp-1").CM_NODE_ROOT!;
 /** The one timestamped export directory under OUT on cp-1. */
 function exportDir(l: Lab): string {
@@ -50,21 +42,21 @@ describe("export-resources.sh", () => {
     const { result, calls } = await callsDuring(l, () => l.runScript("cp-1", "export-resources.sh", [OUT, "exclude"]));
     expectExit(result, 0);
     const dir = exportDir(l);
-    expect(fs.readdirSync(dir).sort()).toEqual(EXPORTED);
+    expect(fs.readdirSync(dir).sort()).toEqual(LAB_EXPORTED_FILES);
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     const widgets = fs.readFileSync(path.join(dir, "widgets.example.com.yaml"), "utf8");
     expect(widgets).toContain("kind: Widget");
     expect(widgets).toContain("name: blue");
     expect(fs.readFileSync(path.join(dir, "clusterroles.rbac.authorization.k8s.io.yaml"), "utf8")).toContain("kind: ClusterRole");
     expect(fs.readFileSync(path.join(dir, "customresourcedefinitions.apiextensions.k8s.io.yaml"), "utf8")).toContain("name: widgets.example.com");
-    for (const f of fs.readdirSync(dir)) for (const m of SECRET_MARKERS) expect(fs.readFileSync(path.join(dir, f), "utf8")).not.toContain(m);
+    for (const f of fs.readdirSync(dir)) for (const m of LAB_SECRET_MARKERS) expect(fs.readFileSync(path.join(dir, f), "utf8")).not.toContain(m);
     expect(result.stdout).toMatch(
       new RegExp(`^cluster-maintenance: export-resources\\.sh: cp-1: exported 5 resource types to ${OUT}/\\d{8}T\\d{6}Z \\(secrets excluded; skipped: events events\\.events\\.k8s\\.io secrets\\)\\n$`),
     );
     const kubectl = lines(calls).filter((c) => c.startsWith("cp-1 kubectl"));
     expect(kubectl[0]).toBe("cp-1 kubectl --request-timeout=120s api-resources --verbs=list -o name");
     expect(kubectl.slice(1).sort()).toEqual(
-      EXPORTED.map((f) => `cp-1 kubectl --request-timeout=120s get ${f.replace(/\.yaml$/, "")} -A -o yaml`).sort(),
+      LAB_EXPORTED_FILES.map((f) => `cp-1 kubectl --request-timeout=120s get ${f.replace(/\.yaml$/, "")} -A -o yaml`).sort(),
     );
     expect(kubectl.join("\n")).not.toMatch(/get (all|secrets|events)\b/);
   });
@@ -81,14 +73,14 @@ describe("export-resources.sh", () => {
     const r = await l.runScript("cp-1", "export-resources.sh", [OUT, `encrypt:${onNode}`]);
     expectExit(r, 0);
     const dir = exportDir(l);
-    expect(fs.readdirSync(dir).sort()).toEqual([...EXPORTED, "secrets.cms"].sort());
+    expect(fs.readdirSync(dir).sort()).toEqual([...LAB_EXPORTED_FILES, "secrets.cms"].sort());
     const cms = path.join(dir, "secrets.cms");
     const raw = fs.readFileSync(cms);
-    for (const m of SECRET_MARKERS) expect(raw.includes(m)).toBe(false);
+    for (const m of LAB_SECRET_MARKERS) expect(raw.includes(m)).toBe(false);
     const plain = openssl(["cms", "-decrypt", "-inform", "DER", "-in", cms, "-recip", cert, "-inkey", key]);
     expect(plain).toContain("kind: Secret");
     expect(plain).toContain("token: bGFiLXNlY3JldC12YWx1ZQ==");
-    for (const f of EXPORTED) for (const m of SECRET_MARKERS) expect(fs.readFileSync(path.join(dir, f), "utf8")).not.toContain(m);
+    for (const f of LAB_EXPORTED_FILES) for (const m of LAB_SECRET_MARKERS) expect(fs.readFileSync(path.join(dir, f), "utf8")).not.toContain(m);
     expect(r.stdout).toContain(`(secrets encrypted for ${onNode}; skipped: events events.events.k8s.io)`);
   });
 
@@ -115,7 +107,7 @@ describe("export-resources.sh", () => {
     const r = await l.runScript("cp-1", "export-resources.sh", [OUT, "exclude"]);
     expectExit(r, 1);
     expect(r.stderr).toMatch(/cluster-maintenance: export-resources\.sh: cp-1: exporting these types failed: widgets\.example\.com \(the other 4 are in /);
-    expect(fs.readdirSync(exportDir(l)).sort()).toEqual(EXPORTED.filter((f) => !f.startsWith("widgets")));
+    expect(fs.readdirSync(exportDir(l)).sort()).toEqual(LAB_EXPORTED_FILES.filter((f) => !f.startsWith("widgets")));
   });
 
   test("listing the API resource types fails: exit 1 with a clear line", async () => {

@@ -1,0 +1,24 @@
+/** Running a command-line entry point in-process, and a scratch project for it. */
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { CliIo } from "../../cli/io";
+
+/** The project's root directory (Pulumi.yaml, the stack files). */
+export const PROJECT_ROOT = join(__dirname, "..", "..");
+
+/** Runs `main` with an io that collects what it writes. */
+export function captured(main: (io: CliIo) => number, cwd = PROJECT_ROOT): { code: number; out: string; err: string } {
+  let out = "";
+  let err = "";
+  const code = main({ cwd, out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+/** A project directory with the real Pulumi.yaml and the given stack file text. */
+export function scratchProject(stack: string, yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "cm-project-"));
+  copyFileSync(join(PROJECT_ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+  writeFileSync(join(dir, `Pulumi.${stack}.yaml`), yaml);
+  return dir;
+}
