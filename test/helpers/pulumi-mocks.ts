@@ -23,6 +23,7 @@ export interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
 }
 
 /**

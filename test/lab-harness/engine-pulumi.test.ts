@@ -58,7 +58,7 @@ async function up(stateFile: string, options: Partial<ChainConfig> & { failureMo
   const run: LabMocks = labMocks({ stateFile, runRemote, failureMode });
   await pulumi.runtime.setMocks(run.mocks, "cluster-maintenance", "lab", false);
   const resources = chainProgram({ ...config, ...extra });
-  await run.settled(30_000, 300);
+  await run.settled(30_000);
   return { run, resources };
 }
 

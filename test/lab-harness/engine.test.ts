@@ -1,12 +1,12 @@
 /**
  * The engine emulation, driven directly through its mocks: a command runs over real SSH once,
- * is left alone while its inputs are unchanged, re-runs when they change, and fails the way the
- * provider does.
+ * is left alone while its inputs (after ignoreChanges) are unchanged, is updated or replaced as
+ * the real engine decides, fails the way the provider does and is then not in the state.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { labMocks, readLabState, REMOTE_COMMAND, type LabMocksOptions } from "../lab/engine";
+import { clearPendingOperations, labMocks, processIgnoreChanges, readLabState, REMOTE_COMMAND, type LabMocksOptions } from "../lab/engine";
 import { runRemote, startSshLab, type SshLab } from "../lab/ssh-lab";
 import { lines, tempLab, type TempLab } from "./harness";
 
@@ -30,17 +30,19 @@ afterAll(async () => {
 const run = (extra: Partial<LabMocksOptions> = {}) => labMocks({ stateFile, runRemote, ...extra });
 
 /** Registration args of a remote.Command as the SDK hands them to the mocks (connection secret). */
-function command(name: string, inputs: Record<string, unknown>, node = "cp-1"): pulumi.runtime.MockResourceArgs {
-  const connection = { host: lab.hostOf(node), port: lab.port, user: "root", privateKey: lab.privateKey, dialErrorLimit: 10, perDialTimeout: 15 };
+export function command(name: string, inputs: Record<string, unknown>, node = "cp-1", port?: number): pulumi.runtime.MockResourceArgs {
+  const connection = { host: lab.hostOf(node), port: port ?? lab.port, user: "root", privateKey: lab.privateKey, dialErrorLimit: 10, perDialTimeout: 15 };
   return { type: REMOTE_COMMAND, name, inputs: { connection: { ...SECRET, value: connection }, ...inputs }, provider: "", custom: true, id: "" };
 }
 
 /** Appends the node and a label to a log in the lab dir, so tests see what really ran. */
 const logging = (label: string) => `echo "$CM_LAB_NODE ${label} $(cat)" >> "$CM_LAB_DIR/ran.log"; echo done-${label}`;
 const ranLog = () => lines(path.join(temp.labDir, "ran.log"));
+const record = (name: string) => readLabState(stateFile).resources.find((r) => r.name === name && !r.delete);
+const rejection = (p: unknown) => Promise.resolve(p).then(() => undefined, (e: Error) => e);
 
-describe("the lab engine", () => {
-  it("runs a new command over SSH with its stdin, returns the provider's state and records it", async () => {
+describe("the lab engine: one command", () => {
+  it("runs a new command over SSH with its stdin, returns the provider's state and records it, secrets sealed", async () => {
     const r = run();
     const result = await r.mocks.newResource(command("first", { create: logging("first"), stdin: "in-1", triggers: ["1.35.9"] }));
     expect(result.state).toMatchObject({ create: logging("first"), stdin: "in-1", triggers: ["1.35.9"], stdout: "done-first", stderr: "" });
@@ -51,11 +53,10 @@ describe("the lab engine", () => {
     expect(r.resources).toEqual([
       expect.objectContaining({ type: REMOTE_COMMAND, name: "first", secrets: ["connection"], inputs: expect.objectContaining({ stdin: "in-1" }) }),
     ]);
-    expect(r.resources[0]!.inputs.connection.privateKey).toBe(lab.privateKey);
-    const record = readLabState(stateFile).commands.first!;
-    expect(record.status).toBe("ok");
-    expect(record.stdout).toBe("done-first");
-    expect(fs.readFileSync(stateFile, "utf8")).not.toContain("PRIVATE KEY"); // keys are kept as hashes
+    expect(record("first")!.outputs).toEqual({ stdout: "done-first", stderr: "" });
+    expect(record("first")!.inputs.connection).toEqual(expect.objectContaining({ ...SECRET, ciphertext: expect.any(String) }));
+    expect(fs.readFileSync(stateFile, "utf8")).not.toContain("PRIVATE KEY"); // sealed, as a checkpoint keeps secrets
+    expect(readLabState(stateFile).pendingOperations).toEqual([]);
   });
 
   it("leaves an unchanged command alone on the next run and returns its recorded outputs", async () => {
@@ -67,65 +68,89 @@ describe("the lab engine", () => {
     expect(ranLog()).toEqual(["cp-1 first in-1"]);
   });
 
-  it("re-runs a command whose create, stdin, connection or triggers changed", async () => {
+  it("runs create again on any changed input when there is no update (stdin, connection), create on a trigger change", async () => {
     const r = run();
     await r.mocks.newResource(command("first", { create: logging("first"), stdin: "in-2", triggers: ["1.35.9"] }));
     await r.mocks.newResource(command("first", { create: logging("first"), stdin: "in-2", triggers: ["1.35.9"] }, "w-1"));
     await r.mocks.newResource(command("first", { create: logging("first"), stdin: "in-2", triggers: ["1.36.4"] }, "w-1"));
-    await r.mocks.newResource(command("first", { create: logging("first-b"), stdin: "in-2", triggers: ["1.36.4"] }, "w-1"));
-    expect(r.ran).toEqual(["first", "first", "first", "first"]);
-    expect(ranLog().slice(1)).toEqual(["cp-1 first in-2", "w-1 first in-2", "w-1 first in-2", "w-1 first-b in-2"]);
-    const again = run();
-    await again.mocks.newResource(command("first", { create: logging("first-b"), stdin: "in-2", triggers: ["1.36.4"] }, "w-1"));
-    expect(again.skipped).toEqual(["first"]);
+    expect(r.ran).toEqual(["first", "first", "first"]);
+    expect(r.replaced).toEqual(["first"]);
+    expect(ranLog().slice(1)).toEqual(["cp-1 first in-2", "w-1 first in-2", "w-1 first in-2"]);
   });
 
-  it("runs update (not create) on an in-place change, create on a trigger change, then the old copy's delete", async () => {
+  it("with ignoreChanges, a changed connection, stdin or create runs nothing and the state keeps the old values", async () => {
+    const r = run();
+    r.noteRegistration("first", { ignoreChanges: ["connection", "create", "stdin"] });
+    await r.mocks.newResource(command("first", { create: logging("other"), stdin: "in-3", triggers: ["1.36.4"] }, "cp-1", lab.port + 1));
+    expect(r.ran).toEqual([]);
+    expect(r.skipped).toEqual(["first"]);
+    expect(ranLog()).toHaveLength(4);
+    const again = run();
+    await again.mocks.newResource(command("first", { create: logging("first"), stdin: "in-2", triggers: ["1.36.4"] }, "w-1"));
+    expect(again.skipped).toEqual(["first"]); // what the state kept: w-1, the old create and stdin
+  });
+
+  it("processIgnoreChanges takes the old value, or drops the property the old inputs lack", () => {
+    expect(processIgnoreChanges({ a: 1, b: 2, c: { d: 3, e: 4 } }, { a: 9, c: { d: 8 } }, ["a", "b", "c.d", "c.e"])).toEqual({ a: 9, c: { d: 8 } });
+  });
+
+  it("runs update (not create) on an in-place change; a trigger change creates the new copy now and deletes the old one at the end", async () => {
     const r = run();
     const inputs = { create: logging("c"), update: logging("u"), delete: logging("d"), triggers: ["t1"] };
     await r.mocks.newResource(command("upd", inputs));
     await r.mocks.newResource(command("upd", { ...inputs, stdin: "changed" }));
-    await r.mocks.newResource(command("upd", { ...inputs, stdin: "changed", triggers: ["t2"] }));
-    expect(ranLog().slice(-4)).toEqual(["cp-1 c ", "cp-1 u changed", "cp-1 c changed", "cp-1 d changed"]); // one stdin for create, update and delete
-    expect(r.ran).toEqual(["upd", "upd", "upd", "upd (delete of the replaced copy)"]);
+    await r.mocks.newResource(command("first", { create: logging("first"), stdin: "in-2", triggers: ["1.36.4"] }, "w-1"));
+    expect(await r.finish()).toEqual(["first"]); // the copy the trigger change above replaced (it has no delete)
+    const next = run();
+    await next.mocks.newResource(command("upd", { ...inputs, stdin: "changed", triggers: ["t2"] }));
+    expect(ranLog().slice(-3)).toEqual(["cp-1 c ", "cp-1 u changed", "cp-1 c changed"]);
+    expect(readLabState(stateFile).resources.filter((x) => x.name === "upd").map((x) => x.delete ?? false)).toEqual([true, false]);
+    await next.mocks.newResource(command("first", { create: logging("first"), stdin: "in-2", triggers: ["1.36.4"] }, "w-1"));
+    expect(await next.finish()).toEqual(["upd (delete hook)"]);
+    expect(ranLog().slice(-1)).toEqual(["cp-1 d changed"]); // one stdin for create, update and delete
+    expect(readLabState(stateFile).resources.filter((x) => x.name === "upd")).toHaveLength(1);
   });
 
-  it("fails a non-zero command with the provider's message (command, stdout and stderr), and re-runs it next time", async () => {
+  it("fails a non-zero command with the provider's message, records nothing, starts nothing after it, creates it afresh next time", async () => {
     const create = "echo 'draining w-1'; echo 'cluster-maintenance: drain.sh: drain of w-1 did not finish within 5s' >&2; exit 4";
     const r = run();
-    const error = await Promise.resolve(r.mocks.newResource(command("drain", { create }, "w-1"))).then(() => undefined, (e: Error) => e);
-    expect(error).toBeInstanceOf(Error);
+    const error = await rejection(r.mocks.newResource(command("drain", { create, delete: logging("never") }, "w-1")));
     expect(error!.message).toBe(
       `Process exited with status 4: running ${JSON.stringify(create)}:\ndraining w-1\ncluster-maintenance: drain.sh: drain of w-1 did not finish within 5s\n`,
     );
     expect(r.failed).toEqual([{ name: "drain", message: error!.message }]);
-    expect(readLabState(stateFile).commands.drain!.status).toBe("failed");
+    expect(record("drain")).toBeUndefined(); // a failed create is not in the state
+    expect(readLabState(stateFile).pendingOperations).toEqual([]);
 
-    // The engine starts nothing after a failure.
     await expect(r.mocks.newResource(command("later", { create: logging("later") }))).rejects.toThrow(/later not started: the update already failed \(drain\)/);
     expect(r.cancelled).toEqual(["later"]);
-    expect(ranLog()).not.toContainEqual(expect.stringContaining("later"));
+    expect(await r.finish()).toEqual([]);
 
-    // Same inputs next run: a failed resource is updated again (it has initialisation errors).
     const next = run();
     await expect(next.mocks.newResource(command("drain", { create }, "w-1"))).rejects.toThrow(/status 4/);
     expect(next.ran).toEqual(["drain"]);
+    const last = run();
+    await last.mocks.newResource(command("first", { create: logging("first"), stdin: "in-2", triggers: ["1.36.4"] }, "w-1"));
+    await last.mocks.newResource(command("upd", { create: logging("c"), update: logging("u"), delete: logging("d"), triggers: ["t2"], stdin: "changed" }));
+    expect(await last.finish()).toEqual([]); // nothing of drain to delete: its delete never runs
+    expect(ranLog()).not.toContainEqual(expect.stringContaining("never"));
   });
 
   it("with failureMode hold, a failed registration never settles and settled() still ends the run", async () => {
     const r = run({ failureMode: "hold" });
     let outcome = "pending";
     void Promise.resolve(r.mocks.newResource(command("held", { create: "echo nope >&2; exit 1" }))).then(() => (outcome = "resolved"), () => (outcome = "rejected"));
-    await r.settled(10_000, 100);
+    await r.settled(10_000);
     expect(outcome).toBe("pending");
     expect(r.failed).toEqual([{ name: "held", message: expect.stringContaining("nope") }]);
   });
 
-  it("refuses the environment input (sshd refuses Setenv without AcceptEnv; the provider ignores that)", async () => {
+  it("fails a command with environment (sshd refuses Setenv without AcceptEnv, and the provider fails)", async () => {
     const r = run();
     await expect(r.mocks.newResource(command("env", { create: "true", environment: { KUBECONFIG: "/x" } }))).rejects.toThrow(
-      /environment needs sshd AcceptEnv.*VAR='v' prefixes/,
+      /environment is sent with SSH Setenv.*provider then fails.*VAR='v' prefixes/,
     );
+    expect(r.failed.map((f) => f.name)).toEqual(["env"]);
   });
 
   it("records other resources with an id and their inputs as state, and refuses provider calls", async () => {
@@ -144,49 +169,34 @@ describe("the lab engine", () => {
     expect(result.state.create).toBe(logging("preview"));
     expect(r.ran).toEqual([]);
     expect(ranLog()).not.toContainEqual(expect.stringContaining("preview"));
-    expect(readLabState(stateFile).commands["preview-only"]).toBeUndefined();
+    expect(record("preview-only")).toBeUndefined();
   });
 
-  describe("at the end of an update (finish)", () => {
-    const file = () => path.join(temp.labDir, "finish-state.json");
-    const fresh = (extra: Partial<LabMocksOptions> = {}) => labMocks({ stateFile: file(), runRemote, privateKey: lab.privateKey, ...extra });
-    const instance = (name: string) => ({ type: "aws:ec2/instance:Instance", name, inputs: {}, custom: true });
+  it("runs at most `parallel` steps at once, in arrival order", async () => {
+    const r = run({ parallel: 2 });
+    const slow = (label: string) => `sleep 0.3; ${logging(label)}`;
+    await Promise.all(["p1", "p2", "p3", "p4"].map((n) => r.mocks.newResource(command(n, { create: slow(n) }))));
+    expect(r.peakParallel()).toBe(2);
+    expect(r.ran).toEqual(["p1", "p2", "p3", "p4"]);
+  });
 
-    it("deletes what this run did not register, dependents first, running delete hooks with their stdin", async () => {
-      const created: string[] = [];
-      const deletedTypes: string[] = [];
-      const first = fresh({ onCreate: (r) => void created.push(r.name), onDelete: (name, type) => void deletedTypes.push(`${name} ${type}`) });
-      first.noteDependencies("vm", []);
-      await first.mocks.newResource(instance("vm"));
-      first.noteDependencies("gate", ["vm"]);
-      await first.mocks.newResource(command("gate", { create: logging("gate-create"), delete: logging("gate-delete"), stdin: "script-g" }));
-      first.noteDependencies("cordon", ["gate"]);
-      await first.mocks.newResource(command("cordon", { create: logging("cordon-create"), delete: logging("cordon-delete"), stdin: "script-c" }));
-      expect(await first.finish()).toEqual([]);
-      expect(created).toEqual(["vm"]);
+  it("an interrupted update leaves its pending create; the next update warns and creates it again; a refresh clears it", async () => {
+    const r = run({ failureMode: "hold" });
+    const marker = path.join(temp.labDir, "interrupted-started");
+    void r.mocks.newResource(command("long", { create: `touch ${marker}; sleep 1; ${logging("long")}` }));
+    for (const deadline = Date.now() + 30_000; !fs.existsSync(marker) && Date.now() < deadline; ) await new Promise((res) => setTimeout(res, 10));
+    r.interrupt();
+    await r.settled(30_000);
+    expect(readLabState(stateFile).pendingOperations).toEqual([{ name: "long", type: REMOTE_COMMAND, operation: "creating" }]);
+    expect(record("long")).toBeUndefined();
+    expect(await r.finish()).toEqual([]);
 
-      const again = fresh({ onCreate: (r) => void created.push(r.name) });
-      again.noteDependencies("vm", []);
-      await again.mocks.newResource(instance("vm"));
-      expect(created).toEqual(["vm"]); // created once
-
-      const last = fresh({ onDelete: (name, type) => void deletedTypes.push(`${name} ${type}`) });
-      expect(await last.finish()).toEqual(["cordon (delete hook)", "gate (delete hook)", "vm"]);
-      expect(ranLog().slice(-2)).toEqual(["cp-1 cordon-delete script-c", "cp-1 gate-delete script-g"]);
-      expect(deletedTypes).toEqual(["vm aws:ec2/instance:Instance"]);
-      expect(readLabState(file()).resources).toEqual({});
-    });
-
-    it("deletes nothing when a command of the run failed", async () => {
-      const r = fresh({ failureMode: "hold" });
-      r.noteDependencies("keep", []);
-      await r.mocks.newResource(command("keep", { create: "true", delete: logging("must-not-run") }));
-      const next = fresh({ failureMode: "hold" });
-      void next.mocks.newResource(command("broken", { create: "exit 3" }));
-      await next.settled(10_000, 100);
-      expect(await next.finish()).toEqual([]);
-      expect(Object.keys(readLabState(file()).resources)).toContain("keep");
-      expect(ranLog()).not.toContainEqual(expect.stringContaining("must-not-run"));
-    });
+    const next = run();
+    expect(next.warnings).toEqual([expect.stringMatching(/with 1 pending operations from previous deployment\.\n {2}\* long, interrupted while creating/)]);
+    await next.mocks.newResource(command("long", { create: logging("long-again") }));
+    expect(next.ran).toEqual(["long"]);
+    expect(readLabState(stateFile).pendingOperations).toHaveLength(1); // until a refresh clears it
+    clearPendingOperations(stateFile);
+    expect(run().warnings).toEqual([]);
   });
 });

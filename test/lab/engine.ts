@@ -1,47 +1,79 @@
 /**
- * Engine emulation for lab runs: Pulumi mocks in which every `command:remote:Command` behaves as
- * the real engine + @pulumi/command 1.x provider would on `pulumi up` (see shared REFERENCE.md):
+ * Engine emulation for lab runs: Pulumi mocks in which every resource is handled as the real
+ * engine (pulumi v3.248) and the @pulumi/command 1.2.1 provider would on `pulumi up`, rule by
+ * rule, each with the source function it follows (shared REFERENCE.md, "Pulumi engine and
+ * @pulumi/command, as the source decides"):
  *
- * - A command whose inputs are identical to those of its last successful run (persisted in a JSON
- *   state file, keyed by resource name) does not run: its recorded outputs are returned (no change).
- * - Otherwise it runs over SSH: `create` (new resource, a changed `triggers` = replacement, or a
- *   first run) or `update ?? create` (any other input changed, or the previous run failed: the
- *   engine always updates a resource that has initialisation errors). After a successful
- *   replacement the old copy's `delete` runs, if it had one (create-before-delete).
- * - Exit 0: the record is written (atomically) and the state is the inputs plus `stdout` and
- *   `stderr` (one trailing newline trimmed, as the provider does). Non-zero: the failure is
- *   recorded (`failed`, and in the state file so the next run re-runs it) and the registration
- *   fails with the provider's message, `Process exited with status N: running "<cmd>":\n<output>`
- *   (failureMode "reject"), or never settles (failureMode "hold", for Jest). Either way resources
- *   that `dependsOn` it are never registered, and no command starts after it (the engine starts
- *   no new step after an error; commands already running finish).
- * - During a preview (`pulumi.runtime.isDryRun()`) nothing runs, as with the real provider.
- * - `environment` is refused: the provider sends it with SSH Setenv, which sshd drops unless
- *   AcceptEnv allows it (the provider ignores that refusal), so on real nodes it would be lost.
+ * - Goal inputs first go through `ignoreChanges`: each ignored property takes its old value, or
+ *   is dropped when the old inputs lack it (pkg/resource/deploy/step_generator.go
+ *   `processIgnoreChanges`, applied before the diff, so also to a replacement's inputs).
+ * - Diff: the command provider has no custom diff; `triggers` is its only replace-on-change
+ *   input (pulumi-command provider/pkg/provider/remote/command.go `CommandInputs`, `triggers`
+ *   tagged `replaceOnChanges`), so a changed `triggers` replaces and any other changed input is
+ *   an update. Other types replace on the properties of {@link REPLACE_ON_CHANGE}.
+ * - Update runs `update`, or `create` when there is no `update` (remote commandController
+ *   `Update`); a replacement runs `create` for the new copy and the old copy's `delete` at the
+ *   end of the update (create-before-delete; the old copy stays in the state marked `delete`
+ *   until then: step_generator.go `GenerateDeletes`, "due to replacement").
+ * - A failed create records nothing (step_executor.go: the step fails, the pending operation is
+ *   cleared, nothing is added to the snapshot): its `delete` never runs and the next update
+ *   creates it afresh. A failed update keeps the old state.
+ * - Every create, update and delete is a step run by a fixed pool of `parallel` workers in
+ *   arrival order (step_executor.go `newStepExecutor`; default 4 x CPUs: pkg/cmd/pulumi/operations
+ *   up.go `defaultParallel`); a step that waits holds its worker.
+ * - After a failure no new step starts and running ones finish (step_executor.go cancels its
+ *   context on error), unless `continueOnError`: then every step that does not depend on a
+ *   failed one goes on (deployment_executor.go `handleSingleEvent`, `doesStepDependOn`).
+ * - End of the update ({@link LabMocks.finish}): when nothing failed, or with `continueOnError`,
+ *   every resource of the state this run did not register, and every old copy of a replacement,
+ *   is deleted in the antichains of engine-graph.ts `scheduleDeletes`, each antichain in
+ *   parallel; under `continueOnError` the transitive dependencies of a failed step that is in
+ *   the state are spared (deployment_executor.go `performPostSteps`; a failed create spares
+ *   nothing). A command's `delete` runs with the inputs in the state: its stored connection (old
+ *   key, host, bastion) and stdin (the provider sends the one `stdin` to create, update and
+ *   delete). Other types go to `onDelete` (the lab terminates a simulated instance).
+ * - Each step is a pending operation in the state while it runs; an interrupted update
+ *   ({@link LabMocks.interrupt}) leaves them there. The next update warns about them
+ *   (deployment_executor.go `printPendingOperationsWarning`); a pending create is not a resource
+ *   of the state, so its create runs again; `clearPendingOperations` is what `pulumi refresh`
+ *   (interactive, for creates) does.
+ * - Nothing runs during a preview (`pulumi.runtime.isDryRun()`): the provider's Create and
+ *   Update return early on a dry run.
+ * - `environment` fails the command: the provider sends it with SSH Setenv, which sshd refuses
+ *   unless AcceptEnv allows it, and the provider then fails (REFERENCE.md).
  *
- * - At the end of an update in which nothing failed ({@link LabMocks.finish}), every resource of
- *   the state that this run did not register is deleted, dependents before their dependencies
- *   (as the engine deletes resources removed from the program): a command's `delete` runs over
- *   SSH with its stdin (the provider sends the one `stdin` to create, update and delete); other
- *   types go to `onDelete` (the lab terminates a simulated instance).
- *
- * Other resource types are recorded (with their dependencies) and get `<name>-id`; on their
- * first creation `onCreate` may act (the lab boots an EC2 instance). Provider function calls
- * are refused.
+ * Provider function calls are refused.
  */
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
+import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
+import { scheduleDeletes, transitiveDependenciesOf } from "./engine-graph";
+import {
+  addPending, dropRecord, LabState, liveRecord, PendingOperation, putRecord, readLabState, removePending, ResourceRecord, seal,
+  SECRET_SIG, SECRET_SIG_KEY, unseal, updateState,
+} from "./engine-state";
 import type { RemoteConnection, RemoteResult } from "./ssh-lab";
 
+export { readLabState } from "./engine-state";
+export type { LabState, ResourceRecord } from "./engine-state";
+
 export const REMOTE_COMMAND = "command:remote:Command";
+
+/**
+ * Properties whose change replaces a resource of another provider (the provider's ForceNew).
+ * aws.ec2.Instance: terraform-provider-aws internal/service/ec2/ec2_instance.go `ami`,
+ * `subnet_id`, `availability_zone`, `key_name`, `private_ip` and the `launch_template` id are ForceNew.
+ */
+export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
+  [REMOTE_COMMAND]: ["triggers"],
+  "aws:ec2/instance:Instance": ["ami", "subnetId", "availabilityZone", "keyName", "privateIp", "launchTemplate"],
+};
 
 /** Runs one command on a host (the lab passes ssh-lab's runRemote). */
 export type RunRemote = (connection: RemoteConnection, command: string, stdin?: string) => Promise<RemoteResult>;
 
 export interface LabMocksOptions {
-  /** JSON file holding the last run of every command; persists across runs (the lab's "stack state"). */
+  /** JSON file holding the stack's state (engine-state.ts); persists across runs. */
   readonly stateFile: string;
   readonly runRemote: RunRemote;
   /**
@@ -52,16 +84,10 @@ export interface LabMocksOptions {
    * registration never settles, so dependents are never registered either, without any rejection.
    */
   readonly failureMode?: "reject" | "hold";
-  /**
-   * After a failure, commands not yet started are not started (recorded in `cancelled`), as the
-   * engine starts no new step after an error (no --continue-on-error). Default true.
-   */
-  readonly stopOnFailure?: boolean;
-  /**
-   * The SSH private key delete hooks run with at the end of a run (the state keeps only a hash
-   * of each command's key; the lab has one key). @default the key of this run's last command
-   */
-  readonly privateKey?: string;
+  /** `pulumi up --continue-on-error` (or PULUMI_CONTINUE_ON_ERROR). @default false */
+  readonly continueOnError?: boolean;
+  /** `pulumi up --parallel`: workers running steps. @default 4 x CPUs */
+  readonly parallel?: number;
   /** Called when a resource other than a command is created (not yet in the state). */
   readonly onCreate?: (resource: LabResource, id: string) => Promise<void> | void;
   /** Called when a resource other than a command is deleted at the end of the run. */
@@ -77,6 +103,15 @@ export interface LabResource {
   readonly secrets: readonly string[];
 }
 
+/** What the engine learns from a registration request beyond the mock's args. */
+export interface RegistrationOptions {
+  /** The parent's name ("" for none). */
+  readonly parent?: string;
+  /** Names of the resources it depends on. */
+  readonly dependsOn?: readonly string[];
+  readonly ignoreChanges?: readonly string[];
+}
+
 export interface LabFailure {
   readonly name: string;
   readonly message: string;
@@ -86,58 +121,41 @@ export interface LabMocks {
   readonly mocks: pulumi.runtime.Mocks;
   /** Every registration of this run, in registration order. */
   readonly resources: LabResource[];
-  /** Commands executed over SSH this run, in the order they started (failed ones included). */
+  /** Commands executed over SSH this run (create or update), in the order they started. */
   readonly ran: string[];
-  /** Commands left alone this run because their inputs had not changed. */
+  /** Commands left alone this run because their inputs (after ignoreChanges) had not changed. */
   readonly skipped: string[];
-  /** Commands that failed this run, with the error the registration failed with. */
+  /** Resources replaced this run (a new copy created; the old one deleted at the end). */
+  readonly replaced: string[];
+  /** Steps that failed this run, with the error the registration failed with. */
   readonly failed: LabFailure[];
-  /** Commands not started because an earlier command of this run had failed (stopOnFailure). */
+  /** Steps not started because an earlier step of this run had failed (or the run was interrupted). */
   readonly cancelled: string[];
-  /**
-   * Resolves once no command is running and no registration has arrived for `quietMs` (default
-   * 250 ms): the run is over (held registrations never settle and do not count). Rejects after
-   * `timeoutMs` (default 600 s) naming the commands still running.
-   */
-  settled(timeoutMs?: number, quietMs?: number): Promise<void>;
-  /** Records what `name` depends on (resource names), as the engine learns it from the registration. */
-  noteDependencies(name: string, dependsOn: readonly string[]): void;
-  /**
-   * Ends the update: when nothing failed, deletes the resources of the state this run did not
-   * register (dependents first), running delete hooks. @returns their names, in order.
-   */
-  finish(): Promise<string[]>;
+  /** The engine's warnings (pending operations of an interrupted update). */
+  readonly warnings: string[];
   /** Resources deleted by {@link finish}, in order (commands with a delete hook marked " (delete hook)"). */
   readonly deleted: string[];
-}
-
-/** One command's record in the state file. */
-export interface CommandRecord {
-  readonly status: "ok" | "failed";
-  /** Normalised inputs (secrets unwrapped, private keys replaced by their sha256). */
-  readonly inputs: Record<string, unknown>;
-  readonly id: string;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** The copy's delete command, its stdin and where it runs (only kept when it has a delete; no key). */
-  readonly deleteWith?: { readonly command: string; readonly stdin?: string; readonly host: string; readonly port: number; readonly user: string };
-}
-
-/** Every resource of the state: its type and the names of the resources it depends on. */
-export interface ResourceRecord {
-  readonly type: string;
-  readonly dependsOn: readonly string[];
-}
-
-export interface LabState {
-  readonly commands: Record<string, CommandRecord>;
-  readonly resources: Record<string, ResourceRecord>;
+  /** The deletes of {@link finish}, antichain by antichain (each ran in parallel). */
+  readonly deleteAntichains: string[][];
+  /** The most steps that ran at once. */
+  readonly peakParallel: () => number;
+  /**
+   * Resolves once no step is running and the program has registered nothing new for a number
+   * of event-loop turns (registrations follow a finished step within microtasks; held
+   * registrations never settle and do not count). Rejects after `timeoutMs` (default 600 s).
+   */
+  settled(timeoutMs?: number): Promise<void>;
+  /** Records what the registration request of `name` said beyond the mock's args. */
+  noteRegistration(name: string, options: RegistrationOptions): void;
+  /** Ends the update: deletes what the engine deletes at its end (see the module doc). @returns their names, in order. */
+  finish(): Promise<string[]>;
+  /** Ctrl-C twice: no step starts any more, and running ones are never recorded (their pending operations stay). */
+  interrupt(): void;
 }
 
 const SETTLE_TIMEOUT_MS = 600_000;
-const SETTLE_QUIET_MS = 250;
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** Event-loop turns without a registration or a running step that end a run. */
+const SETTLE_TURNS = 50;
 
 function isSecret(value: unknown): value is { value: unknown } {
   return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
@@ -153,48 +171,41 @@ export function unwrapSecrets(value: unknown): any {
   return value;
 }
 
-/** Key order fixed, undefined dropped, credentials hashed: what the no-change comparison sees. */
-function normalise(value: unknown, key = ""): unknown {
-  if ((key === "privateKey" || key === "password") && typeof value === "string") {
-    return `sha256:${createHash("sha256").update(value).digest("hex")}`;
-  }
-  if (Array.isArray(value)) return value.map((v) => normalise(v));
+/** Key order fixed, undefined dropped: what the diff compares. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = normalise(v, k);
+      if (v !== undefined) out[k] = canonical(v);
     }
     return out;
   }
   return value;
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
+const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 
-export function readLabState(stateFile: string): LabState {
-  if (!fs.existsSync(stateFile)) return { commands: {}, resources: {} };
-  const parsed = JSON.parse(fs.readFileSync(stateFile, "utf8")) as Partial<LabState>;
-  return { commands: { ...parsed.commands }, resources: { ...parsed.resources } };
-}
-
-/** Read-modify-write in one synchronous step (no interleaving in this process), replaced atomically. */
-function writeRecord(stateFile: string, name: string, record: CommandRecord): void {
-  const state = readLabState(stateFile);
-  writeState(stateFile, { ...state, commands: { ...state.commands, [name]: record } });
-}
-
-function updateState(stateFile: string, change: (state: LabState) => LabState): void {
-  writeState(stateFile, change(readLabState(stateFile)));
-}
-
-function writeState(stateFile: string, next: LabState): void {
-  fs.mkdirSync(path.dirname(stateFile), { recursive: true });
-  const tmp = `${stateFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
-  fs.renameSync(tmp, stateFile);
+/** step_generator.go `processIgnoreChanges` for top-level and dotted property paths. */
+export function processIgnoreChanges(inputs: Record<string, unknown>, old: Record<string, unknown>, ignoreChanges: readonly string[]): Record<string, unknown> {
+  const out = structuredClone(inputs);
+  for (const pathText of ignoreChanges) {
+    const keys = pathText.split(".");
+    let from: any = old;
+    let to: any = out;
+    for (const key of keys.slice(0, -1)) {
+      from = from?.[key];
+      if (typeof to[key] !== "object" || to[key] === null) to = undefined;
+      else to = to[key];
+      if (to === undefined) break;
+    }
+    if (to === undefined) continue;
+    const last = keys[keys.length - 1]!;
+    if (from !== undefined && from !== null && last in from) to[last] = structuredClone(from[last]);
+    else delete to[last];
+  }
+  return out;
 }
 
 function trimNewline(text: string): string {
@@ -207,25 +218,69 @@ function toConnection(raw: unknown, name: string): RemoteConnection {
     throw new Error(`lab: ${name}: connection needs host and privateKey (got ${JSON.stringify(Object.keys(c ?? {}))})`);
   }
   if (c.proxy !== undefined) throw new Error(`lab: ${name}: connection.proxy (bastion) is not supported by the lab`);
-  return { host: c.host, port: typeof c.port === "number" ? c.port : 22, user: typeof c.user === "string" ? c.user : "root", privateKey: c.privateKey };
+  return {
+    host: c.host, port: typeof c.port === "number" ? c.port : 22, user: typeof c.user === "string" ? c.user : "root", privateKey: c.privateKey,
+    ...(typeof c.hostKey === "string" ? { hostKey: c.hostKey } : {}),
+  };
 }
 
-/** Mocks for `pulumi.runtime.setMocks(mocks, project, stack, false)` that run remote commands in the lab. */
+/** Top-level inputs sealed where they arrived as secrets (what the checkpoint keeps). */
+function sealed(inputs: Record<string, unknown>, secrets: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, secrets.includes(k) ? seal(v) : v]));
+}
+
+/** A fixed pool of workers fed in arrival order (the engine's step executor). */
+function workerPool(size: number) {
+  let running = 0;
+  let peak = 0;
+  const queue: (() => void)[] = [];
+  return {
+    peak: () => peak,
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      if (running >= size) await new Promise<void>((resolve) => queue.push(resolve));
+      running++;
+      peak = Math.max(peak, running);
+      try {
+        return await work();
+      } finally {
+        running--;
+        queue.shift()?.();
+      }
+    },
+  };
+}
+
+/** Mocks for `pulumi.runtime.setMocks(mocks, project, stack, false)` that carry out an update in the lab. */
 export function labMocks(options: LabMocksOptions): LabMocks {
   const { stateFile, runRemote } = options;
   const failureMode = options.failureMode ?? "reject";
-  const stopOnFailure = options.stopOnFailure ?? true;
+  const continueOnError = options.continueOnError ?? false;
+  const pool = workerPool(options.parallel ?? 4 * os.cpus().length);
   const resources: LabResource[] = [];
   const ran: string[] = [];
   const skipped: string[] = [];
+  const replaced: string[] = [];
   const failed: LabFailure[] = [];
   const cancelled: string[] = [];
-  const inFlight = new Set<string>();
+  const warnings: string[] = [];
   const deleted: string[] = [];
-  const dependencies = new Map<string, readonly string[]>();
+  const deleteAntichains: string[][] = [];
+  const registration = new Map<string, RegistrationOptions>();
   const registered = new Set<string>();
-  let privateKey = options.privateKey;
-  let lastActivity = Date.now();
+  /** Names whose failed step was an update (they are in the state's graph). */
+  const failedInState = new Set<string>();
+  let inFlight = 0;
+  let activity = 0;
+  let interrupted = false;
+  let idle: (() => void) | undefined;
+
+  const pending = readLabState(stateFile).pendingOperations;
+  if (pending.length > 0 && !pulumi.runtime.isDryRun()) {
+    warnings.push(
+      `Attempting to deploy or update resources with ${pending.length} pending operations from previous deployment.\n` +
+        pending.map((p) => `  * ${p.name}, interrupted while ${p.operation}\n`).join(""),
+    );
+  }
 
   async function execute(connection: RemoteConnection, command: string, stdin: string | undefined) {
     const result = await runRemote(connection, command, stdin);
@@ -236,83 +291,99 @@ export function labMocks(options: LabMocksOptions): LabMocks {
     return result;
   }
 
-  async function remoteCommand(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, any> }> {
-    const { name } = args;
-    const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
-    if (inputs.environment !== undefined && Object.keys(inputs.environment).length > 0) {
-      throw new Error(
-        `lab: ${name}: environment needs sshd AcceptEnv (the provider's Setenv is silently refused otherwise); use VAR='v' prefixes`,
-      );
-    }
-    const normalised = normalise(inputs) as Record<string, unknown>;
-    const previous = readLabState(stateFile).commands[name];
-    if (previous?.status === "ok" && sameJson(previous.inputs, normalised)) {
-      skipped.push(name);
-      return { id: previous.id, state: { ...args.inputs, stdout: previous.stdout, stderr: previous.stderr } };
-    }
+  const stopped = () => interrupted || (!continueOnError && failed.length > 0);
 
-    const replace = previous !== undefined && !sameJson(previous.inputs.triggers, normalised.triggers);
-    const command: string | undefined = previous && !replace ? (inputs.update ?? inputs.create) : inputs.create;
-    const id = previous && !replace ? previous.id : `${name}-${createHash("sha256").update(`${name}${Date.now()}${Math.random()}`).digest("hex").slice(0, 8)}`;
-    const connection = toConnection(inputs.connection, name);
-    privateKey ??= connection.privateKey;
-    const deleteWith =
-      typeof inputs.delete === "string"
-        ? { command: inputs.delete as string, ...(typeof inputs.stdin === "string" ? { stdin: inputs.stdin } : {}), host: connection.host, port: connection.port, user: connection.user }
-        : undefined;
-
-    let stdout = "";
-    let stderr = "";
-    if (command !== undefined) {
-      ran.push(name);
-      try {
-        const result = await execute(connection, command, inputs.stdin);
-        stdout = trimNewline(result.stdout);
-        stderr = trimNewline(result.stderr);
-      } catch (err) {
-        writeRecord(stateFile, name, { status: "failed", inputs: normalised, id, stdout: "", stderr: "", ...(deleteWith && { deleteWith }) });
-        throw err;
+  /** One step through the worker pool, as a pending operation in the state while it runs. */
+  async function step<T>(name: string, type: string, operation: PendingOperation["operation"], work: () => Promise<T>, record: (result: T) => void): Promise<T> {
+    return pool.run(async () => {
+      if (stopped()) {
+        cancelled.push(name);
+        throw new Error(`lab: ${name} not started: the update already ${interrupted ? "was interrupted" : `failed (${failed[0]!.name})`}`);
       }
-    }
-    writeRecord(stateFile, name, { status: "ok", inputs: normalised, id, stdout, stderr, ...(deleteWith && { deleteWith }) });
-    if (replace && previous?.deleteWith) {
-      const { command: del, stdin, ...where } = previous.deleteWith;
-      ran.push(`${name} (delete of the replaced copy)`);
-      await execute({ ...where, privateKey: connection.privateKey }, del, stdin);
-    }
-    return { id, state: { ...args.inputs, stdout, stderr } };
+      const op: PendingOperation = { name, type, operation };
+      updateState(stateFile, (st) => addPending(st, op));
+      const result = await work();
+      if (interrupted) throw new Error(`lab: ${name}: interrupted`); // never recorded: the process is gone
+      updateState(stateFile, (st) => removePending(st, op));
+      record(result);
+      return result;
+    }).catch((err: unknown) => {
+      if (!interrupted) updateState(stateFile, (st) => removePending(st, { name, type, operation }));
+      throw err;
+    });
   }
 
-  /** What a failed (or cancelled) registration does: reject like the provider, or never settle. */
-  function fail(error: Error): Promise<never> {
-    return failureMode === "hold" ? new Promise<never>(() => undefined) : Promise.reject(error);
+  function recordOf(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, unknown>, secrets: readonly string[], id: string, outputs: Record<string, unknown>): ResourceRecord {
+    const reg = registration.get(args.name) ?? {};
+    return { name: args.name, type: args.type, custom: args.custom ?? true, parent: reg.parent ?? "", dependsOn: [...(reg.dependsOn ?? [])], id, inputs: sealed(inputs, secrets), outputs };
   }
 
-  async function commandResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, any> }> {
-    const { name } = args;
-    if (pulumi.runtime.isDryRun()) return { id: "", state: args.inputs }; // nothing runs during preview
-    if (stopOnFailure && failed.length > 0) {
-      cancelled.push(name);
-      return fail(new Error(`lab: ${name} not started: the update already failed (${failed[0]!.name})`));
+  const newId = (name: string) => `${name}-${createHash("sha256").update(`${name}${Date.now()}${Math.random()}`).digest("hex").slice(0, 8)}`;
+
+  async function register(args: pulumi.runtime.MockResourceArgs, resource: LabResource): Promise<{ id: string; state: Record<string, any> }> {
+    const { name, type } = args;
+    const state = readLabState(stateFile);
+    const old = liveRecord(state, name);
+    const oldInputs = old ? unseal(old.inputs) : undefined;
+    const ignore = registration.get(name)?.ignoreChanges ?? [];
+    const inputs = oldInputs ? processIgnoreChanges(resource.inputs, oldInputs, ignore) : resource.inputs;
+    const isCommand = type === REMOTE_COMMAND;
+    const component = args.custom === false;
+
+    if (!isCommand) {
+      if (component || (old && !(REPLACE_ON_CHANGE[type] ?? []).some((p) => !same(inputs[p], oldInputs![p])))) {
+        updateState(stateFile, (st) => putRecord(st, recordOf(args, inputs, resource.secrets, old?.id ?? `${name}-id`, {})));
+        return { id: old?.id ?? `${name}-id`, state: args.inputs };
+      }
+      const id = old ? newId(name) : `${name}-id`;
+      await step(name, type, "creating", async () => options.onCreate?.(resource, id), () => {
+        updateState(stateFile, (st) => {
+          const withOld = old ? putRecord(dropRecord(st, old), { ...old, delete: true }) : st;
+          return putRecord(withOld, recordOf(args, inputs, resource.secrets, id, {}));
+        });
+        if (old) replaced.push(name);
+      });
+      return { id, state: args.inputs };
     }
-    inFlight.add(name);
-    lastActivity = Date.now();
-    let error: Error;
-    try {
-      return await remoteCommand(args);
-    } catch (err) {
-      error = err instanceof Error ? err : new Error(String(err));
-      failed.push({ name, message: error.message });
-    } finally {
-      inFlight.delete(name);
-      lastActivity = Date.now();
+
+    if (inputs.environment !== undefined && Object.keys(inputs.environment as object).length > 0) {
+      throw new Error(`lab: ${name}: environment is sent with SSH Setenv, which sshd refuses without AcceptEnv, and the provider then fails the command; use VAR='v' prefixes`);
     }
-    return fail(error);
+    if (old && same(inputs, oldInputs)) {
+      skipped.push(name);
+      updateState(stateFile, (st) => putRecord(st, { ...recordOf(args, inputs, resource.secrets, old.id, old.outputs) }));
+      return { id: old.id, state: { ...args.inputs, ...old.outputs } };
+    }
+    const replace = old !== undefined && !same(inputs.triggers, oldInputs!.triggers);
+    const updating = old !== undefined && !replace;
+    const command = (updating ? (inputs.update ?? inputs.create) : inputs.create) as string | undefined;
+    const connection = toConnection(inputs.connection, name);
+    const id = updating ? old.id : newId(name);
+    const outputs = await step(name, type, updating ? "updating" : "creating", async () => {
+      if (command === undefined) return { stdout: "", stderr: "" };
+      ran.push(name);
+      const result = await execute(connection, command, inputs.stdin as string | undefined);
+      return { stdout: trimNewline(result.stdout), stderr: trimNewline(result.stderr) };
+    }, (out) => {
+      updateState(stateFile, (st) => {
+        const withOld = replace ? putRecord(dropRecord(st, old), { ...old, delete: true }) : st;
+        return putRecord(withOld, recordOf(args, inputs, resource.secrets, id, out));
+      });
+      if (replace) replaced.push(name);
+    }).catch((err: unknown) => {
+      if (updating) failedInState.add(name);
+      throw err;
+    });
+    return { id, state: { ...args.inputs, ...outputs } };
+  }
+
+  function settle() {
+    if (inFlight === 0) idle?.();
   }
 
   const mocks: pulumi.runtime.Mocks = {
     newResource: async (args) => {
-      lastActivity = Date.now();
+      activity++;
       const resource: LabResource = {
         type: args.type,
         name: args.name,
@@ -321,61 +392,108 @@ export function labMocks(options: LabMocksOptions): LabMocks {
       };
       resources.push(resource);
       registered.add(args.name);
-      if (!pulumi.runtime.isDryRun()) {
-        const known = readLabState(stateFile).resources[args.name] !== undefined;
-        updateState(stateFile, (st) => ({ ...st, resources: { ...st.resources, [args.name]: { type: args.type, dependsOn: dependencies.get(args.name) ?? [] } } }));
-        if (!known && args.type !== REMOTE_COMMAND) await options.onCreate?.(resource, `${args.name}-id`);
+      if (pulumi.runtime.isDryRun()) return { id: args.type === REMOTE_COMMAND ? "" : `${args.name}-id`, state: args.inputs };
+      inFlight++;
+      try {
+        // After an error the engine answers no registration any more (the executor's context is cancelled).
+        if (stopped()) {
+          cancelled.push(args.name);
+          throw new Error(`lab: ${args.name} not started: the update already ${interrupted ? "was interrupted" : `failed (${failed[0]!.name})`}`);
+        }
+        return await register(args, resource);
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        if (interrupted) return new Promise<never>(() => undefined); // the CLI is gone: nothing answers
+        if (!cancelled.includes(args.name)) failed.push({ name: args.name, message: error.message });
+        if (failureMode === "hold") return new Promise<never>(() => undefined);
+        throw error;
+      } finally {
+        inFlight--;
+        activity++;
+        settle();
       }
-      if (args.type === REMOTE_COMMAND) return commandResource(args);
-      return { id: `${args.name}-id`, state: args.inputs };
     },
     call: (args) => {
       throw new Error(`lab: unexpected provider function call ${args.token}`);
     },
   };
 
-  async function settled(timeoutMs = SETTLE_TIMEOUT_MS, quietMs = SETTLE_QUIET_MS): Promise<void> {
+  async function settled(timeoutMs = SETTLE_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (inFlight.size === 0 && Date.now() - lastActivity >= quietMs) return;
-      if (Date.now() > deadline) {
-        throw new Error(`lab: the run did not settle within ${timeoutMs / 1000} s; still running: ${[...inFlight].join(", ") || "(none)"}`);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`lab: the run did not settle within ${timeoutMs / 1000} s (${inFlight} steps running)`)), timeoutMs);
+    });
+    expired.catch(() => undefined); // raced below; never an unhandled rejection
+    try {
+      for (;;) {
+        if (inFlight > 0) await Promise.race([new Promise<void>((resolve) => (idle = resolve)), expired]);
+        const seen = activity;
+        let turns = 0;
+        while (turns < SETTLE_TURNS && inFlight === 0 && activity === seen && Date.now() <= deadline) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turns++;
+        }
+        if (turns === SETTLE_TURNS && inFlight === 0 && activity === seen) return;
+        if (Date.now() > deadline) await expired;
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  function noteDependencies(name: string, dependsOn: readonly string[]): void {
-    dependencies.set(name, dependsOn);
+  function noteRegistration(name: string, reg: RegistrationOptions): void {
+    registration.set(name, reg);
+  }
+
+  async function deleteOne(record: ResourceRecord): Promise<void> {
+    const inputs = unseal(record.inputs);
+    const hook = record.type === REMOTE_COMMAND && typeof inputs.delete === "string";
+    await step(record.name, record.type, "deleting", async () => {
+      if (hook) await execute(toConnection(inputs.connection, record.name), inputs.delete as string, inputs.stdin as string | undefined);
+      else if (record.type !== REMOTE_COMMAND) await options.onDelete?.(record.name, record.type);
+    }, () => {
+      deleted.push(hook ? `${record.name} (delete hook)` : record.name);
+      updateState(stateFile, (st) => dropRecord(st, record));
+    });
   }
 
   async function finish(): Promise<string[]> {
-    if (pulumi.runtime.isDryRun() || failed.length > 0 || cancelled.length > 0) return [];
-    const state = readLabState(stateFile);
-    const gone = new Set(Object.keys(state.resources).filter((name) => !registered.has(name)));
-    while (gone.size > 0) {
-      // Dependents first: delete a resource once nothing left to delete depends on it.
-      const name = [...gone].find((n) => ![...gone].some((other) => state.resources[other]!.dependsOn.includes(n)))!;
-      gone.delete(name);
-      const type = state.resources[name]!.type;
-      const del = state.commands[name]?.deleteWith;
-      if (type === REMOTE_COMMAND && del) {
-        const { command, stdin, ...where } = del;
-        deleted.push(`${name} (delete hook)`);
-        if (privateKey === undefined) throw new Error(`lab: ${name}: no private key for its delete hook (give labMocks a privateKey)`);
-        await execute({ ...where, privateKey }, command, stdin);
-      } else {
-        deleted.push(name);
-        if (type !== REMOTE_COMMAND) await options.onDelete?.(name, type);
-      }
-      updateState(stateFile, (st) => {
-        const { [name]: _c, ...commands } = st.commands;
-        const { [name]: _r, ...rest } = st.resources;
-        return { commands, resources: rest };
+    if (pulumi.runtime.isDryRun() || interrupted || (failed.length > 0 && !continueOnError)) return [];
+    const state: LabState = readLabState(stateFile);
+    const condemned = state.resources.filter((r) => r.delete || !registered.has(r.name));
+    const key = (r: ResourceRecord) => (r.delete ? `${r.name}#old` : r.name);
+    const graph = state.resources.map((r) => ({ ...r, name: key(r), parent: r.parent, dependsOn: r.dependsOn }));
+    const spared = new Set<string>();
+    for (const name of failedInState) for (const d of transitiveDependenciesOf(name, graph)) spared.add(d);
+    const byKey = new Map(condemned.map((r) => [key(r), r]));
+    for (const chain of scheduleDeletes([...byKey.keys()], graph)) {
+      const now = chain.filter((k) => !spared.has(k));
+      if (now.length === 0) continue;
+      deleteAntichains.push(now);
+      const results = await Promise.allSettled(now.map((k) => deleteOne(byKey.get(k)!)));
+      results.forEach((result, i) => {
+        if (result.status === "rejected") {
+          failed.push({ name: now[i]!, message: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+          for (const d of transitiveDependenciesOf(now[i]!, graph)) spared.add(d);
+        }
       });
+      if (failed.length > 0 && !continueOnError) break;
     }
     return deleted;
   }
 
-  return { mocks, resources, ran, skipped, failed, cancelled, settled, noteDependencies, finish, deleted };
+  function interrupt(): void {
+    interrupted = true;
+  }
+
+  return {
+    mocks, resources, ran, skipped, replaced, failed, cancelled, warnings, deleted, deleteAntichains,
+    peakParallel: () => pool.peak(), settled, noteRegistration, finish, interrupt,
+  };
+}
+
+/** What an interactive `pulumi refresh` does to pending operations: clears them. */
+export function clearPendingOperations(stateFile: string): void {
+  updateState(stateFile, (st) => ({ ...st, pendingOperations: [] }));
 }

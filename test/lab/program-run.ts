@@ -13,15 +13,26 @@ import { runRemote } from "./ssh-lab";
  * Runs the program once with `raw` as the stack config and `privateKey` as sshPrivateKey.
  * @returns the run's record: resources, commands run, skipped, failed.
  */
-export async function pulumiUp(labDir: string, raw: Record<string, unknown>, privateKey: string, hooks: Pick<LabMocksOptions, "onCreate" | "onDelete"> = {}): Promise<LabMocks> {
-  const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold", privateKey, ...hooks });
+export async function pulumiUp(
+  labDir: string,
+  raw: Record<string, unknown>,
+  privateKey: string,
+  hooks: Pick<LabMocksOptions, "onCreate" | "onDelete" | "continueOnError" | "parallel"> = {},
+): Promise<LabMocks> {
+  const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold", ...hooks });
   // Each fresh @pulumi/pulumi adds a process exit listener; a test file loads several.
   process.setMaxListeners(Math.max(process.getMaxListeners(), 32));
   await jest.isolateModulesAsync(async () => {
     const sdk: typeof pulumi = await import("@pulumi/pulumi");
-    // The engine learns each resource's dependencies from its registration request.
+    // The engine learns each resource's parent, dependencies and ignoreChanges from its registration request.
     const { MockMonitor } = await import("@pulumi/pulumi/runtime/mocks");
-    watchRequests(MockMonitor, (req) => run.noteDependencies(req.getName(), req.getDependenciesList().map(nameOf)));
+    watchRequests(MockMonitor, (req) =>
+      run.noteRegistration(req.getName(), {
+        parent: req.getParent() === "" ? "" : nameOf(req.getParent()),
+        dependsOn: req.getDependenciesList().map(nameOf),
+        ignoreChanges: req.getIgnorechangesList(),
+      }),
+    );
     await sdk.runtime.setMocks(run.mocks, "cluster-maintenance", "lab", false);
     setStackConfig(raw, privateKey, sdk);
     jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
