@@ -8,17 +8,17 @@ import { ClusterUpgrade } from "./components/cluster-upgrade";
 import { EtcdBackupSchedule } from "./components/etcd-backup-schedule";
 import { sshConnection } from "./components/ssh-connection";
 import { readPulumiConfig } from "./config/pulumi-source";
-import { executionOptions, hostsOf, parseStackConfig, PROJECT, toClusterSpec } from "./config/stack-config";
+import { executionOptions, parseStackConfig, PROJECT, sshTargetsOf, toClusterSpec } from "./config/stack-config";
 
 const config = parseStackConfig(readPulumiConfig(), pulumi.getStack());
 const privateKey = new pulumi.Config(PROJECT).requireSecret("sshPrivateKey");
-const hosts = hostsOf(config);
+const targets = sshTargetsOf(config);
 const upgrade = new ClusterUpgrade(config.clusterName, {
   cluster: toClusterSpec(config),
   target: config.target,
   catalogue: config.catalogue,
   execution: executionOptions(config),
-  connection: (node) => sshConnection(config.ssh, hosts.get(node)!, privateKey),
+  connection: (node) => sshConnection(config.ssh, targets.get(node)!, privateKey),
   blueGreenAws: new Map(config.pools.flatMap((p) => (p.blueGreen ? [[p.name, p.blueGreen.aws] as const] : []))),
 });
 

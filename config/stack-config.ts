@@ -12,11 +12,14 @@ import { ReleaseCatalogue } from "../planning/releases";
 import { KubeVersion, parseVersionSpec } from "../planning/versions";
 import { DEFAULT_READY_TIMEOUT_SECONDS } from "../planning/actions";
 import type { DrainOptions, EtcdOptions, ExecutionOptions } from "../planning/commands";
-import { FieldReader, HOST, LABEL, RawObject, SUBDOMAIN, USER } from "./fields";
+import { FieldReader, HOST, LABEL, RawObject, SUBDOMAIN } from "./fields";
+import { parseHostKey, parseSsh, SshConfig, SshTarget } from "./ssh-config";
 import { BackupConfig, parseBackup } from "./backup-config";
 import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-green-config";
 import { BlueGreenSpec, colorNodeNames } from "../planning/blue-green";
 import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
+
+export type { SshConfig, SshTarget } from "./ssh-config";
 
 /** The config namespace: the Pulumi project name. */
 export const PROJECT = "cluster-maintenance";
@@ -28,6 +31,8 @@ export interface NodeConfig {
   readonly name: string;
   /** Address the node is reached at over SSH ("" for a blue-green pool's instances: no SSH). */
   readonly host: string;
+  /** The node's SSH host key, `<type> <base64>`; absent with no SSH, or with `ssh.insecureIgnoreHostKey`. */
+  readonly hostKey?: string;
   readonly role: NodeRole;
   readonly pool: string;
   /** Version of every component not given in `components`. */
@@ -47,18 +52,6 @@ export interface PoolConfig {
   readonly nodes: readonly NodeConfig[];
   /** Blue-green pools: version, target, size, batches, soaks, capacity, AWS settings. */
   readonly blueGreen?: BlueGreenPoolConfig;
-}
-
-/** SSH settings for the remote commands. The private key is the Pulumi secret `sshPrivateKey`. */
-export interface SshConfig {
-  readonly user: string;
-  readonly port: number;
-  /** Jump host (`remote.Command` `connection.proxy`). */
-  readonly bastion?: { readonly host: string; readonly user: string; readonly port: number };
-  /** Failed dials before giving up; high enough to ride out a reboot. @default 40 */
-  readonly dialErrorLimit: number;
-  /** Seconds per dial attempt. @default 15 */
-  readonly perDialTimeoutSeconds: number;
 }
 
 export interface StackConfig {
@@ -85,7 +78,7 @@ export interface StackConfig {
 
 const CP_COMPONENTS: readonly Component[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"];
 const WORKER_COMPONENTS: readonly Component[] = ["kubelet", "kubectl"];
-const NODE_EXAMPLE = '[{ name: "cp-1", host: "10.0.0.11", version: "1.34.9" }]';
+const NODE_EXAMPLE = '[{ name: "cp-1", host: "10.0.0.11", hostKey: "ssh-ed25519 AAAA...", version: "1.34.9" }]';
 
 /**
  * Parses raw stack config (keys without the namespace; values as YAML or Pulumi config gives them).
@@ -106,12 +99,17 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
   const target = raw.targetVersion === undefined ? undefined : version(raw.targetVersion, "targetVersion");
   const kubeProxyVersion = raw.kubeProxyVersion === undefined ? undefined : version(raw.kubeProxyVersion, "kubeProxyVersion");
 
+  const ssh = parseSsh(r, raw.ssh);
+  // A bad ssh.insecureIgnoreHostKey is reported once, not again as every missing hostKey.
+  const rawInsecure = (raw.ssh as RawObject | undefined)?.insecureIgnoreHostKey;
+  const insecure = ssh ? ssh.insecureIgnoreHostKey : rawInsecure !== undefined && rawInsecure !== false;
+  const hostKey = (value: unknown, key: string, host: string | undefined) => parseHostKey(r, value, key, host, ssh?.port ?? 22, insecure);
   const seen = new Map<string, string>();
   const nodes = (list: unknown, key: string, role: NodeRole, pool: string): NodeConfig[] => {
     const items = r.array(list, key, NODE_EXAMPLE) ?? [];
     if (items.length === 0 && Array.isArray(list)) problems.add(key, list, "has no nodes", `list the nodes, e.g. ${NODE_EXAMPLE}`);
     return items.flatMap((item, i) => {
-      const node = parseNode(r, item, `${key}[${i}]`, role, pool, version);
+      const node = parseNode(r, item, `${key}[${i}]`, role, pool, version, hostKey);
       if (!node) return [];
       const before = seen.get(node.name);
       if (before) problems.add(`${key}[${i}].name`, node.name, `repeats the node name at ${before}`, "give every node its own name");
@@ -155,7 +153,6 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
     return [{ name, strategy, maxUnavailable, drain, nodes: poolNodes, ...(osPatchRevision ? { osPatchRevision } : {}) }];
   });
 
-  const ssh = parseSsh(r, raw.ssh);
   const etcd = parseEtcd(r, raw.etcd);
   const backup = parseBackup(r, raw.backup, clusterName);
   const readyTimeoutSeconds = r.integer(raw.readyTimeoutSeconds, "readyTimeoutSeconds", 30, 86400, DEFAULT_READY_TIMEOUT_SECONDS);
@@ -180,12 +177,14 @@ function parseNode(
   role: NodeRole,
   pool: string,
   version: (value: unknown, key: string) => KubeVersion | undefined,
+  readHostKey: (value: unknown, key: string, host: string | undefined) => string | undefined,
 ): NodeConfig | undefined {
-  const n = r.object(item, key, '{ name: "cp-1", host: "10.0.0.11", version: "1.34.9" }');
+  const n = r.object(item, key, '{ name: "cp-1", host: "10.0.0.11", hostKey: "ssh-ed25519 AAAA...", version: "1.34.9" }');
   if (!n) return undefined;
-  r.noUnknownKeys(n, key, ["name", "host", "version", "components"]);
+  r.noUnknownKeys(n, key, ["name", "host", "hostKey", "version", "components"]);
   const name = r.string(n.name, `${key}.name`, SUBDOMAIN, "a Kubernetes node name (lowercase DNS name)");
   const host = r.string(n.host, `${key}.host`, HOST, "a host name or IP address");
+  const hostKey = readHostKey(n.hostKey, `${key}.hostKey`, host);
   const base = version(n.version, `${key}.version`);
   const allowed = role === "control-plane" ? CP_COMPONENTS : WORKER_COMPONENTS;
   const components: Partial<Record<Component, KubeVersion>> = {};
@@ -201,7 +200,7 @@ function parseNode(
       }
     }
   }
-  return name && host && base ? { name, host, role, pool, version: base, components } : undefined;
+  return name && host && base ? { name, host, ...(hostKey ? { hostKey } : {}), role, pool, version: base, components } : undefined;
 }
 
 /** A count (1..size) or a percentage of the pool ("25%", rounded down, at least 1). @default 1 */
@@ -214,29 +213,6 @@ function parseMaxUnavailable(r: FieldReader, value: unknown, key: string, size: 
   if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= Math.max(size, 1)) return value;
   r.problems.add(key, value, "is out of range", fix);
   return undefined;
-}
-
-function parseSsh(r: FieldReader, value: unknown): SshConfig | undefined {
-  const s = value === undefined ? {} : r.object(value, "ssh", '{ user: "ubuntu", port: 22 }');
-  if (!s) return undefined;
-  r.noUnknownKeys(s, "ssh", ["user", "port", "bastion", "dialErrorLimit", "perDialTimeoutSeconds"]);
-  const user = r.string(s.user ?? "ubuntu", "ssh.user", USER, "a user name (lowercase letters, digits, '_', '-')");
-  const port = r.integer(s.port, "ssh.port", 1, 65535, 22);
-  const dialErrorLimit = r.integer(s.dialErrorLimit, "ssh.dialErrorLimit", 1, 1000, 40);
-  const perDialTimeoutSeconds = r.integer(s.perDialTimeoutSeconds, "ssh.perDialTimeoutSeconds", 1, 300, 15);
-  let bastion: SshConfig["bastion"];
-  if (s.bastion !== undefined) {
-    const b = r.object(s.bastion, "ssh.bastion", '{ host: "bastion.example.com", user: "ubuntu", port: 22 }');
-    if (b) {
-      r.noUnknownKeys(b, "ssh.bastion", ["host", "user", "port"]);
-      const host = r.string(b.host, "ssh.bastion.host", HOST, "a host name or IP address");
-      const bUser = r.string(b.user ?? user, "ssh.bastion.user", USER, "a user name");
-      const bPort = r.integer(b.port, "ssh.bastion.port", 1, 65535, 22);
-      if (host && bUser && bPort) bastion = { host, user: bUser, port: bPort };
-    }
-  }
-  if (!user || !port || !dialErrorLimit || !perDialTimeoutSeconds) return undefined;
-  return { user, port, dialErrorLimit, perDialTimeoutSeconds, ...(bastion ? { bastion } : {}) };
 }
 
 /** The planner's view of the config: pools and nodes with every component's version. */
@@ -256,8 +232,10 @@ export function toClusterSpec(config: StackConfig): ClusterSpec {
   const osPatch: Record<string, string> = {};
   if (config.controlPlaneOsPatchRevision) osPatch[CONTROL_PLANE_POOL] = config.controlPlaneOsPatchRevision;
   for (const p of config.pools) if (p.osPatchRevision) osPatch[p.name] = p.osPatchRevision;
+  const unchecked = uncheckedHostKeys(config);
   return {
     name: config.clusterName,
+    ...(unchecked.length > 0 ? { uncheckedHostKeys: unchecked } : {}),
     pools: config.pools.map((p) => ({
       name: p.name, strategy: p.strategy, maxUnavailable: p.maxUnavailable,
       ...(p.blueGreen ? { blueGreen: blueGreenSpec(p.blueGreen, p.drain, config.readyTimeoutSeconds) } : {}),
@@ -304,7 +282,21 @@ export function executionOptions(config: StackConfig): ExecutionOptions {
   };
 }
 
-/** Node name -> SSH host, for every node reached over SSH (not a blue-green pool's instances). */
-export function hostsOf(config: StackConfig): ReadonlyMap<string, string> {
-  return new Map([...config.controlPlane, ...config.pools.flatMap((p) => p.nodes)].filter((n) => n.host !== "").map((n) => [n.name, n.host]));
+/** Node name -> address and host key, for every node reached over SSH (not a blue-green pool's instances). */
+export function sshTargetsOf(config: StackConfig): ReadonlyMap<string, SshTarget> {
+  return new Map(
+    [...config.controlPlane, ...config.pools.flatMap((p) => p.nodes)]
+      .filter((n) => n.host !== "")
+      .map((n) => [n.name, { host: n.host, ...(n.hostKey ? { hostKey: n.hostKey } : {}) }]),
+  );
+}
+
+/**
+ * What is reached over SSH with no host key check (only with `ssh.insecureIgnoreHostKey`):
+ * node names, then `bastion <host>`. Empty when every node and the bastion have a hostKey.
+ */
+export function uncheckedHostKeys(config: StackConfig): string[] {
+  const nodes = [...config.controlPlane, ...config.pools.flatMap((p) => p.nodes)].filter((n) => n.host !== "" && !n.hostKey).map((n) => n.name);
+  const bastion = config.ssh.bastion && !config.ssh.bastion.hostKey ? [`bastion ${config.ssh.bastion.host}`] : [];
+  return [...nodes, ...bastion];
 }

@@ -70,6 +70,11 @@ export interface ClusterSpec {
    * nodes patched; a node the upgrade drains is patched inside that drain.
    */
   readonly osPatch?: Readonly<Record<string, string>>;
+  /**
+   * Nodes (and `bastion <host>`) reached over SSH without a host key check
+   * (`ssh.insecureIgnoreHostKey`): the plan warns. @default none
+   */
+  readonly uncheckedHostKeys?: readonly string[];
 }
 
 /**

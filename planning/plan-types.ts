@@ -101,7 +101,7 @@ export interface Hop {
   readonly phases: readonly Phase[];
 }
 
-export type WarningKind = "end-of-life" | "unsupported" | "repository" | "add-ons" | "kube-proxy-addon" | "pool-lag";
+export type WarningKind = "host-keys" | "end-of-life" | "unsupported" | "repository" | "add-ons" | "kube-proxy-addon" | "pool-lag";
 
 export interface PlanWarning {
   readonly kind: WarningKind;

@@ -28,7 +28,7 @@ import { ReleaseCatalogue } from "./releases";
 import { colorNodeNames, replacementEstimate } from "./blue-green";
 import { ApiserverBounds, apiserverBounds, checkSkew, maxKubeletLag, nodeViolations, SkewViolation } from "./skew";
 import { KubeVersion } from "./versions";
-import { planWarnings } from "./warnings";
+import { hostKeyWarnings, planWarnings } from "./warnings";
 
 export interface PlanOptions {
   /** Release catalogue: latest patch of each intermediate minor, end-of-life dates. */
@@ -77,7 +77,7 @@ export function planUpgrade(cluster: ClusterSpec, target: KubeVersion, options: 
   minors.forEach((minor, i) => builder.hop(minor, versions[i]!, versions[i + 1]));
   builder.osPatching();
   const plan = builder.finish();
-  return { ...plan, warnings: planWarnings(plan, options.catalogue, options.now ?? new Date()) };
+  return { ...plan, warnings: [...hostKeyWarnings(cluster), ...planWarnings(plan, options.catalogue, options.now ?? new Date())] };
 }
 
 function checkShape(cluster: ClusterSpec): void {

@@ -1,8 +1,9 @@
 /**
- * Warnings a plan carries for the operator: end of life, support window, the per-minor
- * package repository switch, add-ons to check, kube-proxy before kubeadm 1.28, and how far
- * blue-green pools trail the control plane.
+ * Warnings a plan carries for the operator: SSH host keys not checked, end of life, support
+ * window, the per-minor package repository switch, add-ons to check, kube-proxy before
+ * kubeadm 1.28, and how far blue-green pools trail the control plane.
  */
+import type { ClusterSpec } from "./cluster";
 import type { PlanWarning, UpgradePlan } from "./plan-types";
 import { repositoryFor } from "./actions";
 import { ReleaseCatalogue, SUPPORTED_MINORS } from "./releases";
@@ -10,6 +11,20 @@ import { apiserverBounds } from "./skew";
 
 /** First kubeadm minor that upgrades add-ons (kube-proxy, CoreDNS) after the last control-plane node. */
 const ADDONS_AFTER_LAST_CONTROL_PLANE = 28;
+
+/**
+ * The warning for nodes (and a bastion) reached with no SSH host key check: any machine
+ * answering at their address would get the commands and what they carry (join tokens,
+ * kubeconfigs). Empty when every host key is checked.
+ */
+export function hostKeyWarnings(cluster: Pick<ClusterSpec, "uncheckedHostKeys">): PlanWarning[] {
+  const unchecked = cluster.uncheckedHostKeys ?? [];
+  if (unchecked.length === 0) return [];
+  return [{
+    kind: "host-keys",
+    message: `SSH host keys are not checked (ssh.insecureIgnoreHostKey: true) for ${unchecked.join(", ")}: any machine answering at their address gets the commands and their secrets; add each one's hostKey (ssh-keyscan -t ed25519 <host>, the key part) and remove ssh.insecureIgnoreHostKey`,
+  }];
+}
 
 /** Warnings for a finished plan, in plan order. `now` decides end of life. */
 export function planWarnings(plan: Omit<UpgradePlan, "warnings">, catalogue: ReleaseCatalogue, now: Date): PlanWarning[] {

@@ -11,6 +11,7 @@ import type { UpgradePlan } from "../planning/plan-types";
 import { parseFullVersion } from "../planning/versions";
 import { inputErrorOf } from "./helpers/errors";
 import { stackConfig } from "./helpers/pulumi-mocks";
+import { testHostKey } from "./helpers/host-keys";
 
 const dev = stackConfig("dev");
 const devPools = dev.pools as Record<string, unknown>[];
@@ -144,12 +145,12 @@ describe("config of a blue-green pool", () => {
   it("refuses a targetVersion older than the pool's version or newer than the cluster's, and a size other than the adopted nodes'", () => {
     expect(problems(withBatch({ targetVersion: "1.34.2" }))).toContain("pools[1].targetVersion: is older than the pool's version 1.34.6");
     expect(problems(withBatch({ targetVersion: "1.37.1" }, { targetVersion: "1.36" }))).toContain("pools[1].targetVersion: is newer than the cluster's targetVersion 1.36.4");
-    const adopted = withBatch({ version: undefined, size: 2, nodes: [{ name: "old-1", host: "10.0.2.11", version: "1.34.6" }] });
+    const adopted = withBatch({ version: undefined, size: 2, nodes: [{ name: "old-1", host: "10.0.2.11", hostKey: testHostKey("old-1"), version: "1.34.6" }] });
     expect(problems(adopted)).toContain("pools[1].size: differs from the 1 listed node(s)");
   });
 
   it("adopts listed nodes (not this stack's instances) and plans their replacement; their machines are left to the operator", () => {
-    const { plan } = planOf(withBatch({ version: undefined, size: undefined, nodes: [1, 2].map((i) => ({ name: `old-${i}`, host: `10.0.2.1${i}`, version: "1.34.6" })) }));
+    const { plan } = planOf(withBatch({ version: undefined, size: undefined, nodes: [1, 2].map((i) => ({ name: `old-${i}`, host: `10.0.2.1${i}`, hostKey: testHostKey(`old-${i}`), version: "1.34.6" })) }));
     const [step] = replacements(plan);
     expect(step!.nodes).toEqual(["old-1", "old-2"]);
     expect(step!.replacement!.managed).toBe(false);

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { runPlan } from "../cli/plan";
 import { captured, PROJECT_ROOT, scratchProject } from "./helpers/cli";
+import { testHostKey } from "./helpers/host-keys";
 
 const root = PROJECT_ROOT;
 const now = new Date("2026-11-21");
@@ -85,17 +86,37 @@ describe("errors", () => {
   });
 
   it("prints one clear message for bad config (exit 1)", () => {
-    const dir = project("bad", 'config:\n  cluster-maintenance:targetVersion: 1.30\n  cluster-maintenance:controlPlane: { nodes: [{ name: cp-1, host: 10.0.0.1, version: "1.29.3" }] }\n');
+    const dir = project("bad", `config:\n  cluster-maintenance:targetVersion: 1.30\n  cluster-maintenance:controlPlane: { nodes: [{ name: cp-1, host: 10.0.0.1, version: "1.29.3", hostKey: "${testHostKey("cp-1")}" }] }\n`);
     const r = run(["--stack", "bad"], dir);
     expect(r.code).toBe(1);
     expect(r.err).toBe('error: invalid stack config for cluster-maintenance: targetVersion: is a number, not a version (YAML reads 1.30 as 1.3) (got 1.3). write it as a quoted string such as "1.36.4", "v1.36.4", "1.36" or the package form "1.36.4-1.1"\n');
   });
 
   it("prints the planner's refusal for an impossible upgrade (exit 1)", () => {
-    const dir = project("down", 'config:\n  cluster-maintenance:targetVersion: "1.35"\n  cluster-maintenance:controlPlane: { nodes: [{ name: cp-1, host: 10.0.0.1, version: "1.36.4" }] }\n');
+    const dir = project("down", `config:\n  cluster-maintenance:targetVersion: "1.35"\n  cluster-maintenance:controlPlane: { nodes: [{ name: cp-1, host: 10.0.0.1, version: "1.36.4", hostKey: "${testHostKey("cp-1")}" }] }\n`);
     const r = run(["--stack", "down"], dir);
     expect(r.code).toBe(1);
     expect(r.err).toContain("error: downgrades are not supported");
+  });
+
+  it("refuses a node without hostKey (exit 1), naming the key and the ssh-keyscan fix", () => {
+    const dir = project("nokey", 'config:\n  cluster-maintenance:targetVersion: "1.35"\n  cluster-maintenance:controlPlane: { nodes: [{ name: cp-1, host: 10.0.0.1, version: "1.34.6" }] }\n');
+    const r = run(["--stack", "nokey"], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("error: invalid stack config for cluster-maintenance: controlPlane.nodes[0].hostKey: is required");
+    expect(r.err).toContain("`ssh-keyscan -t ed25519 10.0.0.1`");
+  });
+
+  it("prints the host key warning first with ssh.insecureIgnoreHostKey: true (text and JSON)", () => {
+    const config = 'config:\n  cluster-maintenance:targetVersion: "1.35"\n  cluster-maintenance:controlPlane: { nodes: [{ name: cp-1, host: 10.0.0.1, version: "1.34.6" }] }\n  cluster-maintenance:ssh: { insecureIgnoreHostKey: true }\n';
+    const dir = project("insecure", config);
+    const text = run(["--stack", "insecure"], dir);
+    expect(text.code).toBe(0);
+    const lines = text.out.split("\n");
+    const warning = "  - SSH host keys are not checked (ssh.insecureIgnoreHostKey: true) for cp-1: any machine answering at their address gets the commands and their secrets; add each one's hostKey (ssh-keyscan -t ed25519 <host>, the key part) and remove ssh.insecureIgnoreHostKey";
+    expect(lines[lines.indexOf("WARNINGS") + 1]).toBe(warning);
+    const json = JSON.parse(run(["--stack", "insecure", "--json"], dir).out) as { warnings: { kind: string }[] };
+    expect(json.warnings[0]!.kind).toBe("host-keys");
   });
 
   it("refuses a private key in plain text without echoing it", () => {

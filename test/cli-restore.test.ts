@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runRestore, type RestoreProcedure } from "../cli/restore";
 import { captured, PROJECT_ROOT, scratchProject } from "./helpers/cli";
+import { testHostKey } from "./helpers/host-keys";
 
 const root = PROJECT_ROOT;
 const SNAP = "/var/lib/cluster-maintenance/etcd-backups/etcd-20260101T000000Z-drill.db";
@@ -16,7 +17,7 @@ function run(args: string[], cwd = root): { code: number; out: string; err: stri
 
 const project = scratchProject;
 const CP = (hosts: string[]) =>
-  `  cluster-maintenance:controlPlane:\n    nodes:\n${hosts.map((h, i) => `      - { name: m${i + 1}, host: "${h}", version: "1.34.6" }\n`).join("")}`;
+  `  cluster-maintenance:controlPlane:\n    nodes:\n${hosts.map((h, i) => `      - { name: m${i + 1}, host: "${h}", version: "1.34.6", hostKey: "${testHostKey(h)}" }\n`).join("")}`;
 
 /** The etcd-restore.sh lines of a text output as "node mode phase". */
 function scriptLines(out: string): string[] {
@@ -126,7 +127,7 @@ describe("other stacks", () => {
   });
 
   it("a bastion on another port: -J user@host:port", () => {
-    const dir = project("jump", `config:\n  cluster-maintenance:targetVersion: "1.35"\n${CP(["10.1.0.1"])}  cluster-maintenance:ssh: { user: ops, bastion: { host: jump.example.com, user: hop, port: 2222 } }\n`);
+    const dir = project("jump", `config:\n  cluster-maintenance:targetVersion: "1.35"\n${CP(["10.1.0.1"])}  cluster-maintenance:ssh: { user: ops, bastion: { host: jump.example.com, user: hop, port: 2222, hostKey: "${testHostKey("jump")}" } }\n`);
     const p = JSON.parse(run(["--stack", "jump", "--snapshot", "/b/s.db", "--json"], dir).out) as RestoreProcedure;
     expect(p.sections[0]!.commands[1]!.command).toBe("scp -J 'hop@jump.example.com:2222' 's.db' 's.db.sha256' 'node-scripts/etcd-restore.sh' 'ops@10.1.0.1:'");
     expect(p.ssh[0]!.command).toBe("ssh -J 'hop@jump.example.com:2222' 'ops@10.1.0.1'");
@@ -204,7 +205,7 @@ describe("errors", () => {
 
   it("exits 1 when a control-plane node name is too long for an etcd member name", () => {
     const long = `cp-${"a".repeat(61)}`;
-    const dir = project("long", `config:\n  cluster-maintenance:targetVersion: "1.35"\n  cluster-maintenance:controlPlane: { nodes: [{ name: ${long}, host: 10.0.0.1, version: "1.34.6" }] }\n`);
+    const dir = project("long", `config:\n  cluster-maintenance:targetVersion: "1.35"\n  cluster-maintenance:controlPlane: { nodes: [{ name: ${long}, host: 10.0.0.1, version: "1.34.6", hostKey: "${testHostKey("long")}" }] }\n`);
     const r = run(["--stack", "long", "--snapshot", SNAP], dir);
     expect(r.code).toBe(1);
     expect(r.err).toBe(`error: invalid stack config for a restore: controlPlane.nodes[0].name: is too long for an etcd member name (etcd-restore.sh takes at most 63 characters) (got "${long}"). use the node's short name\n`);

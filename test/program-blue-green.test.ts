@@ -10,6 +10,7 @@
  */
 import { nameOf, programRegistrations } from "./helpers/program-runs";
 import { FAKE_JOIN_LINE, Registered, stackConfig } from "./helpers/pulumi-mocks";
+import { testHostKey } from "./helpers/host-keys";
 
 const dev = stackConfig("dev");
 const pools = dev.pools as Record<string, unknown>[];
@@ -139,7 +140,7 @@ describe("refusals", () => {
   });
 
   it("refuses it for a pool of adopted nodes too", async () => {
-    const adopted = { ...pools[1], version: undefined, size: undefined, nodes: [{ name: "old-1", host: "10.0.2.11", version: "1.32.13" }] };
+    const adopted = { ...pools[1], version: undefined, size: undefined, nodes: [{ name: "old-1", host: "10.0.2.11", hostKey: testHostKey("old-1"), version: "1.32.13" }] };
     await expect(programRegistrations({ ...dev, pools: [pools[0], adopted] })).rejects.toThrow(/pool batch must be replaced 2 times/);
   });
 });

@@ -1,10 +1,17 @@
 /** Stack config parsing: typed values, defaults, and one clear error naming every bad key. */
-import { parseStackConfig, planFromConfig, toClusterSpec } from "../config/stack-config";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { parseStackConfig, planFromConfig, sshTargetsOf, toClusterSpec, uncheckedHostKeys } from "../config/stack-config";
+import { SECRET_KEYS } from "../config/stack-file";
 import { inputErrorOf } from "./helpers/errors";
 import { stackConfig } from "./helpers/pulumi-mocks";
+import { testHostKey } from "./helpers/host-keys";
 
 const dev = stackConfig("dev");
-const node = (name: string, version = "1.36.4", host = "10.0.0.1") => ({ name, host, version });
+const node = (name: string, version = "1.36.4", host = "10.0.0.1") => ({ name, host, hostKey: testHostKey(name), version });
 const base = {
   targetVersion: "1.37",
   controlPlane: { nodes: [node("cp-1")] },
@@ -25,7 +32,10 @@ describe("the dev stack", () => {
       ["general", "rolling", 2, 4],
       ["batch", "blue-green", 1, 3],
     ]);
-    expect(c.ssh).toEqual({ user: "ubuntu", port: 22, dialErrorLimit: 40, perDialTimeoutSeconds: 15, bastion: { host: "bastion.dev.example.com", user: "ubuntu", port: 22 } });
+    expect(c.ssh).toEqual({
+      user: "ubuntu", port: 22, dialErrorLimit: 40, perDialTimeoutSeconds: 15, insecureIgnoreHostKey: false,
+      bastion: { host: "bastion.dev.example.com", user: "ubuntu", port: 22, hostKey: expect.stringMatching(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}$/) },
+    });
   });
 });
 
@@ -34,7 +44,7 @@ describe("defaults", () => {
     const c = parseStackConfig(base, "staging");
     expect(c.clusterName).toBe("staging");
     expect(c.pools[0]).toMatchObject({ strategy: "rolling", maxUnavailable: 1 });
-    expect(c.ssh).toEqual({ user: "ubuntu", port: 22, dialErrorLimit: 40, perDialTimeoutSeconds: 15 });
+    expect(c.ssh).toEqual({ user: "ubuntu", port: 22, dialErrorLimit: 40, perDialTimeoutSeconds: 15, insecureIgnoreHostKey: false });
   });
 
   it("resolves a minor to its latest known patch and a package version to its version", () => {
@@ -131,4 +141,128 @@ describe("bad input", () => {
 it("takes a top-level whole number as Pulumi hands it to the program, as text (regression: readyTimeoutSeconds \"60\")", () => {
   expect(parseStackConfig({ ...base, readyTimeoutSeconds: "60" }, "t").readyTimeoutSeconds).toBe(60);
   expect(problems({ ...base, readyTimeoutSeconds: "60s" })).toContain('readyTimeoutSeconds: is not a whole number from 30 to 86400 (got "60s")');
+});
+
+describe("SSH host keys (hostKey on every node reached over SSH and on the bastion)", () => {
+  /** Real public host keys of each type, made by ssh-keygen, as `<type> <base64>`. */
+  const dir = mkdtempSync(join(tmpdir(), "cm-host-keys-"));
+  const made = (type: string, bits?: number): string => {
+    const file = join(dir, `${type}${bits ?? ""}`);
+    const r = spawnSync("ssh-keygen", ["-q", "-t", type, ...(bits ? ["-b", String(bits)] : []), "-N", "", "-C", "root@node", "-f", file], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    return readFileSync(`${file}.pub`, "utf8").trim();
+  };
+  const real = { ed25519: made("ed25519"), p256: made("ecdsa", 256), p384: made("ecdsa", 384), p521: made("ecdsa", 521), rsa: made("rsa", 2048) };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const keyPart = (line: string) => line.split(" ").slice(0, 2).join(" ");
+  const withCpKey = (hostKey: unknown, extra: Record<string, unknown> = {}) => ({ ...base, ...extra, controlPlane: { nodes: [{ ...node("cp-1"), hostKey }] } });
+  const { hostKey: _drop, ...keyless } = node("cp-1");
+
+  it("keeps each node's key, as `<type> <base64>`, and gives it to the connection targets", () => {
+    const c = parseStackConfig(base, "t");
+    expect(c.controlPlane[0]!.hostKey).toBe(testHostKey("cp-1"));
+    expect(sshTargetsOf(c).get("web-2")).toEqual({ host: "10.0.0.1", hostKey: testHostKey("web-2") });
+    expect(planFromConfig(c).warnings.map((w) => w.kind)).not.toContain("host-keys");
+  });
+
+  it.each(Object.entries(real).filter(([t]) => t !== "rsa"))("takes a real %s key from ssh-keygen, its comment dropped", (_t, line) => {
+    expect(line.split(" ")).toHaveLength(3);
+    expect(parseStackConfig(withCpKey(line), "t").controlPlane[0]!.hostKey).toBe(keyPart(line));
+  });
+
+  it("gives the dev and prod stacks' example keys to every node reached over SSH and to the bastion", () => {
+    for (const stack of ["dev", "prod"]) {
+      const c = parseStackConfig(stackConfig(stack), stack);
+      const ssh = [...c.controlPlane, ...c.pools.flatMap((p) => p.nodes)].filter((n) => n.host !== "");
+      expect(ssh.length).toBeGreaterThan(0);
+      for (const n of ssh) expect(n.hostKey).toMatch(/^(ssh-ed25519|ecdsa-sha2-nistp256) AAAA/);
+      expect(c.ssh.bastion!.hostKey).toMatch(/^(ssh-ed25519|ecdsa-sha2-nistp256) AAAA/);
+      expect(uncheckedHostKeys(c)).toEqual([]);
+    }
+  });
+
+  it("needs no hostKey for a blue-green pool's own instances (no SSH)", () => {
+    const c = parseStackConfig(dev, "dev");
+    const batch = c.pools.find((p) => p.name === "batch")!;
+    expect(batch.nodes.map((n) => [n.host, n.hostKey])).toEqual([["", undefined], ["", undefined], ["", undefined]]);
+    expect([...sshTargetsOf(c).keys()]).not.toContain(batch.nodes[0]!.name);
+  });
+
+  it("refuses a missing node hostKey, naming the key, with the ssh-keyscan command for its host and port", () => {
+    const message = problems({ ...base, controlPlane: { nodes: [{ ...keyless, host: "10.0.0.11" }] } });
+    expect(message).toBe(
+      "invalid stack config for cluster-maintenance: controlPlane.nodes[0].hostKey: is required: without it any host key is accepted, and a machine answering at this address would get the commands and their secrets (got nothing). " +
+        'take the key part of `ssh-keyscan -t ed25519 10.0.0.11` (the line without the host name), e.g. hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI..."; or set ssh.insecureIgnoreHostKey: true to accept any host key (not recommended)',
+    );
+    const { hostKey: _k, ...web2 } = node("web-2");
+    const pool = problems({ ...base, ssh: { port: 2222 }, pools: [{ name: "web", nodes: [node("web-1"), web2] }] });
+    expect(pool).toContain("pools[0].nodes[1].hostKey: is required");
+    expect(pool).toContain("`ssh-keyscan -t ed25519 -p 2222 10.0.0.1`");
+  });
+
+  it("refuses a bastion without hostKey, with the ssh-keyscan command for the bastion", () => {
+    const message = problems({ ...base, ssh: { bastion: { host: "bastion.example.com", port: 2200 } } });
+    expect(message).toContain("ssh.bastion.hostKey: is required");
+    expect(message).toContain("`ssh-keyscan -t ed25519 -p 2200 bastion.example.com`");
+    const c = parseStackConfig({ ...base, ssh: { bastion: { host: "bastion.example.com", hostKey: real.p256 } } }, "t");
+    expect(c.ssh.bastion).toEqual({ host: "bastion.example.com", user: "ubuntu", port: 22, hostKey: keyPart(real.p256) });
+  });
+
+  const ed = testHostKey("x");
+  const [, edB64] = ed.split(" ") as [string, string];
+  it.each([
+    ["a number", 42, "controlPlane.nodes[0].hostKey: is not an OpenSSH public host key (`<type> <base64>`) (got 42)"],
+    ["the base64 part alone", edB64, `controlPlane.nodes[0].hostKey: is not an OpenSSH public host key (\`<type> <base64>\`) (got "${edB64.slice(0, 40)}...(${edB64.length} chars)")`],
+    ["an ssh-keyscan line", `10.0.0.1 ${ed}`, 'starts with a host name (a known_hosts or ssh-keyscan line) (got "10.0.0.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE...(89 chars)"). drop the leading "10.0.0.1": give only "ssh-ed25519 <base64>"'],
+    ["an RSA key", keyPart(real.rsa), "is an RSA (or DSA) host key, which @pulumi/command checks only with the SHA-1 ssh-rsa algorithm that OpenSSH 8.8 and later refuse"],
+    ["an RSA key labelled rsa-sha2-256", `rsa-sha2-256 ${real.rsa.split(" ")[1]}`, "is an RSA (or DSA) host key"],
+    ["an unknown type", `ssh-ed448 ${edB64}`, 'has the unknown key type "ssh-ed448" (got "ssh-ed448 AAAAC3NzaC1lZDI1NTE5AAAAIC1xFk...(78 chars)"). use one of ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521: take the key part of `ssh-keyscan -t ed25519 10.0.0.1`'],
+    ["a cut key", ed.slice(0, -4), "is not a whole ssh-ed25519 key (the base64 part is cut, damaged or of another type)"],
+    ["a key with a changed character", ed.replace("AAAAC3", "AAAAC4"), "is not a whole ssh-ed25519 key"],
+    ["an ed25519 key labelled ecdsa", `ecdsa-sha2-nistp256 ${edB64}`, "is not a whole ecdsa-sha2-nistp256 key"],
+    ["a P-256 key labelled P-384", `ecdsa-sha2-nistp384 ${real.p256.split(" ")[1]}`, "is not a whole ecdsa-sha2-nistp384 key"],
+    ["shell syntax after the key", `${ed} $(reboot)\u0007`, "has a comment with unprintable characters after the key"],
+  ])("refuses %s, naming the key and the fix", (_what, hostKey, message) => {
+    expect(problems(withCpKey(hostKey))).toContain(message);
+  });
+
+  it("cuts a long bad value in the message", () => {
+    const message = problems(withCpKey(`ssh-ed25519 ${"A".repeat(500)}`));
+    expect(message).toContain('(got "ssh-ed25519 AAAAAAAAAAAAAAAAAAAAAAAAAAAA...(512 chars)")');
+    expect(message).not.toContain("A".repeat(100));
+  });
+
+  it("with ssh.insecureIgnoreHostKey: true takes nodes and bastion without a key, and the plan warns which are not checked", () => {
+    const raw = { ...base, ssh: { insecureIgnoreHostKey: true, bastion: { host: "bastion.example.com" } }, controlPlane: { nodes: [keyless] } };
+    const c = parseStackConfig(raw, "t");
+    expect(c.ssh.insecureIgnoreHostKey).toBe(true);
+    expect(c.controlPlane[0]!.hostKey).toBeUndefined();
+    expect(c.ssh.bastion!.hostKey).toBeUndefined();
+    expect(sshTargetsOf(c).get("cp-1")).toEqual({ host: "10.0.0.1" });
+    expect(uncheckedHostKeys(c)).toEqual(["cp-1", "bastion bastion.example.com"]);
+    const plan = planFromConfig(c, new Date("2026-11-21"));
+    expect(plan.warnings[0]).toEqual({
+      kind: "host-keys",
+      message: "SSH host keys are not checked (ssh.insecureIgnoreHostKey: true) for cp-1, bastion bastion.example.com: any machine answering at their address gets the commands and their secrets; add each one's hostKey (ssh-keyscan -t ed25519 <host>, the key part) and remove ssh.insecureIgnoreHostKey",
+    });
+    // A key that is given is still checked and used.
+    expect(problems({ ...raw, controlPlane: { nodes: [{ ...keyless, hostKey: "ssh-rsa AAAA" }] } })).toContain("controlPlane.nodes[0].hostKey: is an RSA");
+    expect(planFromConfig(parseStackConfig({ ...base, ssh: { insecureIgnoreHostKey: true } }, "t")).warnings.map((w) => w.kind)).not.toContain("host-keys");
+  });
+
+  it("refuses a bad ssh.insecureIgnoreHostKey once, not again as every missing hostKey", () => {
+    const message = problems({ ...base, ssh: { insecureIgnoreHostKey: "yes" }, controlPlane: { nodes: [keyless] } });
+    expect(message).toBe('invalid stack config for cluster-maintenance: ssh.insecureIgnoreHostKey: is not true or false (got "yes"). write true (accept any host key where hostKey is missing; not recommended) or leave it out');
+  });
+});
+
+describe("the project file (Pulumi.yaml)", () => {
+  it("declares sshPrivateKey a secret, so the Pulumi CLI refuses a plain value", () => {
+    const project = parse(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { config: Record<string, { type?: string; secret?: boolean }> };
+    expect(SECRET_KEYS).toEqual(["sshPrivateKey"]);
+    for (const key of SECRET_KEYS) expect(project.config[key]).toMatchObject({ type: "string", secret: true });
+    // Declarations only: the other keys keep theirs.
+    expect(project.config.targetVersion).toMatchObject({ type: "string" });
+    expect(project.config.readyTimeoutSeconds).toMatchObject({ type: "integer", default: 600 });
+  });
 });
