@@ -1,6 +1,7 @@
 /**
  * The SSH lab: real sshd on loopback, one address per node; node identity comes from the address
- * the client connected to; stdin, exit codes and stderr pass through; only the lab key gets in.
+ * the client connected to; stdin, exit codes and stderr pass through; only the lab key gets in;
+ * the client checks the server's host key when the connection names one.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -77,6 +78,32 @@ describe("the SSH lab", () => {
     expect(r.code).toBe(255);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/Permission denied \(publickey\)/);
+  });
+
+  it("exposes its host key as a node's hostKey config holds it, and the same key on every node address", async () => {
+    expect(lab.hostKey).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}$/);
+    const scanned = spawnSync("ssh-keyscan", ["-t", "ed25519", "-p", String(lab.port), lab.hostOf("cp-2")], { encoding: "utf8", timeout: 10_000 });
+    expect(scanned.stdout.trim()).toBe(`[${lab.hostOf("cp-2")}]:${lab.port} ${lab.hostKey}`);
+  });
+
+  it("checks the host key when the connection names one: the right key connects, a wrong one is refused before the command runs", async () => {
+    const ok = await Promise.all(NODES.map((n) => runRemote({ ...on(n), hostKey: lab.hostKey }, "echo $CM_LAB_NODE")));
+    expect(ok.map((r) => [r.code, r.stdout])).toEqual(NODES.map((n) => [0, `${n}\n`]));
+    const wrongFile = path.join(temp.root, "impostor_host");
+    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", wrongFile], { timeout: 10_000 }).status).toBe(0);
+    const wrong = fs.readFileSync(`${wrongFile}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
+    const marker = path.join(temp.labDir, "ran-with-wrong-host-key");
+    const r = await runRemote({ ...on("cp-1"), hostKey: wrong }, `touch ${marker}`);
+    expect(r.code).toBe(255);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/Host key verification failed/);
+    expect(fs.existsSync(marker)).toBe(false);
+    // A key of a type the server does not have: no common host key algorithm, refused too.
+    const ecdsaFile = path.join(temp.root, "impostor_ecdsa");
+    expect(spawnSync("ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", ecdsaFile], { timeout: 10_000 }).status).toBe(0);
+    const other = await runRemote({ ...on("cp-1"), hostKey: fs.readFileSync(`${ecdsaFile}.pub`, "utf8").split(" ").slice(0, 2).join(" ") }, `touch ${marker}`);
+    expect(other.code).toBe(255);
+    expect(fs.existsSync(marker)).toBe(false);
   });
 
   it("lets only root in (the lab key is in root's authorized keys only)", async () => {

@@ -72,7 +72,7 @@ beforeAll(async () => {
   ec2 = ec2Lab(lab, (node) => (node === notReady ? { notReady: NOT_READY } : {}));
   base = {
     clusterName: "lab",
-    controlPlane: { nodes: [{ name: "cp-1", host: ssh.hostOf("cp-1"), version: "1.34.6" }] },
+    controlPlane: { nodes: [{ name: "cp-1", host: ssh.hostOf("cp-1"), hostKey: ssh.hostKey, version: "1.34.6" }] },
     ssh: { user: "root", port: ssh.port },
     etcd: { endpoint: etcd.endpoint, caCert: etcd.caCert, cert: etcd.cert, key: etcd.key, backupDir: `${lab.dir}/backups`, verify: "status" },
     readyTimeoutSeconds: 30,

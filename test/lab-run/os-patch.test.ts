@@ -19,7 +19,7 @@ let ssh: SshLab;
 let etcd: LabEtcd;
 
 function config(version: string, revision: string): Record<string, unknown> {
-  const node = (name: string) => ({ name, host: ssh.hostOf(name), version });
+  const node = (name: string) => ({ name, host: ssh.hostOf(name), hostKey: ssh.hostKey, version });
   return {
     clusterName: "lab",
     targetVersion: "1.37.1",

@@ -51,7 +51,7 @@ beforeAll(async () => {
   ssh = await startSshLab({ labDir: lab.dir, nodes: ALL, standinsDir: STANDINS_DIR });
   etcd = await startEtcd();
   for (let i = 0; i < 20; i++) await etcd.put(`/registry/configmaps/default/cm-${i}`, `value-${i}`);
-  const node = (name: string) => ({ name, host: ssh.hostOf(name), version: "1.34.6" });
+  const node = (name: string) => ({ name, host: ssh.hostOf(name), hostKey: ssh.hostKey, version: "1.34.6" });
   raw = {
     clusterName: "lab",
     targetVersion: "1.37",

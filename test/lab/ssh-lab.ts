@@ -4,7 +4,8 @@
  * test/lab/bin/node-login, which picks the node from the address the client connected to and
  * runs the client's command with bash as that node (CM_LAB_DIR, CM_LAB_NODE, CM_NODE_ROOT set,
  * stand-ins first on PATH). {@link runRemote} is the client side: the `ssh` binary, no TTY, batch
- * mode, a throw-away key file, bounded by a timeout.
+ * mode, a throw-away key file, bounded by a timeout, and the server's host key checked when the
+ * connection names one (as the provider does with `connection.hostKey`).
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -30,6 +31,11 @@ export interface SshLab {
   hostOf(name: string): string;
   /** The client private key (OpenSSH format text) that the lab's sshd accepts for root. */
   readonly privateKey: string;
+  /**
+   * The sshd's public host key, `ssh-ed25519 <base64>` (no comment), the same on every node
+   * address: what a node's `hostKey` config holds for the lab.
+   */
+  readonly hostKey: string;
   readonly user: "root";
   /** Stops sshd (bounded) and removes its temp dir. */
   stop(): Promise<void>;
@@ -40,6 +46,13 @@ export interface RemoteConnection {
   readonly port: number;
   readonly user: string;
   readonly privateKey: string;
+  /**
+   * The host key the server must present, `<type> <base64>`, as `connection.hostKey` of
+   * @pulumi/command: with it {@link runRemote} accepts only that key (known_hosts file,
+   * StrictHostKeyChecking=yes, HostKeyAlgorithms the key's type, as the provider offers only
+   * `publicKey.Type()`); without it any host key is accepted, as the provider does.
+   */
+  readonly hostKey?: string;
 }
 
 export interface RemoteResult {
@@ -144,6 +157,7 @@ export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
   keygen(path.join(dir, "client_ed25519"), "cm-ssh-lab-client");
   fs.copyFileSync(path.join(dir, "client_ed25519.pub"), path.join(dir, "authorized_keys"));
   const privateKey = fs.readFileSync(path.join(dir, "client_ed25519"), "utf8");
+  const hostKey = fs.readFileSync(path.join(dir, "host_ed25519.pub"), "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
 
   const port = await freePort([...hosts.values()]);
   const forceCommand = [NODE_LOGIN, path.resolve(labDir), path.resolve(standinsDir), dir].map(shellQuote).join(" ");
@@ -229,6 +243,7 @@ export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
       return host;
     },
     privateKey,
+    hostKey,
     user: "root",
     stop,
   };
@@ -238,7 +253,8 @@ export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
 export const REMOTE_TIMEOUT_MS = 120_000;
 
 /**
- * Runs `command` over SSH with the `ssh` client (no TTY, batch mode, host key not checked),
+ * Runs `command` over SSH with the `ssh` client (no TTY, batch mode, the host key checked
+ * against `connection.hostKey` when given, else not checked),
  * `stdin` written to the session and then closed (none: EOF at once). Resolves with the exit
  * code (255: ssh itself failed), stdout and stderr; rejects when it takes longer than
  * `timeoutMs` (the ssh client is killed).
@@ -253,13 +269,21 @@ export async function runRemote(
   const keyFile = path.join(dir, "id");
   const key = connection.privateKey.endsWith("\n") ? connection.privateKey : `${connection.privateKey}\n`;
   fs.writeFileSync(keyFile, key, { mode: 0o600 });
+  const hostKey = connection.hostKey;
+  let hostKeyArgs = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+  if (hostKey !== undefined) {
+    const knownHosts = path.join(dir, "known_hosts");
+    const pattern = connection.port === 22 ? connection.host : `[${connection.host}]:${connection.port}`;
+    fs.writeFileSync(knownHosts, `${pattern} ${hostKey}\n`);
+    const type = hostKey.trim().split(/\s+/)[0] ?? "";
+    hostKeyArgs = ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", `HostKeyAlgorithms=${type}`, "-o", "CheckHostIP=no"];
+  }
   try {
     const args = [
       "-F", "/dev/null",
       "-T",
       "-o", "BatchMode=yes",
-      "-o", "StrictHostKeyChecking=no",
-      "-o", "UserKnownHostsFile=/dev/null",
+      ...hostKeyArgs,
       "-o", "GlobalKnownHostsFile=/dev/null",
       "-o", "ConnectTimeout=5",
       // Classic key exchange: the default post-quantum hybrid costs ~0.25 s per connection here.
