@@ -17,6 +17,7 @@ import { renderText } from "../planning/render";
 import type { KubeVersion } from "../planning/versions";
 import type { AwsPoolSettings } from "../config/blue-green-config";
 import { PlanningError } from "../planning/errors";
+import { FINISHED_COMMAND_IGNORES } from "./command-intent";
 import { BlueGreenNodePool } from "./blue-green-node-pool";
 import { scriptText } from "./node-scripts";
 import { NodeUpgrade } from "./node-upgrade";
@@ -131,7 +132,10 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
           logging: "stdoutAndStderr",
           addPreviousOutputInEnv: false,
         },
-        { parent: spec.pool ? pools.get(spec.pool)! : components.get(spec.node)!, dependsOn: [...after, ...green] },
+        {
+          parent: spec.pool ? pools.get(spec.pool)! : components.get(spec.node)!, dependsOn: [...after, ...green],
+          ignoreChanges: [...FINISHED_COMMAND_IGNORES],
+        },
       );
       created.set(commandKey(spec), resource);
     }

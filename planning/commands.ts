@@ -75,7 +75,7 @@ export interface ExecutionOptions {
 }
 
 export interface CommandSpec {
-  /** Unique within the node: `v1.35-drain`; the component prefixes its own name. */
+  /** Unique within the node, its intent: `v1.35.9-drain`, `os-2026-11-drain` ({@link intentLabel}); the component prefixes its own name. */
   readonly name: string;
   /** The plan step it belongs to. */
   readonly step: string;
@@ -197,6 +197,16 @@ function invocation(step: Step, action: Action, node: string, options: Execution
 }
 
 /**
+ * What a step's commands are for, the prefix of their names: the exact version of an upgrade
+ * step (`v1.37.1`), so that another patch is another command, or the revision of an OS patch
+ * step (`os-2026-11`, the label of its id). A finished command never runs again whatever else
+ * changes (components/command-intent.ts), so its name must say everything it is for.
+ */
+export function intentLabel(step: Step): string {
+  return step.kind === "os-patch" ? step.id.slice(0, step.id.indexOf("/")) : step.version.tag;
+}
+
+/**
  * The commands of a plan, in plan order. Inside a step they run one after another; the
  * first command of a step waits for the last command of every step the step depends on.
  * A blue-green pool replacement becomes the commands of {@link replacementCommands} (its
@@ -220,7 +230,7 @@ export function planCommands(plan: UpgradePlan, options: ExecutionOptions): Comm
     for (const action of step.actions) {
       for (const { name, ...call } of invocations(step, action, node, options)) {
         const spec: CommandSpec = {
-          name: `${step.id.slice(0, step.id.indexOf("/"))}-${name}`,
+          name: `${intentLabel(step)}-${name}`,
           step: step.id,
           node,
           ...call,

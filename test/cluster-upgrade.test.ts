@@ -67,11 +67,11 @@ describe("the remote commands", () => {
     await settled();
     const commands = registered.filter((r) => r.type === "command:remote:Command");
     expect(commands.map((c) => c.name)).toEqual([
-      "lab-cp-1-v1.37-etcd-snapshot",
-      "lab-cp-1-v1.37-switch-repository", "lab-cp-1-v1.37-upgrade-kubeadm", "lab-cp-1-v1.37-kubeadm-upgrade-apply",
-      "lab-cp-1-v1.37-drain", "lab-cp-1-v1.37-upgrade-kubelet", "lab-cp-1-v1.37-wait-ready", "lab-cp-1-v1.37-uncordon",
-      "lab-web-1-v1.37-switch-repository", "lab-web-1-v1.37-upgrade-kubeadm", "lab-web-1-v1.37-kubeadm-upgrade-node",
-      "lab-web-1-v1.37-drain", "lab-web-1-v1.37-upgrade-kubelet", "lab-web-1-v1.37-wait-ready", "lab-web-1-v1.37-uncordon",
+      "lab-cp-1-v1.37.1-etcd-snapshot",
+      "lab-cp-1-v1.37.1-switch-repository", "lab-cp-1-v1.37.1-upgrade-kubeadm", "lab-cp-1-v1.37.1-kubeadm-upgrade-apply",
+      "lab-cp-1-v1.37.1-drain", "lab-cp-1-v1.37.1-upgrade-kubelet", "lab-cp-1-v1.37.1-wait-ready", "lab-cp-1-v1.37.1-uncordon",
+      "lab-web-1-v1.37.1-switch-repository", "lab-web-1-v1.37.1-upgrade-kubeadm", "lab-web-1-v1.37.1-kubeadm-upgrade-node",
+      "lab-web-1-v1.37.1-drain", "lab-web-1-v1.37.1-upgrade-kubelet", "lab-web-1-v1.37.1-wait-ready", "lab-web-1-v1.37.1-uncordon",
     ]);
     for (const c of commands) {
       const owner = c.name.startsWith("lab-cp-1") ? "lab-cp-1" : "lab-web-1";
@@ -86,16 +86,32 @@ describe("the remote commands", () => {
   it("send the node script as stdin and only its name and quoted arguments in the command line", async () => {
     new ClusterUpgrade("lab", args);
     await settled();
-    const drain = registered.find((r) => r.name === "lab-web-1-v1.37-drain")!;
+    const drain = registered.find((r) => r.name === "lab-web-1-v1.37.1-drain")!;
     expect(drain.inputs.create).toBe(`sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"' drain.sh 'web-1' '300' 'false' 'false' 'false'`);
     expect(drain.inputs.stdin).toBe(readFileSync(`${__dirname}/../node-scripts/drain.sh`, "utf8"));
     expect(drain.inputs.logging).toBe("stdoutAndStderr");
     expect(drain.inputs.addPreviousOutputInEnv).toBe(false);
     expect(secretValue(drain.inputs.connection).host).toBe("10.0.0.11");
-    const kubelet = registered.find((r) => r.name === "lab-web-1-v1.37-upgrade-kubelet")!;
+    const kubelet = registered.find((r) => r.name === "lab-web-1-v1.37.1-upgrade-kubelet")!;
     expect(secretValue(kubelet.inputs.connection).host).toBe("10.0.1.11");
     for (const r of registered.filter((x) => x.type === "command:remote:Command")) expect(String(r.inputs.create)).not.toContain("test-key");
   });
+});
+
+it("registers every command so that only its name (node, exact version, action) decides whether it runs", async () => {
+  new ClusterUpgrade("lab", args);
+  await settled();
+  const commands = registered.filter((r) => r.type === "command:remote:Command");
+  expect(commands.length).toBeGreaterThan(0);
+  for (const c of commands) {
+    expect([...c.ignoreChanges].sort()).toEqual(["addPreviousOutputInEnv", "connection", "create", "delete", "environment", "logging", "stdin", "triggers", "update"]);
+  }
+  registered.splice(0);
+  new ClusterUpgrade("lab", { ...args, target: v("1.37.0") });
+  await settled();
+  const names = registered.filter((r) => r.type === "command:remote:Command").map((r) => r.name);
+  expect(names).toContain("lab-web-1-v1.37.0-drain"); // another patch is another command, never the finished one
+  expect(names.filter((n) => n.includes("v1.37.1"))).toEqual([]);
 });
 
 it("refuses an impossible upgrade before registering anything", async () => {

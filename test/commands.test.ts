@@ -20,7 +20,7 @@ it("quotes every argument for a POSIX shell, quotes inside included", () => {
 
 it("opens hop 1 with the etcd snapshot on the first control plane, with kubeadm's certificate paths", () => {
   expect(dev[0]).toEqual({
-    name: "v1.35-etcd-snapshot", step: "v1.35/cp-1/etcd-snapshot", node: "cp-1", runsOn: "cp-1", script: "etcd-snapshot.sh",
+    name: "v1.35.9-etcd-snapshot", step: "v1.35/cp-1/etcd-snapshot", node: "cp-1", runsOn: "cp-1", script: "etcd-snapshot.sh",
     args: ["/var/lib/cluster-maintenance/etcd-backups", "before-v1.35.9", "https://127.0.0.1:2379", "/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/etcd/server.crt", "/etc/kubernetes/pki/etcd/server.key", "restore", "5"],
     dependsOn: [],
     command: `${WRAPPER} etcd-snapshot.sh '/var/lib/cluster-maintenance/etcd-backups' 'before-v1.35.9' 'https://127.0.0.1:2379' '/etc/kubernetes/pki/etcd/ca.crt' '/etc/kubernetes/pki/etcd/server.crt' '/etc/kubernetes/pki/etcd/server.key' 'restore' '5'`,
@@ -28,23 +28,23 @@ it("opens hop 1 with the etcd snapshot on the first control plane, with kubeadm'
 });
 
 it("runs the control planes' kubeadm steps one at a time, each after the snapshot and the previous node", () => {
-  const hop1 = dev.filter((c) => c.name.startsWith("v1.35-")).slice(0, 10);
+  const hop1 = dev.filter((c) => c.name.startsWith("v1.35.9-")).slice(0, 10);
   expect(hop1.map((c) => [c.node, c.script, c.args.join(" "), c.dependsOn])).toEqual([
     ["cp-1", "etcd-snapshot.sh", expect.any(String), []],
-    ["cp-1", "switch-repository.sh", "1.35", ["cp-1/v1.35-etcd-snapshot"]],
-    ["cp-1", "upgrade-packages.sh", "1.35.9 kubeadm", ["cp-1/v1.35-switch-repository"]],
-    ["cp-1", "kubeadm-upgrade.sh", "apply 1.35.9", ["cp-1/v1.35-upgrade-kubeadm"]],
-    ["cp-2", "switch-repository.sh", "1.35", ["cp-1/v1.35-kubeadm-upgrade-apply"]],
-    ["cp-2", "upgrade-packages.sh", "1.35.9 kubeadm", ["cp-2/v1.35-switch-repository"]],
-    ["cp-2", "kubeadm-upgrade.sh", "node 1.35.9", ["cp-2/v1.35-upgrade-kubeadm"]],
-    ["cp-3", "switch-repository.sh", "1.35", ["cp-2/v1.35-kubeadm-upgrade-node"]],
-    ["cp-3", "upgrade-packages.sh", "1.35.9 kubeadm", ["cp-3/v1.35-switch-repository"]],
-    ["cp-3", "kubeadm-upgrade.sh", "node 1.35.9", ["cp-3/v1.35-upgrade-kubeadm"]],
+    ["cp-1", "switch-repository.sh", "1.35", ["cp-1/v1.35.9-etcd-snapshot"]],
+    ["cp-1", "upgrade-packages.sh", "1.35.9 kubeadm", ["cp-1/v1.35.9-switch-repository"]],
+    ["cp-1", "kubeadm-upgrade.sh", "apply 1.35.9", ["cp-1/v1.35.9-upgrade-kubeadm"]],
+    ["cp-2", "switch-repository.sh", "1.35", ["cp-1/v1.35.9-kubeadm-upgrade-apply"]],
+    ["cp-2", "upgrade-packages.sh", "1.35.9 kubeadm", ["cp-2/v1.35.9-switch-repository"]],
+    ["cp-2", "kubeadm-upgrade.sh", "node 1.35.9", ["cp-2/v1.35.9-upgrade-kubeadm"]],
+    ["cp-3", "switch-repository.sh", "1.35", ["cp-2/v1.35.9-kubeadm-upgrade-node"]],
+    ["cp-3", "upgrade-packages.sh", "1.35.9 kubeadm", ["cp-3/v1.35.9-switch-repository"]],
+    ["cp-3", "kubeadm-upgrade.sh", "node 1.35.9", ["cp-3/v1.35.9-upgrade-kubeadm"]],
   ]);
 });
 
 it("runs kubectl steps on the first control plane and node steps on the node", () => {
-  const worker = dev.filter((c) => c.node === "general-3" && c.name.startsWith("v1.35-"));
+  const worker = dev.filter((c) => c.node === "general-3" && c.name.startsWith("v1.35.9-"));
   expect(worker.map((c) => [c.runsOn, c.script, c.args])).toEqual([
     ["general-3", "switch-repository.sh", ["1.35"]],
     ["general-3", "upgrade-packages.sh", ["1.35.9", "kubeadm"]],
@@ -57,12 +57,12 @@ it("runs kubectl steps on the first control plane and node steps on the node", (
 });
 
 it("starts a batch after every node of the previous batch, and the nodes of a batch together", () => {
-  const first = (node: string) => byKey.get(`${node}/v1.35-switch-repository`)!;
-  expect(first("general-1").dependsOn).toEqual(["cp-3/v1.35-uncordon"]);
-  expect(first("general-2").dependsOn).toEqual(["cp-3/v1.35-uncordon"]);
-  expect(first("general-3").dependsOn).toEqual(["general-1/v1.35-uncordon", "general-2/v1.35-uncordon"]);
-  expect(first("general-4").dependsOn).toEqual(["general-1/v1.35-uncordon", "general-2/v1.35-uncordon"]);
-  expect(byKey.get("cp-1/v1.36-etcd-snapshot")!.dependsOn).toEqual(["general-3/v1.35-uncordon", "general-4/v1.35-uncordon"]);
+  const first = (node: string) => byKey.get(`${node}/v1.35.9-switch-repository`)!;
+  expect(first("general-1").dependsOn).toEqual(["cp-3/v1.35.9-uncordon"]);
+  expect(first("general-2").dependsOn).toEqual(["cp-3/v1.35.9-uncordon"]);
+  expect(first("general-3").dependsOn).toEqual(["general-1/v1.35.9-uncordon", "general-2/v1.35.9-uncordon"]);
+  expect(first("general-4").dependsOn).toEqual(["general-1/v1.35.9-uncordon", "general-2/v1.35.9-uncordon"]);
+  expect(byKey.get("cp-1/v1.36.4-etcd-snapshot")!.dependsOn).toEqual(["general-3/v1.35.9-uncordon", "general-4/v1.35.9-uncordon"]);
 });
 
 it("gives a blue-green replacement only kubectl-node commands, after every rolling pool of its hop", () => {
@@ -73,7 +73,7 @@ it("gives a blue-green replacement only kubectl-node commands, after every rolli
     "batch/v1-37-1-soak", "batch/v1-37-1-delete-old-nodes",
   ]);
   expect(new Set(replacement.map((c) => c.runsOn))).toEqual(new Set(["cp-1"]));
-  expect(replacement[0]!.dependsOn).toEqual(["general-3/v1.37-uncordon", "general-4/v1.37-uncordon"]);
+  expect(replacement[0]!.dependsOn).toEqual(["general-3/v1.37.1-uncordon", "general-4/v1.37.1-uncordon"]);
   expect(dev).toHaveLength(3 * (1 + 3 * 3 + 3 * 4 + 4 * 7) + 8);
 });
 
@@ -103,9 +103,9 @@ it("takes drain options per pool, the kubectl node and the etcd settings from co
 it("copies each pre-upgrade snapshot off the cluster and exports the resources when backup is configured", () => {
   const withBackup = commandsFor({ backup: { bucket: "dev-etcd-backups", region: "eu-west-1", image: "example.org/etcd-backup:3.5" } });
   expect(withBackup.slice(0, 4).map((c) => [c.name, c.runsOn, c.script, c.args, c.dependsOn])).toEqual([
-    ["v1.35-etcd-snapshot", "cp-1", "etcd-snapshot.sh", expect.any(Array), []],
-    ["v1.35-upload-snapshot", "cp-1", "upload-snapshot.sh", ["/var/lib/cluster-maintenance/etcd-backups", "before-v1.35.9", "dev-etcd-backups", "dev/", "eu-west-1"], ["cp-1/v1.35-etcd-snapshot"]],
-    ["v1.35-export-resources", "cp-1", "export-resources.sh", ["/var/lib/cluster-maintenance/resource-exports", "exclude"], ["cp-1/v1.35-upload-snapshot"]],
-    ["v1.35-switch-repository", "cp-1", "switch-repository.sh", ["1.35"], ["cp-1/v1.35-export-resources"]],
+    ["v1.35.9-etcd-snapshot", "cp-1", "etcd-snapshot.sh", expect.any(Array), []],
+    ["v1.35.9-upload-snapshot", "cp-1", "upload-snapshot.sh", ["/var/lib/cluster-maintenance/etcd-backups", "before-v1.35.9", "dev-etcd-backups", "dev/", "eu-west-1"], ["cp-1/v1.35.9-etcd-snapshot"]],
+    ["v1.35.9-export-resources", "cp-1", "export-resources.sh", ["/var/lib/cluster-maintenance/resource-exports", "exclude"], ["cp-1/v1.35.9-upload-snapshot"]],
+    ["v1.35.9-switch-repository", "cp-1", "switch-repository.sh", ["1.35"], ["cp-1/v1.35.9-export-resources"]],
   ]);
 });

@@ -33,11 +33,11 @@ describe("with an upgrade", () => {
   });
 
   it("waits for the reboot that os-patch.sh scheduled, with the boot id it printed", () => {
-    const wait = commands.find((c) => c.node === "general-1" && c.name === "v1.35-wait-ready")!;
-    expect(wait.bootIdFrom).toBe("general-1/v1.35-os-patch");
+    const wait = commands.find((c) => c.node === "general-1" && c.name === "v1.35.9-wait-ready")!;
+    expect(wait.bootIdFrom).toBe("general-1/v1.35.9-os-patch");
     const patch = commands.find((c) => commandKey(c) === wait.bootIdFrom)!;
     expect([patch.runsOn, patch.script, patch.args]).toEqual(["general-1", "os-patch.sh", ["2026-11"]]);
-    expect(commands.filter((c) => c.name === "v1.36-wait-ready").every((c) => c.bootIdFrom === undefined)).toBe(true);
+    expect(commands.filter((c) => c.name === "v1.36.4-wait-ready").every((c) => c.bootIdFrom === undefined)).toBe(true);
   });
 });
 

@@ -23,8 +23,8 @@ it("creates the EtcdBackupSchedule and chains upload and export after each snaps
   const pod = ((registered.find((r) => r.type === "kubernetes:batch/v1:CronJob")!.inputs.spec as any).jobTemplate.spec.template.spec);
   expect(pod.serviceAccountName).toBe("dev-backup-etcd-backup");
   expect(await valueOf(program.backupBucket!)).toBe("dev-etcd-backups");
-  const hop1 = registered.filter((r) => r.type === "command:remote:Command" && r.name.startsWith("dev-cp-1-v1.35-")).map((r) => r.name);
-  expect(hop1.slice(0, 4)).toEqual(["dev-cp-1-v1.35-etcd-snapshot", "dev-cp-1-v1.35-upload-snapshot", "dev-cp-1-v1.35-export-resources", "dev-cp-1-v1.35-switch-repository"]);
-  const upload = registered.find((r) => r.name === "dev-cp-1-v1.35-upload-snapshot")!;
+  const hop1 = registered.filter((r) => r.type === "command:remote:Command" && r.name.startsWith("dev-cp-1-v1.35.9-")).map((r) => r.name);
+  expect(hop1.slice(0, 4)).toEqual(["dev-cp-1-v1.35.9-etcd-snapshot", "dev-cp-1-v1.35.9-upload-snapshot", "dev-cp-1-v1.35.9-export-resources", "dev-cp-1-v1.35.9-switch-repository"]);
+  const upload = registered.find((r) => r.name === "dev-cp-1-v1.35.9-upload-snapshot")!;
   expect(upload.inputs.create).toContain("upload-snapshot.sh '/var/lib/cluster-maintenance/etcd-backups' 'before-v1.35.9' 'dev-etcd-backups' 'dev/' 'eu-west-1'");
 });

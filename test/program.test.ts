@@ -43,7 +43,7 @@ describe("the program on the dev stack", () => {
 
   it("gives every command the node's SSH connection from config as a secret, the private key only inside it", () => {
     const commands = registered.filter((r) => r.type === "command:remote:Command");
-    const snapshot = commands.find((r) => r.name === "dev-cp-1-v1.35-etcd-snapshot")!;
+    const snapshot = commands.find((r) => r.name === "dev-cp-1-v1.35.9-etcd-snapshot")!;
     const hostKey = (list: unknown, name: string) => (list as { name: string; hostKey: string }[]).find((n) => n.name === name)!.hostKey;
     const cpKey = hostKey((raw.controlPlane as { nodes: unknown }).nodes, "cp-1");
     const bastionKey = ((raw.ssh as { bastion: { hostKey: string } }).bastion).hostKey;
@@ -52,7 +52,7 @@ describe("the program on the dev stack", () => {
       host: "10.0.0.11", port: 22, user: "ubuntu", privateKey: TEST_PRIVATE_KEY, dialErrorLimit: 40, perDialTimeout: 15, hostKey: cpKey,
       proxy: { host: "bastion.dev.example.com", port: 22, user: "ubuntu", privateKey: TEST_PRIVATE_KEY, dialErrorLimit: 40, perDialTimeout: 15, hostKey: bastionKey },
     });
-    const kubelet = commands.find((r) => r.name === "dev-general-2-v1.36-upgrade-kubelet")!;
+    const kubelet = commands.find((r) => r.name === "dev-general-2-v1.36.4-upgrade-kubelet")!;
     expect(secretValue(kubelet.inputs.connection).host).toBe("10.0.1.12");
     expect(secretValue(kubelet.inputs.connection).hostKey).toBe(hostKey((raw.pools as { nodes: unknown }[])[0]!.nodes, "general-2"));
     for (const c of commands) {

@@ -16,6 +16,8 @@ export interface Registered {
   readonly parent: string;
   /** URNs of the resources it `dependsOn`. */
   readonly dependsOn: readonly string[];
+  /** Its `ignoreChanges` option. */
+  readonly ignoreChanges: readonly string[];
 }
 
 /** What the mocks learn from a registration request beyond MockResourceArgs. */
@@ -49,7 +51,7 @@ export function recordingMocks(registered: Registered[], current: () => Register
       const req = current();
       registered.push({
         type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false,
-        parent: req?.getParent() ?? "", dependsOn: req?.getDependenciesList() ?? [],
+        parent: req?.getParent() ?? "", dependsOn: req?.getDependenciesList() ?? [], ignoreChanges: req?.getIgnorechangesList() ?? [],
       });
       return { id: `${args.name}-id`, state: { ...args.inputs, ...providerOutputs(args) } };
     },
