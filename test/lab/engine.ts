@@ -8,11 +8,12 @@
  *   is dropped when the old inputs lack it (pkg/resource/deploy/step_generator.go
  *   `processIgnoreChanges`, applied before the diff, so also to a replacement's inputs).
  * - Diff: the command provider has no custom diff; `triggers` is its only replace-on-change
- *   input (pulumi-command provider/pkg/provider/remote/command.go `CommandInputs`, `triggers`
+ *   input (pulumi-command provider/pkg/provider/common/inputs.go `ResourceInputs.Triggers`,
  *   tagged `replaceOnChanges`), so a changed `triggers` replaces and any other changed input is
  *   an update. Other types replace on the properties of {@link REPLACE_ON_CHANGE}.
- * - Update runs `update`, or `create` when there is no `update` (remote commandController
- *   `Update`); a replacement runs `create` for the new copy and the old copy's `delete` at the
+ * - Update runs `update`, or `create` when there is no `update` (pulumi-command
+ *   provider/pkg/provider/remote/commandController.go `Update`); a create with no `create` runs
+ *   nothing (`Create`); a replacement runs `create` for the new copy and the old copy's `delete` at the
  *   end of the update (create-before-delete; the old copy stays in the state marked `delete`
  *   until then: step_generator.go `GenerateDeletes`, "due to replacement").
  * - A failed create records nothing (step_executor.go: the step fails, the pending operation is
