@@ -18,7 +18,7 @@ import type { KubeVersion } from "../planning/versions";
 import type { AwsPoolSettings } from "../config/blue-green-config";
 import { PlanningError } from "../planning/errors";
 import { FINISHED_COMMAND_IGNORES } from "./command-intent";
-import { BlueGreenNodePool } from "./blue-green-node-pool";
+import { BlueGreenNodePool, ColorSpec } from "./blue-green-node-pool";
 import { scriptText } from "./node-scripts";
 import { NodeUpgrade } from "./node-upgrade";
 import type { Connection } from "./ssh-connection";
@@ -102,12 +102,18 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     const created = new Map<string, command.remote.Command>();
     const pools = new Map<string, BlueGreenNodePool>();
     const kubectlConnection = args.connection(args.execution.kubectlNode);
-    const pool = (poolName: string, version: KubeVersion, nodes: readonly string[], after?: pulumi.Resource[]) => {
+    // A pool of this stack's instances always registers the color it serves with (its config
+    // version and nodes, as the plan starts from): not registering it would terminate it.
+    const pool = (poolName: string, replacement?: ColorSpec, after?: pulumi.Resource[]) => {
       const aws = args.blueGreenAws?.get(poolName);
       if (!aws) throw new Error(`blue-green pool ${poolName} has no AWS settings`);
+      const spec = args.cluster.pools.find((p) => p.name === poolName)?.blueGreen;
+      const current = plan.initialState.toArray().filter((n) => n.pool === poolName);
+      const serving = spec?.managed && current.length > 0 ? { version: current[0]!.versions.kubelet, nodes: current.map((n) => n.name) } : undefined;
       const component = new BlueGreenNodePool(`${name}-${poolName}`, {
-        cluster: plan.cluster, pool: poolName, version, nodes, aws, kubectlConnection,
-        readyTimeoutSeconds: args.execution.readyTimeoutSeconds, drain: args.execution.drain(poolName), ...(after ? { after } : {}),
+        cluster: plan.cluster, pool: poolName, aws, kubectlConnection, batchSize: spec?.batchSize ?? 1,
+        readyTimeoutSeconds: args.execution.readyTimeoutSeconds, drain: args.execution.drain(poolName),
+        ...(serving ? { serving } : {}), ...(replacement ? { replacement } : {}), ...(after ? { after } : {}),
       }, { parent: this });
       pools.set(poolName, component);
       return component;
@@ -118,7 +124,10 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
       let green: pulumi.Resource[] = [];
       if (spec.greenOf) {
         const step = stepById.get(spec.step)!;
-        green = (pools.get(spec.greenOf) ?? pool(spec.greenOf, step.version, step.replacement!.newNodes, after)).color.joined;
+        const bg = pools.get(spec.greenOf) ?? pool(spec.greenOf, { version: step.version, nodes: step.replacement!.newNodes }, after);
+        // After green's gates; and after blue's removal commands, so that when blue is dropped
+        // its cordons are undone before its nodes are drained and deleted, not during.
+        green = [...bg.replacement!.joined, ...(bg.serving?.registered ?? [])];
       }
       const resource = new command.remote.Command(
         `${name}-${spec.node}-${spec.name}`,
@@ -142,8 +151,7 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     // Pools not replaced keep the color they serve with (not registering it would terminate it).
     for (const p of args.cluster.pools) {
       if (pools.has(p.name) || !p.blueGreen?.managed || !args.blueGreenAws?.has(p.name)) continue;
-      const nodes = plan.initialState.toArray().filter((n) => n.pool === p.name);
-      pool(p.name, nodes[0]!.versions.kubelet, nodes.map((n) => n.name));
+      pool(p.name);
     }
     this.blueGreenPools = pools;
     if (pulumi.runtime.isDryRun()) pulumi.log.info(text, this);

@@ -21,6 +21,53 @@ export function colorNodeNames(pool: string, version: KubeVersion, size: number)
   return Array.from({ length: size }, (_, i) => `${pool}-${colorTag(version)}-${i + 1}`);
 }
 
+/**
+ * Nodes launched per join token: a color's nodes are launched in batches of this many, each
+ * batch with its own bootstrap token, created only once the previous batch's nodes are Ready, so
+ * no instance boots with a token that expired while earlier batches were waiting. Ten keeps a
+ * batch's launches and readiness gates within the engine's default parallelism on a small host
+ * (`pulumi up --parallel` defaults to 4 x CPUs: 8 on 2 CPUs) and a token's exposure short.
+ */
+export const JOIN_BATCH_NODES = 10;
+/** Bound on one EC2 launch as the engine sees it (RunInstances until the instance runs), minutes. */
+export const LAUNCH_MINUTES_PER_INSTANCE = 2;
+/** Added to a join token's validity for clock skew and the API calls around it, minutes. */
+export const JOIN_TOKEN_MARGIN_MINUTES = 5;
+
+/** One batch of launches: nodes `first`..`last` (1-based, inclusive) of a color, and their names. */
+export interface JoinBatch {
+  readonly first: number;
+  readonly last: number;
+  /** `${first}-${last}`: names the batch's token commands and its token's description. */
+  readonly range: string;
+  readonly nodes: readonly string[];
+}
+
+/**
+ * A color's nodes in batches of {@link JOIN_BATCH_NODES}: batch k holds nodes [k*J, (k+1)*J)
+ * (0-based), so growing a pool changes only its last batch's range (and adds batches).
+ */
+export function joinBatches(nodes: readonly string[], per = JOIN_BATCH_NODES): JoinBatch[] {
+  const out: JoinBatch[] = [];
+  for (let i = 0; i < nodes.length; i += per) {
+    const batch = nodes.slice(i, i + per);
+    out.push({ first: i + 1, last: i + batch.length, range: `${i + 1}-${i + batch.length}`, nodes: batch });
+  }
+  return out;
+}
+
+/**
+ * Validity of a batch's join token, minutes:
+ * `nodes x LAUNCH_MINUTES_PER_INSTANCE + 2 x ceil(readyTimeoutSeconds / 60) + JOIN_TOKEN_MARGIN_MINUTES`.
+ * The token is created when the batch is about to launch; its launches may run one after another
+ * (nodes x 2 min), may wait for an engine worker held by other readiness gates (at most the ready
+ * timeout), and a node must join before its own gate gives up (the ready timeout again); a join
+ * after that is of no use. E.g. 10 nodes, 600 s: 20 + 20 + 5 = 45 minutes.
+ */
+export function joinTokenTtlMinutes(nodes: number, readyTimeoutSeconds: number): number {
+  return nodes * LAUNCH_MINUTES_PER_INSTANCE + 2 * Math.ceil(readyTimeoutSeconds / 60) + JOIN_TOKEN_MARGIN_MINUTES;
+}
+
 /** Bound on a pool name for blue-green pools, so `<pool>-v1-NN-NN-NNN` stays a DNS label (63). */
 export const BLUE_GREEN_POOL_NAME_MAX = 40;
 
@@ -75,8 +122,10 @@ export interface ReplacementEstimate {
 }
 
 /**
- * The temporary double capacity of replacing `blueCount` nodes: green runs from its creation
- * until blue is terminated at the end of the update.
+ * The temporary double capacity of replacing `blueCount` nodes during the update that replaces
+ * them: green runs from its creation on. Blue is terminated by the first `pulumi up` after the
+ * pool's `version` is set to the new version, so it runs on (idle, its Nodes deleted) until then;
+ * that time is not counted here.
  */
 export function replacementEstimate(blueCount: number, spec: BlueGreenSpec): ReplacementEstimate {
   const batchSize = Math.min(spec.batchSize, Math.max(blueCount, 1));

@@ -4,98 +4,19 @@
  * field; the join token only ever inside secrets; names, counts and dependencies exact; bad
  * args refused before anything is registered.
  *
- * Own mocks (not installMocks): they also record each registration's resource options
- * (additionalSecretOutputs, ignoreChanges) and add the state a provider would compute: a
- * join command's stdout, a launch template's latestVersion, autonamed IAM names.
+ * Mocks from test/helpers/color-mocks.ts (they also record resource options). The batches of
+ * launches and the chained removals are in test/pool-color-batches.test.ts.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { secretValue, settled, valueOf } from "./helpers/pulumi-mocks";
+import { byType, colorArgs, CONNECTION, ECR, HASH, JOIN_LINE, joinOutput, one, Rec, registered, TOKEN, V, WRAPPER } from "./helpers/color-mocks";
 import { scriptText } from "../components/node-scripts";
-import { colorNodeNames, colorTag, PoolColor, PoolColorArgs, removeArgs, subnetFor, userDataBase64 } from "../components/pool-color";
+import { colorNodeNames, colorTag, PoolColor, removeArgs, RUN_ONCE_IGNORED, subnetFor, userDataBase64 } from "../components/pool-color";
 import { ec2TrustPolicy, PoolInstanceProfile, policyAttachmentNames } from "../components/pool-instance-profile";
 import { KubeVersion } from "../planning/versions";
 
-interface Rec {
-  readonly type: string;
-  readonly name: string;
-  readonly inputs: Record<string, unknown>;
-  readonly parent: string;
-  readonly dependsOn: readonly string[];
-  readonly secretOutputs: readonly string[];
-  readonly ignoreChanges: readonly string[];
-}
-
-interface Request {
-  getParent(): string;
-  getDependenciesList(): string[];
-  getAdditionalsecretoutputsList(): string[];
-  getIgnorechangesList(): string[];
-}
-
-const TOKEN = "k7x2qa.9f3b1c0d8e7a6b5c";
-const HASH = `sha256:${"3c".repeat(32)}`;
-const JOIN_LINE = `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH}\n`;
-const WRAPPER = `sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"'`;
-
-let current: Request | undefined;
-const register = MockMonitor.prototype.registerResource;
-MockMonitor.prototype.registerResource = function (this: MockMonitor, req: Request, callback: (err: unknown, response: unknown) => void) {
-  current = req;
-  return register.call(this, req, callback);
-};
-
-const registered: Rec[] = [];
-let joinStdout = JOIN_LINE;
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      registered.push({
-        type: args.type, name: args.name, inputs: args.inputs, parent: current?.getParent() ?? "",
-        dependsOn: current?.getDependenciesList() ?? [], secretOutputs: current?.getAdditionalsecretoutputsList() ?? [],
-        ignoreChanges: current?.getIgnorechangesList() ?? [],
-      });
-      const extra: Record<string, unknown> = {};
-      if (args.type === "command:remote:Command" && String(args.inputs.create).includes("join-command.sh")) extra.stdout = joinStdout;
-      if (args.type === "aws:ec2/launchTemplate:LaunchTemplate") extra.latestVersion = 3;
-      if (args.type === "aws:iam/role:Role" || args.type === "aws:iam/instanceProfile:InstanceProfile") extra.name = `${args.name}-0a1b2c3`;
-      if (args.type === "aws:iam/role:Role") extra.arn = `arn:aws:iam::123456789012:role/${args.name}-0a1b2c3`;
-      return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
-    },
-    call: (args) => {
-      throw new Error(`unexpected provider call ${args.token}`);
-    },
-  },
-  "cluster-maintenance",
-  "test",
-  false,
-);
-
-const V = KubeVersion.of(1, 37, 1);
-const ECR = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly";
 const SSM = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
-const CONNECTION = { host: "10.0.0.10", user: "admin", privateKey: "not-a-key" };
-const DRAIN = { timeoutSeconds: 600, deleteEmptyDirData: true, deleteUnmanagedPods: false, disableEviction: false };
-
-function colorArgs(over: Partial<PoolColorArgs> = {}): PoolColorArgs {
-  return {
-    cluster: "prod", pool: "batch", version: V, nodes: colorNodeNames("batch", V, 3),
-    aws: {
-      ami: "ami-0123456789abcdef0", instanceType: "m6i.large", subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
-      securityGroupIds: ["sg-0ccccccccccccccc3", "sg-0ddddddddddddddd4"], rootVolumeGiB: 80, rootDeviceName: "/dev/xvda", policyArns: [ECR],
-    },
-    instanceProfileName: "prod-batch-profile-0a1b2c3", kubectlConnection: CONNECTION, readyTimeoutSeconds: 900, drain: DRAIN,
-    ...over,
-  };
-}
-
-const byType = (all: readonly Rec[], t: string) => all.filter((r) => r.type === t);
-const one = (all: readonly Rec[], t: string, name?: string) => {
-  const found = byType(all, t).filter((r) => name === undefined || r.name === name);
-  expect(found).toHaveLength(1);
-  return found[0]!;
-};
 
 describe("colorTag and colorNodeNames", () => {
   it("tag v1-37-1 for 1.37.1; names <pool>-<tag>-<i> for i = 1..size", () => {
@@ -199,35 +120,39 @@ describe("PoolColor", () => {
   const TAGS = {
     "cluster-maintenance.io/cluster": "prod", "cluster-maintenance.io/pool": "batch", "cluster-maintenance.io/version": "1.37.1", "kubernetes.io/cluster/prod": "owned",
   };
+  const COMMAND = "command:remote:Command";
+  const ONCE = ["connection", "create", "update", "stdin", "environment", "logging", "triggers", "addPreviousOutputInEnv"];
   let all: Rec[];
   let color: PoolColor;
   let beforeUrn: string;
+  const urnOf = (type: string, name: string) => expect.stringMatching(new RegExp(`${type}::${name}$`));
   beforeAll(async () => {
     registered.splice(0);
     const before = new command.local.Command("before", { create: "true" });
     beforeUrn = await valueOf(before.urn);
     color = new PoolColor(N, colorArgs({ after: [before] }));
-    await valueOf(pulumi.all([...color.joined.map((j) => j.urn), color.launchTemplate.userData]));
+    await valueOf(pulumi.all([...color.joined.map((j) => j.urn), ...color.revokeCommands.map((r) => r.urn), ...color.instances.map((i) => i.userDataBase64)]));
     await settled();
     all = registered.filter((r) => r.name !== "before");
   });
 
-  it("registers exactly: the join command, the template, an instance and a joined command per node, parented to the component", () => {
+  it("registers exactly: one join and one revoke command (one batch of 3), the template, per node an instance, a removal and a gate, parented to the component", () => {
     expect(all.map((r) => [r.type, r.name]).sort()).toEqual([
       ["aws:ec2/launchTemplate:LaunchTemplate", `${N}-template`],
       ...NODES.map((n) => ["aws:ec2/instance:Instance", `${N}-${n}`]),
-      ...NODES.map((n) => ["command:remote:Command", `${N}-${n}-joined`]),
-      ["command:remote:Command", `${N}-join`],
+      ...NODES.map((n) => [COMMAND, `${N}-${n}-joined`]),
+      ...NODES.map((n) => [COMMAND, `${N}-${n}-registered`]),
+      [COMMAND, `${N}-join-1-3`],
+      [COMMAND, `${N}-revoke-1-3`],
       ["cluster-maintenance:pool:PoolColor", N],
     ].sort());
     for (const r of all.filter((r) => r.type !== "cluster-maintenance:pool:PoolColor")) expect(r.parent).toMatch(new RegExp(`cluster-maintenance:pool:PoolColor::${N}$`));
-    expect(color.instances).toHaveLength(3);
-    expect(color.joined).toHaveLength(3);
+    expect([color.instances.length, color.registered.length, color.joined.length, color.joinCommands.length, color.revokeCommands.length]).toEqual([3, 3, 3, 1, 1]);
   });
 
-  it("join command: join-command.sh with a 30-minute TTL, pool and version; nothing logged; stdout secret; after `after`", () => {
-    const j = one(all, "command:remote:Command", `${N}-join`);
-    expect(j.inputs.create).toBe(`${WRAPPER} join-command.sh '30' 'batch' '1.37.1'`);
+  it("join command: join-command.sh with the batch's TTL (3 x 2 + 2 x 15 + 5 = 41 min), pool, version and range; nothing logged; stdout secret; after `after`; run once", () => {
+    const j = one(all, COMMAND, `${N}-join-1-3`);
+    expect(j.inputs.create).toBe(`${WRAPPER} join-command.sh '41' 'batch' '1.37.1' '1-3'`);
     expect(j.inputs.delete).toBeUndefined();
     expect(j.inputs.stdin).toBe(scriptText("join-command.sh"));
     expect(j.inputs.stdin).toMatch(/^#!\/usr\/bin\/env bash\n/);
@@ -237,15 +162,29 @@ describe("PoolColor", () => {
     // "connection" is the command package's own; "stdout" is ours.
     expect([...j.secretOutputs].sort()).toEqual(["connection", "stdout"]);
     expect(j.dependsOn).toEqual([beforeUrn]);
+    expect(j.ignoreChanges).toEqual(ONCE);
+    expect(RUN_ONCE_IGNORED).toEqual(ONCE);
   });
 
-  it("launch template: image, type, instance profile, security groups", () => {
+  it("revoke command: join-command.sh revoke for the batch, after the batch's gates; no delete; run once", () => {
+    const r = one(all, COMMAND, `${N}-revoke-1-3`);
+    expect(r.inputs.create).toBe(`${WRAPPER} join-command.sh 'revoke' 'batch' '1.37.1' '1-3'`);
+    expect(r.inputs.delete).toBeUndefined();
+    expect(r.inputs.stdin).toBe(scriptText("join-command.sh"));
+    expect(r.inputs.logging).toBe("stdoutAndStderr");
+    expect(secretValue(r.inputs.connection)).toMatchObject(CONNECTION);
+    expect([...r.dependsOn].sort()).toEqual(NODES.map((n) => urnOf("command:remote:Command", `${N}-${n}-joined`)));
+    expect(r.ignoreChanges).toEqual(ONCE);
+  });
+
+  it("launch template: image, type, instance profile, security groups; no user data (each instance has its batch's)", () => {
     const t = one(all, "aws:ec2/launchTemplate:LaunchTemplate").inputs;
     expect(t.imageId).toBe("ami-0123456789abcdef0");
     expect(t.instanceType).toBe("m6i.large");
     expect(t.iamInstanceProfile).toEqual({ name: "prod-batch-profile-0a1b2c3" });
     expect(t.vpcSecurityGroupIds).toEqual(["sg-0ccccccccccccccc3", "sg-0ddddddddddddddd4"]);
     expect(t.description).toBe("cluster-maintenance: cluster prod, pool batch, Kubernetes 1.37.1");
+    expect(t.userData).toBeUndefined();
   });
 
   it("launch template: IMDSv2 required, hop limit 1, instance tags in the metadata", () => {
@@ -266,22 +205,24 @@ describe("PoolColor", () => {
     expect(t.tagSpecifications).toEqual([{ resourceType: "instance", tags: TAGS }, { resourceType: "volume", tags: TAGS }]);
   });
 
-  it("launch template: user data is a secret; it decodes to the join script at 1.37.1 with the token", () => {
-    const t = one(all, "aws:ec2/launchTemplate:LaunchTemplate").inputs;
-    const encoded = secretValue(t.userData) as unknown as string;
-    expect(typeof encoded).toBe("string");
-    const text = Buffer.from(encoded, "base64").toString("utf8");
-    expect(text.startsWith("#!/bin/bash\n")).toBe(true);
-    expect(text).toContain("KUBE_VERSION='1.37.1'\n");
-    expect(text).toContain("KUBE_MINOR='1.37'\n");
-    expect(text).toContain("API_ENDPOINT='10.0.0.10:6443'\n");
-    expect(text).toContain(`JOIN_TOKEN='${TOKEN}'\n`);
-    expect(text).toContain(`CA_CERT_HASH='${HASH}'\n`);
-    expect(text).toMatch(/kubeadm join --config /);
-    expect(Buffer.from(encoded, "base64").toString("base64")).toBe(encoded);
+  it("instances: user data is a secret; it decodes to the join script at 1.37.1 with the batch's token", () => {
+    for (const r of byType(all, "aws:ec2/instance:Instance")) {
+      const encoded = secretValue(r.inputs.userDataBase64) as unknown as string;
+      expect(typeof encoded).toBe("string");
+      const text = Buffer.from(encoded, "base64").toString("utf8");
+      expect(text.startsWith("#!/bin/bash\n")).toBe(true);
+      expect(text).toContain("KUBE_VERSION='1.37.1'\n");
+      expect(text).toContain("KUBE_MINOR='1.37'\n");
+      expect(text).toContain("API_ENDPOINT='10.0.0.10:6443'\n");
+      expect(text).toContain(`JOIN_TOKEN='${TOKEN}'\n`);
+      expect(text).toContain(`CA_CERT_HASH='${HASH}'\n`);
+      expect(text).toMatch(/kubeadm join --config /);
+      expect(Buffer.from(encoded, "base64").toString("base64")).toBe(encoded);
+      expect(r.inputs.userData).toBeUndefined();
+    }
   });
 
-  it("instances: one per node, named and tagged with the node name, subnets round-robin, the template's latest version, launchTemplate changes ignored", () => {
+  it("instances: one per node, named and tagged with the node name, subnets round-robin, the template's latest version; launchTemplate, subnetId and userDataBase64 changes ignored", () => {
     const instances = byType(all, "aws:ec2/instance:Instance");
     expect(instances.map((r) => r.name)).toEqual(NODES.map((n) => `${N}-${n}`));
     expect(instances.map((r) => r.inputs.subnetId)).toEqual(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0aaaaaaaaaaaaaaa1"]);
@@ -289,31 +230,47 @@ describe("PoolColor", () => {
       const r = instances[i]!;
       expect(r.inputs.tags).toEqual({ ...TAGS, Name: node });
       expect(r.inputs.launchTemplate).toEqual({ id: `${N}-template-id`, version: "3" });
-      expect(r.ignoreChanges).toEqual(["launchTemplate"]);
-      expect(r.inputs.userData).toBeUndefined();
+      expect(r.ignoreChanges).toEqual(["launchTemplate", "subnetId", "userDataBase64"]);
       expect(r.inputs.ami).toBeUndefined();
+      // Through its inputs: the template (id, version) and its batch's join command (user data).
+      expect([...r.dependsOn].sort()).toEqual([urnOf("aws:ec2/launchTemplate:LaunchTemplate", `${N}-template`), urnOf("command:remote:Command", `${N}-join-1-3`)]);
     });
   });
 
-  it("joined commands: wait-joined on create, remove with the drain options on delete, after their own instance", () => {
-    const instances = byType(all, "aws:ec2/instance:Instance");
+  it("removals (-registered): no create, remove with the drain options on delete, after their own instance (batchSize 1: and the previous node's removal); changes not ignored", () => {
     NODES.forEach((node, i) => {
-      const c = one(all, "command:remote:Command", `${N}-${node}-joined`);
-      expect(c.inputs.create).toBe(`${WRAPPER} pool-node.sh 'wait-joined' '${node}' '1.37.1' '900'`);
+      const c = one(all, COMMAND, `${N}-${node}-registered`);
+      expect(c.inputs.create).toBeUndefined();
+      expect(c.inputs.update).toBeUndefined();
       expect(c.inputs.delete).toBe(`${WRAPPER} pool-node.sh 'remove' '${node}' '600' 'true' 'false' 'false'`);
       expect(c.inputs.stdin).toBe(scriptText("pool-node.sh"));
       expect(c.inputs.logging).toBe("stdoutAndStderr");
       expect(c.inputs.addPreviousOutputInEnv).toBe(false);
       expect(secretValue(c.inputs.connection)).toMatchObject(CONNECTION);
       expect(c.secretOutputs).toEqual(["connection"]);
-      expect(c.dependsOn).toEqual([expect.stringMatching(new RegExp(`aws:ec2/instance:Instance::${instances[i]!.name}$`))]);
+      expect(c.ignoreChanges).toEqual([]);
+      const previous = i >= 1 ? [urnOf("command:remote:Command", `${N}-${NODES[i - 1]}-registered`)] : [];
+      expect([...c.dependsOn].sort()).toEqual([urnOf("aws:ec2/instance:Instance", `${N}-${node}`), ...previous].sort());
     });
-    expect(color.joined.map((j) => j)).toHaveLength(NODES.length);
   });
 
-  it("the token and CA hash appear in no input but the template's secret user data", () => {
+  it("gates (-joined): wait-joined on create, no delete, after the node's removal command; run once", () => {
+    NODES.forEach((node) => {
+      const c = one(all, COMMAND, `${N}-${node}-joined`);
+      expect(c.inputs.create).toBe(`${WRAPPER} pool-node.sh 'wait-joined' '${node}' '1.37.1' '900'`);
+      expect(c.inputs.delete).toBeUndefined();
+      expect(c.inputs.stdin).toBe(scriptText("pool-node.sh"));
+      expect(c.inputs.logging).toBe("stdoutAndStderr");
+      expect(c.inputs.addPreviousOutputInEnv).toBe(false);
+      expect(secretValue(c.inputs.connection)).toMatchObject(CONNECTION);
+      expect(c.dependsOn).toEqual([urnOf("command:remote:Command", `${N}-${node}-registered`)]);
+      expect(c.ignoreChanges).toEqual(ONCE);
+    });
+  });
+
+  it("the token and CA hash appear in no input but the instances' secret user data", () => {
     for (const r of all) {
-      const inputs = r.type === "aws:ec2/launchTemplate:LaunchTemplate" ? { ...r.inputs, userData: undefined } : r.inputs;
+      const inputs = r.type === "aws:ec2/instance:Instance" ? { ...r.inputs, userDataBase64: undefined } : r.inputs;
       const text = JSON.stringify(inputs);
       expect(text).not.toContain(TOKEN);
       expect(text).not.toContain(HASH.slice("sha256:".length));
@@ -325,14 +282,14 @@ describe("PoolColor refusals", () => {
   it("refuses invalid args in one error, before registering anything", () => {
     registered.splice(0);
     const args = colorArgs({
-      pool: "Batch", nodes: ["ok-1", "Bad_Name", "ok-1"], readyTimeoutSeconds: 0,
+      pool: "Batch", nodes: ["ok-1", "Bad_Name", "ok-1"], readyTimeoutSeconds: 0, batchSize: 0,
       aws: { ...colorArgs().aws, subnetIds: [], rootVolumeGiB: 4 },
     });
     expect(() => new PoolColor("bad", args)).toThrow(
       'PoolColor "bad": invalid args: pool "Batch" is not a DNS label of at most 40 characters; ' +
       'node "Bad_Name" is not a node name (lowercase letters, digits, \'-\', \'.\'); nodes ["ok-1","Bad_Name","ok-1"] is not a list without duplicates; ' +
       'aws.subnetIds [] is not a non-empty list of subnet ids; aws.rootVolumeGiB 4 is not a whole number of GiB from 8 to 16384; ' +
-      "readyTimeoutSeconds 0 is not a whole number of seconds from 1 to 86400",
+      "readyTimeoutSeconds 0 is not a whole number of seconds from 1 to 86400; batchSize 0 is not a whole number of nodes from 1 to 1000",
     );
     expect(() => new PoolColor("empty", colorArgs({ nodes: [] }))).toThrow('nodes [] is not a non-empty list of node names');
     expect(registered).toEqual([]);
@@ -358,19 +315,18 @@ describe("PoolColor refusals", () => {
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(16384);
   });
 
-  it("the template's user data follows the join command's actual stdout", async () => {
+  it("an instance's user data follows its join command's actual stdout", async () => {
     registered.splice(0);
-    joinStdout = `kubeadm join cp.example.internal:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH}`;
+    joinOutput.stdout = `kubeadm join cp.example.internal:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH}`;
     try {
       const c = new PoolColor("other", colorArgs({ nodes: ["batch-v1-37-1-9"] }));
-      await valueOf(c.launchTemplate.urn);
+      await valueOf(pulumi.all([c.launchTemplate.urn, c.instances[0]!.urn]));
       await settled();
-      const t = one([...registered], "aws:ec2/launchTemplate:LaunchTemplate");
-      expect(Buffer.from(secretValue(t.inputs.userData) as unknown as string, "base64").toString("utf8")).toContain("API_ENDPOINT='cp.example.internal:6443'\n");
-      expect(byType([...registered], "aws:ec2/instance:Instance")).toHaveLength(1);
-      expect(one([...registered], "command:remote:Command", "other-join").dependsOn).toEqual([]);
+      const t = one([...registered], "aws:ec2/instance:Instance");
+      expect(Buffer.from(secretValue(t.inputs.userDataBase64) as unknown as string, "base64").toString("utf8")).toContain("API_ENDPOINT='cp.example.internal:6443'\n");
+      expect(one([...registered], "command:remote:Command", "other-join-1-1").dependsOn).toEqual([]);
     } finally {
-      joinStdout = JOIN_LINE;
+      joinOutput.stdout = JOIN_LINE;
     }
   });
 });

@@ -30,14 +30,15 @@ describe("the program on the dev stack", () => {
       "dev-batch-v1-34-6-1", "dev-batch-v1-34-6-2", "dev-batch-v1-34-6-3",
     ]);
     const commands = registered.filter((r) => r.type === "command:remote:Command");
-    // 150 upgrade commands; the blue-green pool: 8 replacement commands, a join token, 3 readiness gates.
-    expect(commands).toHaveLength(150 + 8 + 1 + 3);
+    // 150 upgrade commands; the blue-green pool: 8 replacement commands and, for each of its two
+    // colors (blue 1.34.6 kept while green 1.37.1 replaces it), a join token, its revoke, 3 removals, 3 readiness gates.
+    expect(commands).toHaveLength(150 + 8 + 2 * (1 + 1 + 3 + 3));
     const aws = registered.filter((r) => r.type.startsWith("aws:")).map((r) => r.type).sort();
-    expect(aws).toEqual([...Array(3).fill("aws:ec2/instance:Instance"), "aws:ec2/launchTemplate:LaunchTemplate", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/role:Role"]);
-    expect(registered).toHaveLength(1 + 10 + 3 + 162 + 6);
+    expect(aws).toEqual([...Array(6).fill("aws:ec2/instance:Instance"), ...Array(2).fill("aws:ec2/launchTemplate:LaunchTemplate"), "aws:iam/instanceProfile:InstanceProfile", "aws:iam/role:Role"]);
+    expect(registered).toHaveLength(1 + 10 + 4 + 174 + 10);
     expect(registered.filter((r) => !r.custom).map((r) => r.type).sort()).toEqual([
       ...Array(10).fill("cluster-maintenance:upgrade:NodeUpgrade"), "cluster-maintenance:upgrade:ClusterUpgrade",
-      "cluster-maintenance:pool:BlueGreenNodePool", "cluster-maintenance:pool:PoolInstanceProfile", "cluster-maintenance:pool:PoolColor",
+      "cluster-maintenance:pool:BlueGreenNodePool", "cluster-maintenance:pool:PoolInstanceProfile", "cluster-maintenance:pool:PoolColor", "cluster-maintenance:pool:PoolColor",
     ].sort());
   });
 
