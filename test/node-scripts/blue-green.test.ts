@@ -1,17 +1,15 @@
 /**
  * The blue-green pool's node scripts (run on the kubectl host) against the simulated cluster:
- * join-command.sh, pool-node.sh (wait-joined, remove), cordon-node.sh, soak.sh, delete-nodes.sh.
+ * pool-node.sh (wait-joined, remove), cordon-node.sh, soak.sh, delete-nodes.sh (join-command.sh:
+ * test/node-scripts/join-command.test.ts).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { parseJoinCommand } from "../../components/user-data";
-import { createLab, NODE_SCRIPTS_DIR, runCommand, scriptCommand, type Lab, type LabPod, type RunResult } from "../lab/node-kit";
+import { createLab, type Lab, type LabPod } from "../lab/node-kit";
 import { callsDuring, cp, expectExit, lines, mutations, realMachinePaths, worker } from "./support";
 
 const realBefore = realMachinePaths();
 const labs: Lab[] = [];
-const tmpDirs: string[] = [];
 function lab(pods: LabPod[] = []): Lab {
   const l = createLab({
     nodes: [
@@ -25,7 +23,6 @@ function lab(pods: LabPod[] = []): Lab {
 }
 afterAll(() => {
   labs.forEach((l) => l.cleanup());
-  tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
 });
 
 const web: LabPod = { name: "web-1", namespace: "shop", owner: "ReplicaSet" };
@@ -410,7 +407,7 @@ describe("soak.sh", () => {
 describe("delete-nodes.sh", () => {
   test("refuses (exit 3) a node that still runs pods, listing them; nothing is deleted", async () => {
     const l = lab([web, bare, proxy]);
-    expectExit(await run(l, "drain.sh", ["w-2", "30", ...NO]), 0);
+    expectExit(await run(l, "drain.sh", ["w-2", "1.35.9", "30", ...NO]), 0);
     const r = await callsDuring(l, () => run(l, "delete-nodes.sh", ["w-2", "w-1"]));
     expectExit(r.result, 3);
     expect(r.result.stderr).toContain("cluster-maintenance: delete-nodes.sh: w-1: still runs pods (it was not drained): shop/web-1 default/debug");
@@ -423,7 +420,7 @@ describe("delete-nodes.sh", () => {
 
   test("deletes drained nodes (DaemonSet and mirror pods do not count), skips absent ones; a second run is a no-op", async () => {
     const l = lab([web, proxy]);
-    expectExit(await run(l, "drain.sh", ["w-1", "30", ...NO]), 0);
+    expectExit(await run(l, "drain.sh", ["w-1", "1.35.9", "30", ...NO]), 0);
     await deleteNode(l, "w-2");
     const r = await callsDuring(l, () => run(l, "delete-nodes.sh", ["w-1", "w-2", "cp-1"]));
     expectExit(r.result, 0);
@@ -448,109 +445,6 @@ describe("delete-nodes.sh", () => {
     expectExit(await run(l, "delete-nodes.sh", []), 2);
     expectExit(await run(l, "delete-nodes.sh", ["w-1", "-A"]), 2);
     expect(inCluster(l, "w-1")).toBe(true);
-  });
-});
-
-describe("join-command.sh", () => {
-  const TOKEN = "abcdef.0123456789abcdef";
-  const HASH = `sha256:${"0123456789abcdef".repeat(4)}`;
-  const JOIN = `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH}`;
-  /**
-   * Runs join-command.sh on cp-1 with a fake kubeadm first on PATH that records its arguments
-   * (one per line) and prints `stdout`/`stderr` and exits `code`.
-   */
-  async function joinCommand(args: readonly string[], fake: { stdout: string; stderr?: string; code?: number }): Promise<{ r: RunResult; argv: string[] | null }> {
-    const l = lab();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cm-fake-kubeadm-"));
-    tmpDirs.push(dir);
-    fs.writeFileSync(path.join(dir, "out"), fake.stdout);
-    fs.writeFileSync(path.join(dir, "err"), fake.stderr ?? "");
-    fs.writeFileSync(
-      path.join(dir, "kubeadm"),
-      `#!/usr/bin/env bash\nprintf '%s\\n' "$@" >'${dir}/argv'\ncat '${dir}/out'\ncat '${dir}/err' >&2\nexit ${fake.code ?? 0}\n`,
-      { mode: 0o755 },
-    );
-    const text = fs.readFileSync(path.join(NODE_SCRIPTS_DIR, "join-command.sh"), "utf8");
-    const r = await runCommand(l, "cp-1", `export PATH='${dir}':"$PATH"; ${scriptCommand("join-command.sh", args)}`, text);
-    const argvFile = path.join(dir, "argv");
-    return { r, argv: fs.existsSync(argvFile) ? fs.readFileSync(argvFile, "utf8").split("\n").slice(0, -1) : null };
-  }
-
-  test("prints exactly the join command line on stdout; kubeadm is asked for a token with the TTL and a description", async () => {
-    const { r, argv } = await joinCommand(["30", "batch", "1.37.1"], { stdout: `${JOIN} \n` });
-    expectExit(r, 0);
-    expect(r.stdout).toBe(`${JOIN}\n`);
-    expect(r.stderr).toBe("");
-    expect(argv).toEqual(["token", "create", "--print-join-command", "--ttl", "30m", "--description", "cluster-maintenance pool batch v1.37.1"]);
-  });
-
-  test("accepts a DNS name and a bracketed IPv6 endpoint", async () => {
-    for (const endpoint of ["api.cluster.example:6443", "[fd00::10]:6443"]) {
-      const line = `kubeadm join ${endpoint} --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH}`;
-      const { r } = await joinCommand(["30", "batch", "1.37.1"], { stdout: `${line}\n` });
-      expectExit(r, 0);
-      expect(r.stdout).toBe(`${line}\n`);
-    }
-  });
-
-  test.each([
-    ["a second line", `${JOIN}\nkubeadm join 10.0.0.11:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH}\n`],
-    ["no CA hash", `kubeadm join 10.0.0.10:6443 --token ${TOKEN}\n`],
-    ["a control-plane join", `${JOIN} --control-plane\n`],
-    ["a warning before it", `W0101 warning: something about ${TOKEN}\n${JOIN}\n`],
-    ["nothing", ""],
-  ])("refuses output with %s (exit 1), never showing it", async (_what, stdout) => {
-    const { r } = await joinCommand(["30", "batch", "1.37.1"], { stdout });
-    expectExit(r, 1);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toContain("join-command.sh: cp-1: kubeadm token create --print-join-command printed something that is not one");
-    expect(r.stderr).toContain("not shown: it may hold a token");
-    expect(r.stderr).not.toContain(TOKEN);
-    expect(r.stderr).not.toContain(HASH);
-    expect(r.stderr).not.toContain("10.0.0.1");
-  });
-
-  test("a failing kubeadm: exit 1, its stderr passed on with tokens masked, its stdout not shown", async () => {
-    const { r } = await joinCommand(["30", "batch", "1.37.1"], {
-      stdout: `${JOIN}\n`,
-      stderr: `failed to create bootstrap token ${TOKEN}: connection refused\n`,
-      code: 3,
-    });
-    expectExit(r, 1);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toContain("failed to create bootstrap token <token>: connection refused");
-    expect(r.stderr).toContain("join-command.sh: cp-1: kubeadm token create failed (exit 3)");
-    expect(r.stderr).not.toContain(TOKEN);
-  });
-
-  test("against the lab's kubeadm: a token with the TTL and the description is recorded; the line parses", async () => {
-    const l = lab();
-    const started = Math.floor(Date.now() / 1000);
-    const r = await run(l, "join-command.sh", ["30", "batch", "1.37.1"]);
-    expectExit(r, 0);
-    expect(r.stdout).toMatch(/^kubeadm join \S+ --token [a-z0-9]{6}\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:[0-9a-f]{64}\n$/);
-    const join = parseJoinCommand(r.stdout);
-    expect(r.stderr).not.toContain(join.token);
-    const [id, secret] = join.token.split(".");
-    const [recordedSecret, expiry, ...description] = fs.readFileSync(path.join(l.dir, "cluster", "tokens", id!), "utf8").trim().split(" ");
-    expect(recordedSecret).toBe(secret);
-    expect(Number(expiry) - started).toBeGreaterThanOrEqual(30 * 60 - 5);
-    expect(Number(expiry) - started).toBeLessThanOrEqual(30 * 60 + 5);
-    expect(description.join(" ")).toBe("cluster-maintenance pool batch v1.37.1");
-    // On a worker (no admin.conf) kubeadm fails and so does the script, printing nothing on stdout.
-    const onWorker = await l.runScript("w-1", "join-command.sh", ["30", "batch", "1.37.1"]);
-    expectExit(onWorker, 1);
-    expect(onWorker.stdout).toBe("");
-    expect(onWorker.stderr).toContain("join-command.sh: w-1: kubeadm token create failed (exit 1)");
-  });
-
-  test("rejects bad arguments with exit 2 without calling kubeadm", async () => {
-    for (const args of [["0", "batch", "1.37.1"], ["30", "Batch", "1.37.1"], ["30", "batch", "1.37"], ["30", "batch"], ["30", "a b", "1.37.1"]]) {
-      const { r, argv } = await joinCommand(args, { stdout: `${JOIN}\n` });
-      expectExit(r, 2);
-      expect(argv).toBeNull();
-      expect(r.stdout).toBe("");
-    }
   });
 });
 
