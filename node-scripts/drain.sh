@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Cordons and drains a node through the eviction API (PodDisruptionBudgets respected).
-# Usage: drain.sh NODE TIMEOUT_SECONDS DELETE_EMPTYDIR ALLOW_UNMANAGED DISABLE_EVICTION
-#        (the last three true|false; runs where kubectl reaches the cluster)
+# Usage: drain.sh NODE VERSION TIMEOUT_SECONDS DELETE_EMPTYDIR ALLOW_UNMANAGED DISABLE_EVICTION
+#        (VERSION X.Y.Z, the step's, or `any`; the last three true|false; runs where kubectl
+#        reaches the cluster)
+# A node whose kubelet is already at or past VERSION is not drained (nor cordoned), unless a
+# drain of ours did not finish on it (it is cordoned with our annotation): then it goes on.
 # A node this program cordons gets the annotation cluster-maintenance.io/cordoned=true first; a
 # node an operator had cordoned gets cluster-maintenance.io/operator-cordoned=true instead and is
 # left cordoned by uncordon.sh. Pods without a controller and pods with emptyDir volumes are
@@ -13,9 +16,10 @@ root="${CM_NODE_ROOT:-}"
 fail() { echo "cluster-maintenance: $me: ${node:-?}: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
 
-[[ $# -eq 5 ]] || fail 2 "usage: $me NODE TIMEOUT_SECONDS DELETE_EMPTYDIR ALLOW_UNMANAGED DISABLE_EVICTION"
-node=$1 timeout_s=$2 emptydir=$3 unmanaged=$4 no_eviction=$5
+[[ $# -eq 6 ]] || fail 2 "usage: $me NODE VERSION|any TIMEOUT_SECONDS DELETE_EMPTYDIR ALLOW_UNMANAGED DISABLE_EVICTION"
+node=$1 version=$2 timeout_s=$3 emptydir=$4 unmanaged=$5 no_eviction=$6
 [[ $node =~ ^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$ ]] || fail 2 "bad node name"
+[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ || $version == any ]] || fail 2 "VERSION must be X.Y.Z or any, not '$version'"
 [[ $timeout_s =~ ^[1-9][0-9]{0,5}$ ]] || fail 2 "TIMEOUT_SECONDS must be a positive number of seconds"
 for flag in "$emptydir" "$unmanaged" "$no_eviction"; do
   [[ $flag == true || $flag == false ]] || fail 2 "flags must be true or false, not '$flag'"
@@ -25,11 +29,33 @@ ours=cluster-maintenance.io/cordoned
 operator=cluster-maintenance.io/operator-cordoned
 k() { kubectl --request-timeout=30s "$@"; }
 get() { k get node "$node" -o "jsonpath=$1"; }
+# Succeeds when version $1 (X.Y.Z or vX.Y.Z; a "-pre" release comes before X.Y.Z, "+build" does
+# not count) is at or past X.Y.Z $2, field by field as numbers; fails when $1 is anything else.
+version_at_least() {
+  local re='^v?([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})(-[^+]*)?(\+.*)?$' x y pre i
+  [[ $1 =~ $re ]] || return 1
+  x=("${BASH_REMATCH[@]:1:3}") pre=${BASH_REMATCH[4]}
+  [[ $2 =~ $re && -z ${BASH_REMATCH[4]}${BASH_REMATCH[5]} ]] || return 1
+  y=("${BASH_REMATCH[@]:1:3}")
+  for i in 0 1 2; do
+    if ((10#${x[i]} != 10#${y[i]})); then ((10#${x[i]} > 10#${y[i]})); return; fi
+  done
+  [[ -z $pre ]]
+}
 
-# 1. Cordon, remembering who did.
+# 1. A node already at or past VERSION is left alone, unless a drain of ours did not finish on it.
 unschedulable=$(get '{.spec.unschedulable}') || fail 1 "reading node $node failed"
 mark=$(get '{.metadata.annotations.cluster-maintenance\.io/cordoned}') || fail 1 "reading node $node failed"
 op_mark=$(get '{.metadata.annotations.cluster-maintenance\.io/operator-cordoned}') || fail 1 "reading node $node failed"
+if [[ $version != any && ($unschedulable != true || $mark != true) ]]; then
+  kubelet=$(get '{.status.nodeInfo.kubeletVersion}') || fail 1 "reading node $node failed"
+  if version_at_least "$kubelet" "$version"; then
+    say "already at or past v$version (kubelet $kubelet): not drained"
+    exit 0
+  fi
+fi
+
+# 2. Cordon, remembering who did.
 if [[ $unschedulable == true ]]; then
   if [[ $mark != true && $op_mark != true ]]; then
     k annotate node "$node" "$operator=true" --overwrite >/dev/null || fail 1 "annotating $node as operator-cordoned failed"
@@ -45,7 +71,7 @@ else
   cordoned_now=1
 fi
 
-# 2. Pods that a drain would remove (DaemonSet, mirror and finished pods are not).
+# 3. Pods that a drain would remove (DaemonSet, mirror and finished pods are not).
 tpl='{range .items[*]}{.metadata.namespace}/{.metadata.name}|{.status.phase}|{.metadata.ownerReferences[?(@.controller==true)].kind}|{.metadata.annotations.kubernetes\.io/config\.mirror}|{.spec.volumes[?(@.emptyDir)].name}{"\n"}{end}'
 pods=$(k get pods --all-namespaces --field-selector "spec.nodeName=$node" -o "jsonpath=$tpl") ||
   fail 1 "listing the pods on $node failed"
@@ -72,7 +98,7 @@ if [[ $count -eq 0 ]]; then
   exit 0
 fi
 
-# 3. Drain, bounded.
+# 4. Drain, bounded.
 flags=(--ignore-daemonsets "--timeout=${timeout_s}s")
 if [[ $emptydir == true ]]; then flags+=(--delete-emptydir-data); fi
 if [[ $unmanaged == true ]]; then flags+=(--force); fi

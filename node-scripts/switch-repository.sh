@@ -3,13 +3,27 @@
 # Usage: switch-repository.sh MINOR        (e.g. 1.35)
 # Done when the list file holds exactly the repository line, the keyring exists and apt has the
 # index of that repository (var/lib/apt/lists); otherwise writes what is missing and runs
-# apt-get update. Node paths are under ${CM_NODE_ROOT:-} (empty on a real node).
+# apt-get update. Node paths are under ${CM_NODE_ROOT:-} (empty on a real node). A node whose
+# installed kubeadm is of a later minor than MINOR is left as it is.
 set -euo pipefail
 me=switch-repository.sh
 root="${CM_NODE_ROOT:-}"
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# Succeeds when version $1 (X.Y.Z or vX.Y.Z; a "-pre" release comes before X.Y.Z, "+build" does
+# not count) is at or past X.Y.Z $2, field by field as numbers; fails when $1 is anything else.
+version_at_least() {
+  local re='^v?([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})(-[^+]*)?(\+.*)?$' x y pre i
+  [[ $1 =~ $re ]] || return 1
+  x=("${BASH_REMATCH[@]:1:3}") pre=${BASH_REMATCH[4]}
+  [[ $2 =~ $re && -z ${BASH_REMATCH[4]}${BASH_REMATCH[5]} ]] || return 1
+  y=("${BASH_REMATCH[@]:1:3}")
+  for i in 0 1 2; do
+    if ((10#${x[i]} != 10#${y[i]})); then ((10#${x[i]} > 10#${y[i]})); return; fi
+  done
+  [[ -z $pre ]]
+}
 
 [[ $# -eq 1 && $1 =~ ^1\.[0-9]{1,3}$ ]] || fail 2 "usage: $me MINOR (like 1.35)"
 minor=$1
@@ -19,6 +33,13 @@ line="deb [signed-by=$keyring] $url /"
 list="$root/etc/apt/sources.list.d/kubernetes.list"
 index="$root/var/lib/apt/lists/pkgs.k8s.io_core:_stable:_v${minor}_deb_InRelease"
 
+# Past MINOR: the installed kubeadm is at or past the next minor's first release (1.35 -> 1.36.0).
+kubeadm=$(dpkg-query -W -f="\${Version}" kubeadm 2>/dev/null) || kubeadm=""
+kubeadm=${kubeadm%-*}
+if version_at_least "$kubeadm" "${minor%.*}.$((10#${minor#*.} + 1)).0"; then
+  say "already past v$minor: kubeadm is $kubeadm; nothing changed"
+  exit 0
+fi
 configured() { [[ -s $root$keyring && -f $list && "$(<"$list")" == "$line" ]]; }
 if configured && [[ -e $index ]]; then
   say "already done: apt uses the v$minor repository"

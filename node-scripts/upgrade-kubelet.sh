@@ -4,13 +4,27 @@
 # Done when both packages are at VERSION-* and held, `kubelet --version` is vVERSION, the
 # kubelet is active and no restart is pending (var/lib/cluster-maintenance/kubelet-restart-pending
 # is written before the packages change and removed after the restart, so a run that failed in
-# between restarts the kubelet the next time).
+# between restarts the kubelet the next time). A node whose kubelet (package or running) is past
+# VERSION is left as it is; a kubectl past VERSION is left as it is (neither is ever downgraded).
 set -euo pipefail
 me=upgrade-kubelet.sh
 root="${CM_NODE_ROOT:-}"
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# Succeeds when version $1 (X.Y.Z or vX.Y.Z; a "-pre" release comes before X.Y.Z, "+build" does
+# not count) is at or past X.Y.Z $2, field by field as numbers; fails when $1 is anything else.
+version_at_least() {
+  local re='^v?([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})(-[^+]*)?(\+.*)?$' x y pre i
+  [[ $1 =~ $re ]] || return 1
+  x=("${BASH_REMATCH[@]:1:3}") pre=${BASH_REMATCH[4]}
+  [[ $2 =~ $re && -z ${BASH_REMATCH[4]}${BASH_REMATCH[5]} ]] || return 1
+  y=("${BASH_REMATCH[@]:1:3}")
+  for i in 0 1 2; do
+    if ((10#${x[i]} != 10#${y[i]})); then ((10#${x[i]} > 10#${y[i]})); return; fi
+  done
+  [[ -z $pre ]]
+}
 
 [[ $# -eq 1 && $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail 2 "usage: $me VERSION"
 version=$1
@@ -18,18 +32,39 @@ pending="$root/var/lib/cluster-maintenance/kubelet-restart-pending"
 running() { local v; v=$(kubelet --version 2>/dev/null) || true; echo "${v##* }"; }
 
 held=$(apt-mark showhold) || fail 1 "apt-mark showhold failed"
-to_install=() to_hold=()
+to_install=() to_hold=() past=() kubelet_past=""
 for p in kubelet kubectl; do
   have=$(dpkg-query -W -f="\${Version}" "$p" 2>/dev/null || true)
-  if [[ $have != "$version"-* ]]; then
+  if [[ $have != "$version"-* ]] && version_at_least "${have%-*}" "$version"; then
+    past+=("$p ${have%-*}")
+    if [[ $p == kubelet ]]; then kubelet_past=1; fi
+  elif [[ $have != "$version"-* ]]; then
     to_install+=("$p")
     to_hold+=("$p")
   elif ! grep -qxF -- "$p" <<<"$held"; then
     to_hold+=("$p")
   fi
 done
-if [[ ${#to_hold[@]} -eq 0 && ! -e $pending && $(running) == "v$version" ]] && systemctl is-active --quiet kubelet; then
-  say "already done: kubelet and kubectl at $version and held, kubelet v$version running"
+run=$(running)
+if [[ $run != "v$version" ]] && version_at_least "$run" "$version"; then
+  past+=("kubelet $run running")
+  kubelet_past=1
+fi
+left=""
+if [[ ${#past[@]} -gt 0 ]]; then
+  left=$(printf '%s, ' "${past[@]}")
+  left=${left%, }
+fi
+if [[ -n $kubelet_past ]]; then
+  say "already past $version ($left): nothing changed"
+  exit 0
+fi
+if [[ ${#to_hold[@]} -eq 0 && ! -e $pending && $run == "v$version" ]] && systemctl is-active --quiet kubelet; then
+  if [[ -z $left ]]; then
+    say "already done: kubelet and kubectl at $version and held, kubelet v$version running"
+  else
+    say "already done: kubelet at $version and held, kubelet v$version running; past $version, left as it is: $left"
+  fi
   exit 0
 fi
 if [[ ${#to_install[@]} -gt 0 ]]; then
@@ -56,4 +91,8 @@ systemctl is-active --quiet kubelet || fail 1 "kubelet is not active 60s after i
 now=$(running)
 [[ $now == "v$version" ]] || fail 1 "kubelet reports ${now:-nothing} after its restart, not v$version"
 rm -f "$pending"
-say "kubelet v$version running; kubelet and kubectl held"
+if [[ -z $left ]]; then
+  say "kubelet v$version running; kubelet and kubectl held"
+else
+  say "kubelet v$version running and held; past $version, left as it is: $left"
+fi

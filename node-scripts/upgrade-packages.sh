@@ -2,21 +2,40 @@
 # Installs Kubernetes packages at one version and holds them.
 # Usage: upgrade-packages.sh VERSION PKG...   (e.g. 1.35.9 kubeadm)
 # Done when every PKG is installed at VERSION-* and held; otherwise unholds, installs and holds
-# the packages that are not (a package at VERSION that is only unheld is just held).
+# the packages that are not (a package at VERSION that is only unheld is just held). A package
+# installed past VERSION is left as it is (never downgraded); when all are, nothing is done.
 set -euo pipefail
 me=upgrade-packages.sh
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# Succeeds when version $1 (X.Y.Z or vX.Y.Z; a "-pre" release comes before X.Y.Z, "+build" does
+# not count) is at or past X.Y.Z $2, field by field as numbers; fails when $1 is anything else.
+version_at_least() {
+  local re='^v?([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})(-[^+]*)?(\+.*)?$' x y pre i
+  [[ $1 =~ $re ]] || return 1
+  x=("${BASH_REMATCH[@]:1:3}") pre=${BASH_REMATCH[4]}
+  [[ $2 =~ $re && -z ${BASH_REMATCH[4]}${BASH_REMATCH[5]} ]] || return 1
+  y=("${BASH_REMATCH[@]:1:3}")
+  for i in 0 1 2; do
+    if ((10#${x[i]} != 10#${y[i]})); then ((10#${x[i]} > 10#${y[i]})); return; fi
+  done
+  [[ -z $pre ]]
+}
 
 [[ $# -ge 2 && $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail 2 "usage: $me VERSION PKG..."
 version=$1
 shift
 held=$(apt-mark showhold) || fail 1 "apt-mark showhold failed"
-to_install=() to_hold=()
+to_install=() to_hold=() current=() past=()
 for p in "$@"; do
   [[ $p =~ ^[a-z0-9][a-z0-9.+-]*$ ]] || fail 2 "bad package name '$p'"
   have=$(dpkg-query -W -f="\${Version}" "$p" 2>/dev/null || true)
+  if [[ $have != "$version"-* ]] && version_at_least "${have%-*}" "$version"; then
+    past+=("$p ${have%-*}")
+    continue
+  fi
+  current+=("$p")
   if [[ $have != "$version"-* ]]; then
     to_install+=("$p")
     to_hold+=("$p")
@@ -24,8 +43,17 @@ for p in "$@"; do
     to_hold+=("$p")
   fi
 done
+left=""
+if [[ ${#past[@]} -gt 0 ]]; then
+  left=$(printf '%s, ' "${past[@]}")
+  left=${left%, }
+fi
+if [[ ${#past[@]} -eq $# ]]; then
+  say "already past $version ($left): nothing changed"
+  exit 0
+fi
 if [[ ${#to_hold[@]} -eq 0 ]]; then
-  say "already done: $* at $version and held"
+  say "already done: ${current[*]} at $version and held${left:+; past $version, left as they are: $left}"
   exit 0
 fi
 if [[ ${#to_install[@]} -gt 0 ]]; then
@@ -38,8 +66,8 @@ if [[ ${#to_install[@]} -gt 0 ]]; then
   fi
 fi
 apt-mark hold "${to_hold[@]}" || fail 1 "apt-mark hold ${to_hold[*]} failed"
-for p in "$@"; do
+for p in "${current[@]}"; do
   have=$(dpkg-query -W -f="\${Version}" "$p" 2>/dev/null || true)
   [[ $have == "$version"-* ]] || fail 1 "$p is at '${have:-not installed}' after the install, not $version"
 done
-say "$* at $version and held"
+say "${current[*]} at $version and held${left:+; past $version, left as they are: $left}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Waits until a node is Ready with its kubelet at vVERSION (and, when BOOT_ID_NOT is given, with
-# a boot id other than that one: it has rebooted). Runs where kubectl reaches the cluster.
+# Waits until a node is Ready with its kubelet at vVERSION or past it (and, when BOOT_ID_NOT is
+# given, with a boot id other than that one: it has rebooted). Runs where kubectl reaches the cluster.
 # Usage: wait-ready.sh NODE VERSION TIMEOUT_SECONDS [BOOT_ID_NOT]
 # Exit 5 when that is not so within TIMEOUT_SECONDS.
 set -euo pipefail
@@ -8,6 +8,19 @@ me=wait-ready.sh
 root="${CM_NODE_ROOT:-}"
 fail() { echo "cluster-maintenance: $me: ${node:-?}: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# Succeeds when version $1 (X.Y.Z or vX.Y.Z; a "-pre" release comes before X.Y.Z, "+build" does
+# not count) is at or past X.Y.Z $2, field by field as numbers; fails when $1 is anything else.
+version_at_least() {
+  local re='^v?([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})(-[^+]*)?(\+.*)?$' x y pre i
+  [[ $1 =~ $re ]] || return 1
+  x=("${BASH_REMATCH[@]:1:3}") pre=${BASH_REMATCH[4]}
+  [[ $2 =~ $re && -z ${BASH_REMATCH[4]}${BASH_REMATCH[5]} ]] || return 1
+  y=("${BASH_REMATCH[@]:1:3}")
+  for i in 0 1 2; do
+    if ((10#${x[i]} != 10#${y[i]})); then ((10#${x[i]} > 10#${y[i]})); return; fi
+  done
+  [[ -z $pre ]]
+}
 
 [[ $# -eq 3 || $# -eq 4 ]] || fail 2 "usage: $me NODE VERSION TIMEOUT_SECONDS [BOOT_ID_NOT]"
 node=$1 version=v$2 limit=$3 old_boot=${4:-}
@@ -23,8 +36,10 @@ first=1 error=""
 while :; do
   seen=$(kubectl --request-timeout=10s get node "$node" -o "jsonpath=$tpl" 2>/dev/null) || seen=""
   IFS='|' read -r ready kubelet boot <<<"$seen"
-  if [[ $ready == True && $kubelet == "$version" && (-z $old_boot || (-n $boot && $boot != "$old_boot")) ]]; then
-    if [[ $first -eq 1 ]]; then say "already done: Ready at $version"; else say "Ready at $version"; fi
+  if [[ $ready == True && (-z $old_boot || (-n $boot && $boot != "$old_boot")) ]] && version_at_least "$kubelet" "$2"; then
+    at=$version
+    [[ $kubelet == "$version" ]] || at="$kubelet, past $version"
+    if [[ $first -eq 1 ]]; then say "already done: Ready at $at"; else say "Ready at $at"; fi
     exit 0
   fi
   if ((SECONDS >= deadline)); then

@@ -181,7 +181,9 @@ function invocation(step: Step, action: Action, node: string, options: Execution
       return local("kubeadm-upgrade.sh", ["node", v]);
     case "drain": {
       const d = options.drain(step.pool);
-      return kubectl("drain.sh", [node, String(d.timeoutSeconds), String(d.deleteEmptyDirData), String(d.deleteUnmanagedPods), String(d.disableEviction)]);
+      // An upgrade's drain skips a node already at or past its version; an OS patch drains whatever the version.
+      const at = step.kind === "os-patch" ? "any" : v;
+      return kubectl("drain.sh", [node, at, String(d.timeoutSeconds), String(d.deleteEmptyDirData), String(d.deleteUnmanagedPods), String(d.disableEviction)]);
     }
     case "upgrade-kubelet":
       return local("upgrade-kubelet.sh", [v]);

@@ -33,7 +33,7 @@ export function replacementCommands(plan: UpgradePlan, step: Step, options: Exec
   const pool = { pool: step.pool };
   let previous = step.nodes.map((n) => add(n, `${tag}-cordon`, "cordon-node.sh", ["cordon", n], before, { greenOf: step.pool, undo: ["uncordon", n] }));
   const d = options.drain(step.pool);
-  const drainArgs = [String(d.timeoutSeconds), String(d.deleteEmptyDirData), String(d.deleteUnmanagedPods), String(d.disableEviction)];
+  const drainArgs = [step.version.toString(), String(d.timeoutSeconds), String(d.deleteEmptyDirData), String(d.deleteUnmanagedPods), String(d.disableEviction)];
   const batches = r.estimate.batches;
   for (let b = 0; b < batches; b++) {
     const batch = step.nodes.slice(b * r.estimate.batchSize, (b + 1) * r.estimate.batchSize);

@@ -106,7 +106,7 @@ describe("the commands of a replacement", () => {
 
   it("drains in batches of batchSize with the pool's drain options, soaking after each batch but the last", () => {
     const drains = own.filter((c) => c.script === "drain.sh");
-    expect(drains.map((c) => c.args)).toEqual([1, 2, 3, 4, 5].map((i) => [`batch-v1-34-6-${i}`, "600", "false", "false", "false"]));
+    expect(drains.map((c) => c.args)).toEqual([1, 2, 3, 4, 5].map((i) => [`batch-v1-34-6-${i}`, "1.37.1", "600", "false", "false", "false"]));
     const soaks = own.filter((c) => c.script === "soak.sh");
     expect(soaks.map((c) => [c.name, c.args[0]])).toEqual([["v1-37-1-soak-after-batch-1", "30"], ["v1-37-1-soak-after-batch-2", "30"], ["v1-37-1-soak", "900"]]);
     expect(soaks[0]!.args.slice(1)).toEqual(colorNodeNames("batch", parseFullVersion("1.37.1", "v"), 5));

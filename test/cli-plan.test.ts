@@ -31,7 +31,7 @@ describe("text output (the dev stack by default)", () => {
     expect(lines).toContain("         [on cp-1] delete-nodes.sh 'batch-v1-34-6-1' 'batch-v1-34-6-2' 'batch-v1-34-6-3'");
     expect(lines).toContain("   1. etcd-snapshot          cp-1");
     expect(lines).toContain("         [on cp-1] kubeadm-upgrade.sh 'apply' '1.35.9'");
-    expect(lines).toContain("         [on cp-1] drain.sh 'general-1' '600' 'false' 'false' 'false'");
+    expect(lines).toContain("         [on cp-1] drain.sh 'general-1' '1.35.9' '600' 'false' 'false' 'false'");
     expect(lines).toContain("  34. pool-replace           pool batch: batch-v1-34-6-1, batch-v1-34-6-2, batch-v1-34-6-3");
     expect(lines).toContain("         b) wait until every new node is Ready at v1.37.1 (at most 600s); on failure the old nodes keep serving, untouched");
     expect(lines).toContain("         [on cp-1] cordon-node.sh 'cordon' 'batch-v1-34-6-1'   (undone on rollback: cordon-node.sh 'uncordon' 'batch-v1-34-6-1')");

@@ -87,7 +87,7 @@ describe("the remote commands", () => {
     new ClusterUpgrade("lab", args);
     await settled();
     const drain = registered.find((r) => r.name === "lab-web-1-v1.37.1-drain")!;
-    expect(drain.inputs.create).toBe(`sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"' drain.sh 'web-1' '300' 'false' 'false' 'false'`);
+    expect(drain.inputs.create).toBe(`sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"' drain.sh 'web-1' '1.37.1' '300' 'false' 'false' 'false'`);
     expect(drain.inputs.stdin).toBe(readFileSync(`${__dirname}/../node-scripts/drain.sh`, "utf8"));
     expect(drain.inputs.logging).toBe("stdoutAndStderr");
     expect(drain.inputs.addPreviousOutputInEnv).toBe(false);

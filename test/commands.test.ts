@@ -49,7 +49,7 @@ it("runs kubectl steps on the first control plane and node steps on the node", (
     ["general-3", "switch-repository.sh", ["1.35"]],
     ["general-3", "upgrade-packages.sh", ["1.35.9", "kubeadm"]],
     ["general-3", "kubeadm-upgrade.sh", ["node", "1.35.9"]],
-    ["cp-1", "drain.sh", ["general-3", "600", "false", "false", "false"]],
+    ["cp-1", "drain.sh", ["general-3", "1.35.9", "600", "false", "false", "false"]],
     ["general-3", "upgrade-kubelet.sh", ["1.35.9"]],
     ["cp-1", "wait-ready.sh", ["general-3", "1.35.9", "600"]],
     ["cp-1", "uncordon.sh", ["general-3"]],
@@ -93,9 +93,9 @@ it("takes drain options per pool, the kubectl node and the etcd settings from co
     etcd: { endpoint: "https://10.0.0.11:2379", backupDir: "/srv/backups", verify: "status", keep: 2 },
   });
   const drain = custom.find((c) => c.node === "general-1" && c.script === "drain.sh")!;
-  expect([drain.runsOn, drain.args]).toEqual(["cp-2", ["general-1", "120", "true", "true", "true"]]);
+  expect([drain.runsOn, drain.args]).toEqual(["cp-2", ["general-1", "1.35.9", "120", "true", "true", "true"]]);
   const cpDrain = custom.find((c) => c.node === "cp-1" && c.script === "drain.sh")!;
-  expect(cpDrain.args).toEqual(["cp-1", "600", "false", "false", "false"]);
+  expect(cpDrain.args).toEqual(["cp-1", "1.35.9", "600", "false", "false", "false"]);
   expect(custom[0]!.args.slice(0, 3)).toEqual(["/srv/backups", "before-v1.35.9", "https://10.0.0.11:2379"]);
   expect(custom[0]!.args.slice(6)).toEqual(["status", "2"]);
 });

@@ -60,7 +60,7 @@ describe("without an upgrade", () => {
 
   it("names each command after the revision, so a new revision is a new set of commands", () => {
     expect(commands.filter((c) => c.node === "general-1").map((c) => [c.name, c.runsOn, c.script, c.args])).toEqual([
-      ["os-2026-11-drain", "cp-1", "drain.sh", ["general-1", "600", "false", "false", "false"]],
+      ["os-2026-11-drain", "cp-1", "drain.sh", ["general-1", "any", "600", "false", "false", "false"]],
       ["os-2026-11-os-patch", "general-1", "os-patch.sh", ["2026-11"]],
       ["os-2026-11-wait-ready", "cp-1", "wait-ready.sh", ["general-1", "1.37.1", "600"]],
       ["os-2026-11-uncordon", "cp-1", "uncordon.sh", ["general-1"]],

@@ -23,8 +23,9 @@ const bare: LabPod = { name: "debug", namespace: "default" };
 const cache: LabPod = { name: "cache-0", namespace: "shop", owner: "StatefulSet", emptyDir: true };
 const guarded: LabPod = { name: "db-0", namespace: "shop", owner: "StatefulSet", pdbBlocked: true };
 const ADMIN = 'KUBECONFIG="$CM_NODE_ROOT/etc/kubernetes/admin.conf" ';
-const drain = (l: Lab, node: string, flags: [string, string, string] = ["false", "false", "false"], timeout = "30") =>
-  l.runScript("cp-1", "drain.sh", [node, timeout, ...flags]);
+/** drain.sh for the step to `version` (the lab's nodes are at 1.34.6: an upgrade to 1.35.9 drains them). */
+const drain = (l: Lab, node: string, flags: [string, string, string] = ["false", "false", "false"], timeout = "30", version = "1.35.9") =>
+  l.runScript("cp-1", "drain.sh", [node, version, timeout, ...flags]);
 
 describe("drain.sh", () => {
   test("cordons (annotation first), evicts through the eviction API, keeps DaemonSet pods; a second run changes nothing", async () => {
@@ -111,14 +112,20 @@ describe("drain.sh", () => {
 
   test("rejects bad arguments with exit 2; without admin.conf (a worker) kubectl fails and the step says so", async () => {
     const l = lab();
-    expectExit(await l.runScript("cp-1", "drain.sh", ["w-1", "0", "false", "false", "false"]), 2);
-    expectExit(await l.runScript("cp-1", "drain.sh", ["w-1", "30", "yes", "false", "false"]), 2);
-    expectExit(await l.runScript("cp-1", "drain.sh", ["W_1", "30", "false", "false", "false"]), 2);
-    expectExit(await l.runScript("cp-1", "drain.sh", ["w-1", "30", "false", "false"]), 2);
-    const r = await l.runScript("w-2", "drain.sh", ["w-1", "30", "false", "false", "false"]);
+    expectExit(await l.runScript("cp-1", "drain.sh", ["w-1", "1.35.9", "0", "false", "false", "false"]), 2);
+    expectExit(await l.runScript("cp-1", "drain.sh", ["w-1", "1.35.9", "30", "yes", "false", "false"]), 2);
+    expectExit(await l.runScript("cp-1", "drain.sh", ["W_1", "1.35.9", "30", "false", "false", "false"]), 2);
+    expectExit(await l.runScript("cp-1", "drain.sh", ["w-1", "1.35.9", "30", "false", "false"]), 2);
+    expectExit(await l.runScript("cp-1", "drain.sh", ["w-1", "30", "false", "false", "false"]), 2); // no VERSION
+    for (const bad of ["1.35", "v1.35.9", "1.35.9-rc.1", "ANY", "", "1.35.9 ", "$(reboot)"]) {
+      const b = await l.runScript("cp-1", "drain.sh", ["w-1", bad, "30", "false", "false", "false"]);
+      expectExit(b, 2);
+      expect(b.stderr).toContain("VERSION must be X.Y.Z or any");
+    }
+    const r = await l.runScript("w-2", "drain.sh", ["w-1", "1.35.9", "30", "false", "false", "false"]);
     expectExit(r, 1);
     expect(r.stderr).toContain("cluster-maintenance: drain.sh: w-1: reading node w-1 failed");
-    const missing = await l.runScript("cp-1", "drain.sh", ["w-9", "30", "false", "false", "false"]);
+    const missing = await l.runScript("cp-1", "drain.sh", ["w-9", "1.35.9", "30", "false", "false", "false"]);
     expectExit(missing, 1);
     expect(missing.stderr).toContain('nodes "w-9" not found');
   });
