@@ -26,7 +26,7 @@ export interface AwsPoolSettings {
 }
 
 export interface BlueGreenPoolConfig {
-  /** The version the pool's nodes run now; absent when the pool lists (adopts) its nodes. */
+  /** The version the pool's nodes run now, an exact patch (a minor is refused); absent when the pool lists (adopts) its nodes. */
   readonly version?: KubeVersion;
   /** The version the pool should end at. @default the cluster's targetVersion */
   readonly targetVersion?: KubeVersion;
@@ -86,7 +86,9 @@ function parseAws(r: FieldReader, value: unknown, key: string): AwsPoolSettings 
 /**
  * Reads the blue-green keys of pools[i] (`p`, at `key`).
  * @param adoptedNodes how many nodes the pool lists (0: the pool is this stack's instances).
- * @param version resolves a version spec against the release catalogue, recording problems.
+ * @param version resolves a version spec against the release catalogue, recording problems
+ *   (targetVersion: a minor means its latest patch).
+ * @param currentVersion the same for the version the pool runs now: an exact patch only.
  * @returns undefined when a problem was recorded.
  */
 export function parseBlueGreen(
@@ -96,6 +98,7 @@ export function parseBlueGreen(
   name: string | undefined,
   adoptedNodes: number,
   version: (value: unknown, key: string) => KubeVersion | undefined,
+  currentVersion: (value: unknown, key: string) => KubeVersion | undefined,
 ): BlueGreenPoolConfig | undefined {
   if (name && name.length > BLUE_GREEN_POOL_NAME_MAX) {
     r.problems.add(`${key}.name`, name, `is longer than ${BLUE_GREEN_POOL_NAME_MAX} characters`, "shorten it: node names are <pool>-v1-NN-N-<i> and must stay a DNS label");
@@ -104,7 +107,7 @@ export function parseBlueGreen(
   if (p.osPatchRevision !== undefined) r.problems.add(`${key}.osPatchRevision`, p.osPatchRevision, "does not apply to a blue-green pool", "remove it; a blue-green pool is patched by replacing it (a new AMI with the next version)");
   const adopted = adoptedNodes > 0;
   let current: KubeVersion | undefined;
-  if (p.version !== undefined) current = version(p.version, `${key}.version`);
+  if (p.version !== undefined) current = currentVersion(p.version, `${key}.version`);
   else if (!adopted) r.problems.add(`${key}.version`, undefined, "is required for a blue-green pool without listed nodes", 'give the version its nodes run now, e.g. version: "1.36.4"');
   const target = p.targetVersion === undefined ? undefined : version(p.targetVersion, `${key}.targetVersion`);
   if (current && target && target.isBefore(current)) {

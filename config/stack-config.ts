@@ -9,7 +9,7 @@ import { ProblemList } from "../planning/errors";
 import { planUpgrade } from "../planning/plan";
 import type { UpgradePlan } from "../planning/plan-types";
 import { ReleaseCatalogue } from "../planning/releases";
-import { KubeVersion, parseVersionSpec } from "../planning/versions";
+import { KubeVersion, parseCurrentVersionSpec, parseVersionSpec } from "../planning/versions";
 import { DEFAULT_READY_TIMEOUT_SECONDS } from "../planning/actions";
 import type { DrainOptions, EtcdOptions, ExecutionOptions } from "../planning/commands";
 import { FieldReader, HOST, LABEL, RawObject, SUBDOMAIN } from "./fields";
@@ -94,6 +94,9 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
   const catalogue = r.attempt(() => ReleaseCatalogue.embedded().withOverrides(releases ?? [])) ?? ReleaseCatalogue.embedded();
   const version = (value: unknown, key: string) =>
     r.attempt(() => catalogue.resolve(parseVersionSpec(value, key), key, value));
+  // What runs now (a node's version and components, a blue-green pool's version): an exact patch.
+  const current = (value: unknown, key: string) =>
+    r.attempt(() => catalogue.resolve(parseCurrentVersionSpec(value, key), key, value));
 
   if (raw.targetVersion === undefined) problems.add("targetVersion", undefined, "is required", 'set the version to upgrade to, e.g. targetVersion: "1.37"');
   const target = raw.targetVersion === undefined ? undefined : version(raw.targetVersion, "targetVersion");
@@ -109,7 +112,7 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
     const items = r.array(list, key, NODE_EXAMPLE) ?? [];
     if (items.length === 0 && Array.isArray(list)) problems.add(key, list, "has no nodes", `list the nodes, e.g. ${NODE_EXAMPLE}`);
     return items.flatMap((item, i) => {
-      const node = parseNode(r, item, `${key}[${i}]`, role, pool, version, hostKey);
+      const node = parseNode(r, item, `${key}[${i}]`, role, pool, current, hostKey);
       if (!node) return [];
       const before = seen.get(node.name);
       if (before) problems.add(`${key}[${i}].name`, node.name, `repeats the node name at ${before}`, "give every node its own name");
@@ -138,7 +141,7 @@ export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
     const drain = parseDrain(r, p.drain, `${key}.drain`);
     if (blueGreen) {
       const listed = p.nodes === undefined ? [] : nodes(p.nodes, `${key}.nodes`, "worker", name ?? "");
-      const bg = parseBlueGreen(r, p, key, name, listed.length, version);
+      const bg = parseBlueGreen(r, p, key, name, listed.length, version, current);
       if (bg?.targetVersion && target?.isBefore(bg.targetVersion)) {
         problems.add(`${key}.targetVersion`, p.targetVersion, `is newer than the cluster's targetVersion ${target}`, `give ${target} or older: a kubelet is never newer than the kube-apiserver`);
       }

@@ -101,6 +101,19 @@ export function parseVersionSpec(value: unknown, key: string): VersionSpec {
 }
 
 /**
+ * Parses the version something runs now (a node's or a blue-green pool's `version`): it must be an
+ * exact patch, since a minor would be resolved to its latest patch, which the nodes may not run.
+ * @throws InputErrors naming `key` for anything {@link parseVersionSpec} refuses or a minor without a patch.
+ */
+export function parseCurrentVersionSpec(value: unknown, key: string): VersionSpec {
+  const spec = parseVersionSpec(value, key);
+  if (spec.patch === undefined) {
+    inputError(key, value, "is a minor, not the exact version that runs now", 'write the exact patch version, e.g. "1.36.4" (kubectl get nodes shows each kubelet\'s)');
+  }
+  return spec;
+}
+
+/**
  * Parses a full version (patch required).
  * @throws InputErrors naming `key` for anything {@link parseVersionSpec} refuses or a missing patch.
  */

@@ -47,10 +47,27 @@ describe("defaults", () => {
     expect(c.ssh).toEqual({ user: "ubuntu", port: 22, dialErrorLimit: 40, perDialTimeoutSeconds: 15, insecureIgnoreHostKey: false });
   });
 
-  it("resolves a minor to its latest known patch and a package version to its version", () => {
-    const c = parseStackConfig({ ...base, targetVersion: "v1.37.1", controlPlane: { nodes: [node("cp-1", "1.36")] }, pools: [{ name: "web", nodes: [node("w", "1.36.4-1.1")] }] }, "t");
+  it("resolves a target minor to its latest known patch and a package version to its version", () => {
+    const c = parseStackConfig({ ...base, targetVersion: "1.36", controlPlane: { nodes: [node("cp-1", "v1.36.4")] }, pools: [{ name: "web", nodes: [node("w", "1.36.4-1.1")] }] }, "t");
+    expect(c.target.toString()).toBe("1.36.4");
     expect(c.controlPlane[0]!.version.toString()).toBe("1.36.4");
     expect(c.pools[0]!.nodes[0]!.version.toString()).toBe("1.36.4");
+  });
+
+  it("refuses a minor where the version that runs now is meant: a node's version and components, a blue-green pool's version (regression)", () => {
+    const bg = { name: "batch", strategy: "blue-green", version: "1.36", targetVersion: "1.37", size: 2, aws: { ami: "ami-0123456789abcdef0", instanceType: "m6i.large", subnetIds: ["subnet-0123456789abcdef0"], securityGroupIds: ["sg-0123456789abcdef0"] } };
+    const cp = { ...node("cp-1", "1.36"), components: { kubelet: "1.35" } };
+    const message = problems({ ...base, controlPlane: { nodes: [cp] }, pools: [bg] });
+    const fix = 'write the exact patch version, e.g. "1.36.4" (kubectl get nodes shows each kubelet\'s)';
+    expect(message.split("\n").slice(1)).toEqual([
+      `  - controlPlane.nodes[0].version: is a minor, not the exact version that runs now (got "1.36"). ${fix}`,
+      `  - controlPlane.nodes[0].components.kubelet: is a minor, not the exact version that runs now (got "1.35"). ${fix}`,
+      `  - pools[0].version: is a minor, not the exact version that runs now (got "1.36"). ${fix}`,
+    ]);
+    expect(message).not.toContain("pools[0].targetVersion");
+    // The same pool at an exact version, its target a minor: accepted.
+    const ok = parseStackConfig({ ...base, controlPlane: { nodes: [node("cp-1", "1.37.1")] }, pools: [{ ...bg, version: "1.36.4" }] }, "t");
+    expect([ok.pools[0]!.blueGreen!.version!.toString(), ok.pools[0]!.blueGreen!.targetVersion!.toString()]).toEqual(["1.36.4", "1.37.1"]);
   });
 
   it("turns a percentage maxUnavailable into whole nodes, at least one", () => {
