@@ -3,9 +3,12 @@
  * script over real SSH (Debian's sshd on loopback) against simulated nodes, the etcd
  * snapshot against a real etcd. A dev-shaped cluster (3 control planes, two rolling pools)
  * goes 1.34.6 -> 1.37.1; a failure in the middle stops the rollout, a second run resumes,
- * a third runs nothing.
+ * a third runs nothing, and neither does any edit that does not change what a command is for.
  */
-import { readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { checkSkew } from "../../planning/skew";
 import type { LabMocks } from "../lab/engine";
 import { LabEtcd, startEtcd } from "../lab/etcd";
@@ -37,8 +40,8 @@ const runs: LabMocks[] = [];
 const callsAfter: LabCall[][] = [];
 
 /** One `pulumi up`, recorded with the calls log after it. */
-async function up(): Promise<LabMocks> {
-  const run = await pulumiUp(lab.dir, raw, ssh.privateKey);
+async function up(config = raw, key = ssh.privateKey, options: Parameters<typeof pulumiUp>[3] = {}): Promise<LabMocks> {
+  const run = await pulumiUp(lab.dir, config, key, options);
   runs.push(run);
   callsAfter.push(lab.calls());
   return run;
@@ -77,7 +80,7 @@ describe("run 1: a step fails on a worker in the middle", () => {
 
   it("stops with an error that names the node and the step", () => {
     const [run] = runs;
-    expect(run!.failed.map((f) => f.name)).toEqual(["lab-general-2-v1.35-upgrade-kubelet"]);
+    expect(run!.failed.map((f) => f.name)).toEqual(["lab-general-2-v1.35.9-upgrade-kubelet"]);
     expect(run!.failed[0]!.message).toMatch(/upgrade-kubelet\.sh: general-2: /);
   });
 
@@ -176,5 +179,36 @@ describe("run 3: after convergence", () => {
     expect(run.ran).toEqual([]);
     expect(run.failed).toEqual([]);
     expect(lab.calls()).toHaveLength(before);
+  });
+});
+
+describe("run 4: edits that do not change what a finished command is for", () => {
+  const withPools = (change: (pool: Record<string, unknown>) => Record<string, unknown>) => ({
+    ...raw, pools: (raw.pools as Record<string, unknown>[]).map((p) => (p.name === "general" ? change(p) : p)),
+  });
+  const otherKey = () => {
+    const dir = mkdtempSync(join(tmpdir(), "cm-rotated-key-"));
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "id")], { stdio: "ignore" });
+    const key = readFileSync(join(dir, "id"), "utf8");
+    rmSync(dir, { recursive: true, force: true });
+    return key;
+  };
+  const sshConfig = () => raw.ssh as Record<string, unknown>;
+  const edits: [string, () => Promise<LabMocks>][] = [
+    ["pools[general].drain.timeoutSeconds", () => up(withPools((p) => ({ ...p, drain: { timeoutSeconds: 1234 } })))],
+    ["pools[general].drain.deleteEmptyDirData", () => up(withPools((p) => ({ ...p, drain: { deleteEmptyDirData: true } })))],
+    ["sshPrivateKey (a rotated key)", () => up(raw, otherKey())],
+    ["ssh.port", () => up({ ...raw, ssh: { ...sshConfig(), port: 2222 } })],
+    ["ssh.dialErrorLimit", () => up({ ...raw, ssh: { ...sshConfig(), dialErrorLimit: 7 } })],
+    ["a new release of every node script", () => up(raw, ssh.privateKey, { scriptText: (_name, text) => `${text}\n# a new release\n` })],
+  ];
+
+  it.each(edits.map(([what], i) => [what, i] as const))("%s: pulumi up runs no command, drops nothing and cordons no node", async (_what, i) => {
+    const before = lab.calls().length;
+    const run = await edits[i]![1]();
+    expect([run.ran, run.failed, run.replaced, run.deleted]).toEqual([[], [], [], []]);
+    expect(run.skipped.length).toBeGreaterThan(100);
+    expect(lab.calls().slice(before)).toEqual([]);
+    for (const name of ALL) expect([name, lab.nodeState(name).cordoned]).toEqual([name, false]);
   });
 });

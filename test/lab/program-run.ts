@@ -17,9 +17,13 @@ export async function pulumiUp(
   labDir: string,
   raw: Record<string, unknown>,
   privateKey: string,
-  hooks: Pick<LabMocksOptions, "onCreate" | "onDelete" | "continueOnError" | "parallel"> = {},
+  hooks: Pick<LabMocksOptions, "onCreate" | "onDelete" | "continueOnError" | "parallel"> & {
+    /** A new release of the node scripts: the text this run sends for each script. */
+    readonly scriptText?: (name: string, text: string) => string;
+  } = {},
 ): Promise<LabMocks> {
-  const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold", ...hooks });
+  const { scriptText, ...engine } = hooks;
+  const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold", ...engine });
   // Each fresh @pulumi/pulumi adds a process exit listener; a test file loads several.
   process.setMaxListeners(Math.max(process.getMaxListeners(), 32));
   await jest.isolateModulesAsync(async () => {
@@ -33,6 +37,10 @@ export async function pulumiUp(
         ignoreChanges: req.getIgnorechangesList(),
       }),
     );
+    if (scriptText) {
+      const actual = jest.requireActual<typeof import("../../components/node-scripts")>("../../components/node-scripts");
+      jest.doMock("../../components/node-scripts", () => ({ ...actual, scriptText: (name: string) => scriptText(name, actual.scriptText(name as never)) }));
+    }
     await sdk.runtime.setMocks(run.mocks, "cluster-maintenance", "lab", false);
     setStackConfig(raw, privateKey, sdk);
     jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
