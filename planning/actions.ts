@@ -4,7 +4,7 @@
  * (control plane: first node `kubeadm upgrade apply`, the others `kubeadm upgrade node`;
  * workers: `kubeadm upgrade node`; every kubelet minor upgrade after a drain).
  */
-import type { BlueGreenSpec, ReplacementEstimate } from "./blue-green";
+import { JOIN_BATCH_NODES, type BlueGreenSpec, type ReplacementEstimate } from "./blue-green";
 import type { Action } from "./plan-types";
 import { KubeVersion } from "./versions";
 
@@ -100,14 +100,16 @@ export function snapshotActions(to: KubeVersion): Action[] {
 
 /**
  * The phases of a blue-green replacement of `blue` by `green` at `to`: green created and
- * Ready before blue is touched, blue cordoned, drained in batches, soaked, deleted, terminated.
+ * Ready before blue is touched, blue cordoned, drained in batches, soaked, deleted from the
+ * cluster; blue's instances (of this stack) are terminated by the first `pulumi up` after the
+ * pool's `version` is set to `to`, not by the update that replaces it.
  */
 export function replaceActions(blue: readonly string[], green: readonly string[], to: KubeVersion, estimate: ReplacementEstimate | undefined, managed: boolean, spec: BlueGreenSpec | undefined): Action[] {
   const batches = estimate ? `${estimate.batches} batch(es) of ${estimate.batchSize}` : "batches";
   const drainBound = spec ? ` (each drain at most ${spec.drainTimeoutSeconds}s)` : "";
   const batchSoak = spec && spec.batchSoakSeconds > 0 && estimate && estimate.batches > 1 ? `, soak ${spec.batchSoakSeconds}s after each batch but the last` : "";
   return [
-    { kind: "create-green", summary: `create ${green.length} new instance(s) ${green.join(", ")} joining at ${to.tag} (kubelet, kubeadm, kubectl held at ${to}); ${blue.length + green.length} instances run until the old ones are terminated` },
+    { kind: "create-green", summary: `create ${green.length} new instance(s) ${green.join(", ")} joining at ${to.tag} (kubelet, kubeadm, kubectl held at ${to}; a join token per ${JOIN_BATCH_NODES} instances); ${blue.length + green.length} instances run until the old ones are terminated` },
     { kind: "wait-green-ready", summary: `wait until every new node is Ready at ${to.tag}${spec ? ` (at most ${spec.readyTimeoutSeconds}s)` : ""}; on failure the old nodes keep serving, untouched` },
     { kind: "cordon-blue", summary: `cordon the ${blue.length} old node(s): ${blue.join(", ")}` },
     { kind: "drain-blue", summary: `drain the old nodes in ${batches}${drainBound}${batchSoak}` },
@@ -116,7 +118,7 @@ export function replaceActions(blue: readonly string[], green: readonly string[]
     {
       kind: "terminate-blue",
       summary: managed
-        ? "terminate the old instances (at the end of a successful pulumi up)"
+        ? `the old instances keep running (the pool's nodes stay registered in Pulumi) until you set the pool's version to ${to}: the next pulumi up then terminates them, draining at most batchSize at once any node still in the cluster`
         : "the old nodes are not instances of this stack: terminate their machines yourself",
     },
   ];

@@ -65,10 +65,13 @@ function duration(seconds: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
 }
 
-/** The temporary double capacity of a replacement and its cost. */
+/**
+ * The temporary double capacity of a replacement during the update that carries it out, and its
+ * cost; the old instances run on until the next `pulumi up` after the pool's version is set.
+ */
 function capacityLine(e: ReplacementEstimate): string {
   const cost = e.extraCostUsd ? `, about $${e.extraCostUsd.typical.toFixed(2)} (at most $${e.extraCostUsd.bound.toFixed(2)})` : "";
-  return `capacity: ${e.peakInstances} instances at the peak (${e.peakInstances - e.extraInstances} old + ${e.extraInstances} new) for about ${duration(e.typicalSeconds)} (at most ${duration(e.boundSeconds)}): ${e.extraInstanceHours.typical} extra instance-hours (at most ${e.extraInstanceHours.bound})${cost}`;
+  return `capacity: ${e.peakInstances} instances at the peak (${e.peakInstances - e.extraInstances} old + ${e.extraInstances} new) for about ${duration(e.typicalSeconds)} (at most ${duration(e.boundSeconds)}): ${e.extraInstanceHours.typical} extra instance-hours (at most ${e.extraInstanceHours.bound})${cost}, then until the old instances are terminated`;
 }
 
 /**

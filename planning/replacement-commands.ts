@@ -2,8 +2,10 @@
  * The commands of a blue-green pool replacement, after its new (green) nodes are Ready:
  * cordon every old (blue) node, drain them in batches (optionally soaking after each), soak
  * with green watched, delete the blue Node objects. All run on the kubectl node. The green
- * instances and their readiness gate are the blue-green node pool component's; the blue
- * instances are terminated by Pulumi at the end of the update, once nothing failed.
+ * instances and their readiness gates are the blue-green node pool component's. The blue
+ * instances stay registered (components/blue-green-node-pool.ts): Pulumi terminates them in the
+ * first `pulumi up` after the operator sets the pool's `version` to the new version, never in
+ * the update that replaces the pool (not even under --continue-on-error).
  * Rollback: each cordon's `delete` hook uncordons its node, so reverting the pool's version
  * (which drops these commands from the program) gives blue back its pods' places.
  */

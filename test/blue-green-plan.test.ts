@@ -45,6 +45,13 @@ describe("the dev stack's blue-green pool batch (3 instances at 1.34.6, target 1
     expect(step!.actions.map((a) => a.kind)).toEqual(["create-green", "wait-green-ready", "cordon-blue", "drain-blue", "soak", "delete-blue-nodes", "terminate-blue"]);
   });
 
+  it("says the old instances are terminated by the next pulumi up once the pool's version is 1.37.1, not by this update", () => {
+    expect(step!.actions[0]!.summary).toBe("create 3 new instance(s) batch-v1-37-1-1, batch-v1-37-1-2, batch-v1-37-1-3 joining at v1.37.1 (kubelet, kubeadm, kubectl held at 1.37.1; a join token per 10 instances); 6 instances run until the old ones are terminated");
+    expect(step!.actions[6]!.summary).toBe(
+      "the old instances keep running (the pool's nodes stay registered in Pulumi) until you set the pool's version to 1.37.1: the next pulumi up then terminates them, draining at most batchSize at once any node still in the cluster",
+    );
+  });
+
   it("estimates the double capacity: 6 instances, 3 batches, 21 min typical, 50 min at most, in instance-hours and USD", () => {
     expect(step!.replacement!.estimate).toEqual({
       batchSize: 1, batches: 3, peakInstances: 6, extraInstances: 3,

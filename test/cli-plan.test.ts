@@ -27,7 +27,7 @@ describe("text output (the dev stack by default)", () => {
     expect(lines).toContain("kubelet                   v1.34.6   v1.37.1   10");
     expect(lines).toContain("  1. v1.34.6 -> v1.35.9: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches)");
     expect(lines).toContain("  3. v1.36.4 -> v1.37.1: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches), pool batch (blue-green: replace 3 nodes, 6 instances at the peak)");
-    expect(lines).toContain("         capacity: 6 instances at the peak (3 old + 3 new) for about 0h 21m (at most 0h 50m): 1.05 extra instance-hours (at most 2.5), about $0.10 (at most $0.24)");
+    expect(lines).toContain("         capacity: 6 instances at the peak (3 old + 3 new) for about 0h 21m (at most 0h 50m): 1.05 extra instance-hours (at most 2.5), about $0.10 (at most $0.24), then until the old instances are terminated");
     expect(lines).toContain("         [on cp-1] delete-nodes.sh 'batch-v1-34-6-1' 'batch-v1-34-6-2' 'batch-v1-34-6-3'");
     expect(lines).toContain("   1. etcd-snapshot          cp-1");
     expect(lines).toContain("         [on cp-1] kubeadm-upgrade.sh 'apply' '1.35.9'");
