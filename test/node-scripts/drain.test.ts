@@ -131,6 +131,84 @@ describe("drain.sh", () => {
   });
 });
 
+describe("drain.sh on a node already at or past the step's version", () => {
+  /** cp-1 at 1.37.1, w-1 at `version` running web-1 and a DaemonSet pod. */
+  function labAt(version: string): Lab {
+    const l = createLab({
+      nodes: [cp("cp-1", { version: "1.37.1" }), worker("w-1", { version, pods: [web, proxy] })],
+    });
+    labs.push(l);
+    return l;
+  }
+  const untouched = (l: Lab) =>
+    expect(l.nodeState("w-1")).toMatchObject({ cordoned: false, annotations: {}, pods: ["shop/web-1", "kube-system/kube-proxy-x"] });
+
+  test.each([
+    ["1.37.1", "1.35.9", "past"],
+    ["1.35.9", "1.35.9", "at"],
+    ["1.35.10", "1.35.9", "a later patch, compared as numbers"],
+    ["1.100.0", "1.99.1", "a later minor, compared as numbers"],
+  ])("kubelet v%s, step %s (%s), schedulable: not cordoned, nothing evicted, exit 0", async (at, step) => {
+    const l = labAt(at);
+    const r = await callsDuring(l, () => drain(l, "w-1", undefined, undefined, step));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain(`cluster-maintenance: drain.sh: w-1: already at or past v${step} (kubelet v${at}): not drained`);
+    expect(mutations(r.calls)).toEqual([]);
+    untouched(l);
+  });
+
+  test("kubelet v1.35.9, step 1.35.10 (an earlier patch, compared as numbers): drained", async () => {
+    const l = labAt("1.35.9");
+    const r = await callsDuring(l, () => drain(l, "w-1", undefined, undefined, "1.35.10"));
+    expectExit(r.result, 0);
+    expect(mutations(r.calls)).toContain("kubectl drain w-1 --ignore-daemonsets --timeout=30s");
+    expect(l.nodeState("w-1")).toMatchObject({ cordoned: true, pods: ["kube-system/kube-proxy-x"] });
+  });
+
+  test("left cordoned by a drain of ours that did not finish: the drain goes on", async () => {
+    const l = labAt("1.37.1");
+    const admin = 'export KUBECONFIG="$CM_NODE_ROOT/etc/kubernetes/admin.conf"; ';
+    expectExit(await l.run("cp-1", `${admin}kubectl annotate node w-1 cluster-maintenance.io/cordoned=true && kubectl cordon w-1`), 0);
+    const r = await callsDuring(l, () => drain(l, "w-1"));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).not.toContain("not drained");
+    expect(mutations(r.calls)).toEqual(["kubectl drain w-1 --ignore-daemonsets --timeout=30s"]);
+    expect(l.nodeState("w-1")).toMatchObject({ cordoned: true, annotations: { "cluster-maintenance.io/cordoned": "true" }, pods: ["kube-system/kube-proxy-x"] });
+  });
+
+  test("our annotation on a schedulable node (an uncordon whose annotation removal failed) is no unfinished drain", async () => {
+    const l = labAt("1.37.1");
+    expectExit(await l.run("cp-1", `${ADMIN}kubectl annotate node w-1 cluster-maintenance.io/cordoned=true`), 0);
+    const r = await callsDuring(l, () => drain(l, "w-1"));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain("w-1: already at or past v1.35.9 (kubelet v1.37.1): not drained");
+    expect(mutations(r.calls)).toEqual([]);
+  });
+
+  test("cordoned by an operator: left as it is (no annotation, no eviction)", async () => {
+    const l = labAt("1.37.1");
+    l.operatorCordon("w-1");
+    const r = await callsDuring(l, () => drain(l, "w-1"));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain("not drained");
+    expect(mutations(r.calls)).toEqual([]);
+    expect(l.nodeState("w-1")).toMatchObject({ cordoned: true, annotations: {}, pods: ["shop/web-1", "kube-system/kube-proxy-x"] });
+  });
+
+  test("VERSION any (OS patching): drained whatever the kubelet's version, without reading it", async () => {
+    const l = labAt("1.37.1");
+    const r = await callsDuring(l, () => drain(l, "w-1", undefined, undefined, "any"));
+    expectExit(r.result, 0);
+    expect(mutations(r.calls)).toEqual([
+      "kubectl --request-timeout=30s annotate node w-1 cluster-maintenance.io/cordoned=true --overwrite",
+      "kubectl --request-timeout=30s cordon w-1",
+      "kubectl drain w-1 --ignore-daemonsets --timeout=30s",
+    ]);
+    expect(lines(r.calls).some((c) => c.includes("kubeletVersion"))).toBe(false);
+    expect(l.nodeState("w-1")).toMatchObject({ cordoned: true, pods: ["kube-system/kube-proxy-x"] });
+  });
+});
+
 describe("kubectl stand-in", () => {
   test("drain refuses pods without a controller and emptyDir pods unless told, DaemonSet pods without --ignore-daemonsets", async () => {
     const l = lab([web, bare, cache, proxy]);
@@ -244,6 +322,23 @@ describe("wait-ready.sh", () => {
     expectExit(r, 0);
     expect(r.stderr).toContain("wait-ready.sh: w-1: Ready at v1.34.6");
     expect(r.stderr).not.toContain("already done");
+  });
+
+  test.each([
+    ["1.37.1", "1.35.9"],
+    ["1.35.10", "1.35.9"],
+  ])("a Ready kubelet v%s past the step's %s counts as done", async (at, step) => {
+    const l = createLab({ nodes: [cp("cp-1", { version: "1.37.1" }), worker("w-1", { version: at })] });
+    labs.push(l);
+    const r = await callsDuring(l, () => l.runScript("cp-1", "wait-ready.sh", ["w-1", step, "10"]));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain(`wait-ready.sh: w-1: already done: Ready at v${at}, past v${step}`);
+    expect(mutations(r.calls)).toEqual([]);
+    // Still waits for a Ready node: past the version but NotReady is not done.
+    expectExit(await l.run("w-1", "systemctl stop kubelet"), 0);
+    const down = await l.runScript("cp-1", "wait-ready.sh", ["w-1", step, "1"]);
+    expectExit(down, 5);
+    expect(down.stderr).toContain(`(Ready=False, kubelet v${at})`);
   });
 
   test("rejects bad arguments with exit 2", async () => {

@@ -97,6 +97,52 @@ describe("kubeadm-upgrade.sh", () => {
   });
 });
 
+describe("kubeadm-upgrade.sh on a node already past the version", () => {
+  const kubeadmCalls = (calls: Parameters<typeof lines>[0]) => lines(calls).filter((c) => c.includes(" kubeadm "));
+
+  test.each([
+    ["1.37.1", "1.35.9"],
+    ["1.35.10", "1.35.9"], // patches compared as numbers
+  ])("control planes at %s: apply and node for %s run no kubeadm and change nothing", async (at, step) => {
+    const l = createLab({ nodes: [cp("cp-1", { version: at }), cp("cp-2", { version: at }), worker("w-1", { version: at })] });
+    labs.push(l);
+    for (const [node, mode] of [["cp-1", "apply"], ["cp-2", "node"]] as const) {
+      const before = l.nodeState(node);
+      const r = await callsDuring(l, () => l.runScript(node, "kubeadm-upgrade.sh", [mode, step]));
+      expectExit(r.result, 0);
+      expect(r.result.stderr).toContain(`cluster-maintenance: kubeadm-upgrade.sh: ${node}: already past v${step}: kube-apiserver is v${at}; nothing changed`);
+      expect(kubeadmCalls(r.calls)).toEqual([]);
+      expect(mutations(r.calls)).toEqual([]);
+      expect(l.nodeState(node)).toEqual(before);
+    }
+    expect(l.clusterVersion()).toBe(at);
+  });
+
+  test("a worker whose kubelet is past the version: kubeadm upgrade node does not run", async () => {
+    const l = createLab({ nodes: [cp("cp-1", { version: "1.37.1" }), worker("w-1", { version: "1.37.1" })] });
+    labs.push(l);
+    const r = await callsDuring(l, () => l.runScript("w-1", "kubeadm-upgrade.sh", ["node", "1.35.9"]));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain("kubeadm-upgrade.sh: w-1: already past v1.35.9: kubelet is v1.37.1; nothing changed");
+    expect(kubeadmCalls(r.calls)).toEqual([]);
+    expect(mutations(r.calls)).toEqual([]);
+    expect(l.nodeState("w-1").markers).toEqual([]);
+  });
+
+  test("a worker where kubeadm upgrade node ran for a later patch (its kubelet not upgraded yet): nothing runs for an earlier one", async () => {
+    const l = createLab({ nodes: [cp("cp-1", { version: "1.35.10" }), worker("w-1", { version: "1.35.9" })] });
+    labs.push(l);
+    expectExit(await l.runScript("w-1", "upgrade-packages.sh", ["1.35.10", "kubeadm"]), 0);
+    expectExit(await l.runScript("w-1", "kubeadm-upgrade.sh", ["node", "1.35.10"]), 0);
+    expect(l.nodeState("w-1")).toMatchObject({ markers: ["kubeadm-upgrade-node-v1.35.10"], kubeletRunning: "1.35.9" });
+    const r = await callsDuring(l, () => l.runScript("w-1", "kubeadm-upgrade.sh", ["node", "1.35.9"]));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain("kubeadm-upgrade.sh: w-1: already past v1.35.9: kubeadm upgrade node ran for v1.35.10; nothing changed");
+    expect(kubeadmCalls(r.calls)).toEqual([]);
+    expect(mutations(r.calls)).toEqual([]);
+  });
+});
+
 describe("kubeadm stand-in rules", () => {
   test("apply needs --yes (no TTY) and the exact kubeadm version; upgrade node refuses a kubeadm older than the control plane or two minors ahead", async () => {
     const l = lab();
@@ -177,6 +223,41 @@ describe("upgrade-kubelet.sh", () => {
     expectExit(again.result, 0);
     expect(mutations(again.calls)).toEqual(["systemctl daemon-reload", "systemctl restart kubelet"]);
     expect(l.nodeState("w-1")).toMatchObject({ kubeletRunning: "1.35.9", markers: [] });
+  });
+
+  test.each([
+    ["1.37.1", "1.35.9"],
+    ["1.35.10", "1.35.9"], // patches compared as numbers
+  ])("a node at %s is past %s: no install, no hold change, no restart", async (at, step) => {
+    const l = createLab({ nodes: [cp("cp-1", { version: at }), worker("w-1", { version: at })] });
+    labs.push(l);
+    const before = l.nodeState("w-1");
+    const r = await callsDuring(l, () => l.runScript("w-1", "upgrade-kubelet.sh", [step]));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain(`cluster-maintenance: upgrade-kubelet.sh: w-1: already past ${step} (kubelet ${at}, kubectl ${at}, kubelet v${at} running): nothing changed`);
+    expect(mutations(r.calls)).toEqual([]);
+    expect(l.nodeState("w-1")).toEqual(before);
+  });
+
+  test("a kubectl past the version is left as it is; the kubelet is upgraded and restarted", async () => {
+    const l = lab();
+    expectExit(await l.runScript("w-1", "switch-repository.sh", ["1.35"]), 0);
+    expectExit(await l.run("w-1", "apt-mark unhold kubectl && apt-get install -y kubectl=1.35.10-* && apt-mark hold kubectl"), 0);
+    const r = await callsDuring(l, () => l.runScript("w-1", "upgrade-kubelet.sh", ["1.35.9"]));
+    expectExit(r.result, 0);
+    expect(mutations(r.calls)).toEqual([
+      "apt-mark unhold kubelet",
+      "apt-get install -y kubelet=1.35.9-*",
+      "apt-mark hold kubelet",
+      "systemctl daemon-reload",
+      "systemctl restart kubelet",
+    ]);
+    expect(r.result.stderr).toContain("w-1: kubelet v1.35.9 running and held; past 1.35.9, left as it is: kubectl 1.35.10");
+    expect(l.nodeState("w-1")).toMatchObject({ kubeletRunning: "1.35.9", packages: { kubeadm: "1.34.6-1.1", kubectl: "1.35.10-1.1", kubelet: "1.35.9-1.1" } });
+    const again = await callsDuring(l, () => l.runScript("w-1", "upgrade-kubelet.sh", ["1.35.9"]));
+    expectExit(again.result, 0);
+    expect(again.result.stderr).toContain("w-1: already done: kubelet at 1.35.9 and held, kubelet v1.35.9 running; past 1.35.9, left as it is: kubectl 1.35.10");
+    expect(mutations(again.calls)).toEqual([]);
   });
 
   test("a stopped kubelet at the right version is started again", async () => {

@@ -64,6 +64,40 @@ describe("switch-repository.sh", () => {
   });
 });
 
+/** A lab whose w-1 is at `version` (cp-1 at 1.37.1). */
+function labAt(version: string): Lab {
+  const l = createLab({ nodes: [cp("cp-1", { version: "1.37.1" }), worker("w-1", { version })] });
+  labs.push(l);
+  return l;
+}
+
+describe("switch-repository.sh on a node whose kubeadm is of a later minor", () => {
+  test.each([
+    ["1.37.1", "1.35"],
+    ["1.36.0", "1.35"],
+    ["1.37.1", "1.4"], // minors compared as numbers
+  ])("kubeadm %s, MINOR %s: nothing changes, exit 0", async (at, minor) => {
+    const l = labAt(at);
+    const before = l.nodeState("w-1");
+    const r = await callsDuring(l, () => l.runScript("w-1", "switch-repository.sh", [minor]));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain(`cluster-maintenance: switch-repository.sh: w-1: already past v${minor}: kubeadm is ${at}; nothing changed`);
+    expect(mutations(r.calls)).toEqual([]);
+    expect(l.nodeState("w-1")).toEqual(before);
+  });
+
+  test("kubeadm of the same minor (a later patch) or an earlier one: switched as before", async () => {
+    const l = labAt("1.35.10");
+    const same = await callsDuring(l, () => l.runScript("w-1", "switch-repository.sh", ["1.35"]));
+    expectExit(same.result, 0);
+    expect(same.result.stderr).toContain("w-1: already done: apt uses the v1.35 repository");
+    const next = await callsDuring(l, () => l.runScript("w-1", "switch-repository.sh", ["1.36"]));
+    expectExit(next.result, 0);
+    expect(mutations(next.calls)).toContain("apt-get update");
+    expect(l.nodeState("w-1").repoLine).toBe(repositoryLine("1.36"));
+  });
+});
+
 describe("upgrade-packages.sh", () => {
   test("switches held packages to the new version and holds them again; a second run changes nothing", async () => {
     const l = lab();
@@ -100,6 +134,36 @@ describe("upgrade-packages.sh", () => {
     const s = l.nodeState("w-1");
     expect(s.packages.kubeadm).toBe("1.34.6-1.1");
     expect(s.held).toContain("kubeadm");
+  });
+
+  test.each([
+    ["1.37.1", "1.35.9"],
+    ["1.35.10", "1.35.9"], // patches compared as numbers
+  ])("a node at %s is past %s: nothing installed, unheld or held, exit 0", async (at, step) => {
+    const l = labAt(at);
+    // apt could offer the step's version: the repository of its minor is there.
+    expectExit(await l.run("w-1", `echo '${repositoryLine(step.split(".").slice(0, 2).join("."))}' > "$CM_NODE_ROOT/etc/apt/sources.list.d/kubernetes.list" && apt-get update`), 0);
+    const before = l.nodeState("w-1");
+    const r = await callsDuring(l, () => l.runScript("w-1", "upgrade-packages.sh", [step, "kubeadm"]));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain(`cluster-maintenance: upgrade-packages.sh: w-1: already past ${step} (kubeadm ${at}): nothing changed`);
+    expect(mutations(r.calls)).toEqual([]);
+    expect(l.nodeState("w-1")).toEqual(before);
+  });
+
+  test("a package past the version is left as it is while the others are installed at it", async () => {
+    const l = lab();
+    expectExit(await l.runScript("w-1", "switch-repository.sh", ["1.35"]), 0);
+    expectExit(await l.run("w-1", "apt-mark unhold kubectl && apt-get install -y kubectl=1.35.10-* && apt-mark hold kubectl"), 0);
+    const r = await callsDuring(l, () => l.runScript("w-1", "upgrade-packages.sh", ["1.35.9", "kubelet", "kubectl"]));
+    expectExit(r.result, 0);
+    expect(mutations(r.calls)).toEqual(["apt-mark unhold kubelet", "apt-get install -y kubelet=1.35.9-*", "apt-mark hold kubelet"]);
+    expect(r.result.stderr).toContain("w-1: kubelet at 1.35.9 and held; past 1.35.9, left as they are: kubectl 1.35.10");
+    expect(l.nodeState("w-1").packages).toEqual({ kubeadm: "1.34.6-1.1", kubectl: "1.35.10-1.1", kubelet: "1.35.9-1.1" });
+    const again = await callsDuring(l, () => l.runScript("w-1", "upgrade-packages.sh", ["1.35.9", "kubelet", "kubectl"]));
+    expectExit(again.result, 0);
+    expect(again.result.stderr).toContain("w-1: already done: kubelet at 1.35.9 and held; past 1.35.9, left as they are: kubectl 1.35.10");
+    expect(mutations(again.calls)).toEqual([]);
   });
 
   test("rejects a bad version or package name with exit 2", async () => {
