@@ -38,7 +38,8 @@ image_tag() {
   echo "${tag#"$1":}"
 }
 apiserver_tag() { image_tag kube-apiserver; }
-past() { [[ $1 != "$version" ]] && version_at_least "$1" "$2"; }
+# Succeeds when version $1 ("v1.37.1") is past VERSION.
+past() { [[ $1 != "$version" ]] && version_at_least "$1" "${version#v}"; }
 
 if [[ -f $manifest ]]; then
   if [[ $(apiserver_tag) == "$version" ]]; then
@@ -47,7 +48,7 @@ if [[ -f $manifest ]]; then
   fi
   for component in kube-apiserver kube-controller-manager kube-scheduler; do
     tag=$(image_tag "$component")
-    if past "$tag" "$2"; then
+    if past "$tag"; then
       say "already past $version: $component is $tag; nothing changed"
       exit 0
     fi
@@ -59,14 +60,14 @@ elif [[ -e $marker ]]; then
   exit 0
 else
   for m in "${marker%-v*}"-v*; do
-    if [[ -e $m ]] && past "${m##*-}" "$2"; then
+    if [[ -e $m ]] && past "${m##*-}"; then
       say "already past $version: kubeadm upgrade node ran for ${m##*-}; nothing changed"
       exit 0
     fi
   done
   kubelet=$(kubelet --version 2>/dev/null) || true
   kubelet=${kubelet##* }
-  if past "$kubelet" "$2"; then
+  if past "$kubelet"; then
     say "already past $version: kubelet is $kubelet; nothing changed"
     exit 0
   fi
