@@ -25,7 +25,9 @@
  *    `userDataBase64` (a new token when the pool grows) are ignored: a serving node is never
  *    replaced without a drain; a new template or subnet list applies to new instances.
  * 4. `${N}-${node}-registered` (remote.Command on the kubectl node) per node, after its instance:
- *    no `create` (nothing runs); `delete` drains the node and deletes its Node object
+ *    no `create` (nothing runs, not even an SSH dial: pulumi-command v1.2.1 remote
+ *    commandController.go `Command.Create` returns at once, `Command.Update` runs nothing without
+ *    `update` or `create`); `delete` drains the node and deletes its Node object
  *    (pool-node.sh remove) before Pulumi terminates the instance (a dependency, so deleted
  *    after it). It exists before the node's readiness gate runs, so a removed color's nodes are
  *    drained and deleted from the cluster whatever their gate did: a failed create is not
