@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# A new (green) node of a blue-green pool, seen from the cluster: the create and delete hooks of
-# its readiness gate. Runs where kubectl reaches the cluster.
+# A node of a blue-green pool's color, seen from the cluster: the create hook of its readiness gate
+# (wait-joined) and the delete hook of its removal command (remove, when the color leaves the
+# program: a rollback, or the old color once the pool's version is set). Runs where kubectl
+# reaches the cluster.
 # Usage: pool-node.sh wait-joined NODE VERSION TIMEOUT_SECONDS
 #        pool-node.sh remove NODE DRAIN_TIMEOUT_SECONDS DELETE_EMPTYDIR ALLOW_UNMANAGED DISABLE_EVICTION
 #        (the last three true|false)
