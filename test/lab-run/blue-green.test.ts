@@ -7,11 +7,15 @@
  *   run 0  targetVersion 1.34.6: the pool's 1.34.6 color (blue) is created and joins;
  *   run 1  targetVersion 1.37: the control plane takes its 3 hops, green (1.37.1) is created,
  *          one green machine never becomes Ready: the update stops, blue untouched;
- *   run 2  rollback (the pool's targetVersion 1.34.6): green removed, blue untouched;
- *   run 3  forward again; the soak fails (injected): blue cordoned and drained, green serving;
+ *   run 2  rollback (the pool's targetVersion 1.34.6): green removed, the node whose gate failed
+ *          included (a failed create is not in the state: its removal is its own command), no
+ *          more than batchSize at once; blue untouched;
+ *   run 3  forward again with --continue-on-error; the soak fails (injected): blue cordoned and
+ *          drained, green serving, and blue's machines still there (the end-of-update deletes run);
  *   run 4  rollback during the soak: blue uncordoned, green drained and removed;
- *   run 5  forward again, to the end: blue deleted from the cluster and terminated;
- *   run 6  converged: nothing runs.
+ *   run 5  forward again, to the end: blue deleted from the cluster, its machines kept;
+ *   run 6  the pool's version set to 1.37.1 (the replacement confirmed): blue terminated;
+ *   run 7  converged: nothing runs.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -46,9 +50,9 @@ const pool = (extra: Record<string, unknown> = {}) => ({
 });
 
 /** One `pulumi up` with `raw`; waits for the machines it launched to finish booting. */
-async function up(raw: Record<string, unknown>): Promise<LabMocks> {
+async function up(raw: Record<string, unknown>, continueOnError = false): Promise<LabMocks> {
   callsBefore.push(lab.calls().length);
-  const run = await pulumiUp(lab.dir, raw, ssh.privateKey, ec2.hooks);
+  const run = await pulumiUp(lab.dir, raw, ssh.privateKey, { ...ec2.hooks, continueOnError });
   await ec2.booted();
   runs.push(run);
   return run;
@@ -63,6 +67,14 @@ const addPods = (nodes: string[]) => {
   for (const node of nodes) fs.appendFileSync(path.join(lab.dir, "cluster", "nodes", node, "pods"), `shop ${node}-web ReplicaSet false false false\n`);
 };
 const inCluster = (node: string) => fs.existsSync(path.join(lab.dir, "cluster", "nodes", node));
+/** The stack config once the replacement is confirmed: what runs now is 1.37.1, control plane and pool. */
+const confirmed = () => ({
+  ...base, targetVersion: "1.37", pools: [pool({ version: "1.37.1" })],
+  controlPlane: { nodes: (base.controlPlane as { nodes: Record<string, unknown>[] }).nodes.map((n) => ({ ...n, version: "1.37.1" })) },
+});
+const removal = (color: string, node: string) => `lab-batch-${color}-${node}-registered (delete hook)`;
+/** The node removals (drain + delete Node) of each delete antichain of a run: the engine runs an antichain's deletes at once. */
+const removalsAtOnce = (run: LabMocks) => run.deleteAntichains.map((chain) => chain.filter((name) => name.endsWith("-registered")).length);
 
 beforeAll(async () => {
   lab = createLab({ nodes: [{ name: "cp-1", role: "control-plane", version: "1.34.6" }] });
@@ -135,7 +147,14 @@ describe("run 2: rollback after the failed gate (the pool's targetVersion back t
     for (const node of GREEN) expect([node, inCluster(node)]).toEqual([node, false]);
     expect(ec2.terminated.map((t) => t.node).sort()).toEqual([...GREEN].sort());
     const hooks = runs[2]!.deleted.filter((d) => d.endsWith("(delete hook)"));
-    expect(hooks.sort()).toEqual(GREEN.map((n) => `lab-batch-v1-37-1-${n}-joined (delete hook)`).sort());
+    expect(hooks.sort()).toEqual(GREEN.map((n) => removal("v1-37-1", n)).sort()); // GREEN[1]'s gate failed: its removal still ran
+    const nodesDeleted = callsOf(2).filter((c) => c.command === "kubectl" && words(c)[0] === "delete" && words(c)[1] === "node").map((c) => words(c)[2]);
+    expect([...nodesDeleted].sort()).toEqual([...GREEN].sort());
+  });
+
+  it("drains no more than batchSize (2) green nodes at once", () => {
+    expect(Math.max(...removalsAtOnce(runs[2]!))).toBe(2);
+    expect(removalsAtOnce(runs[2]!).reduce((a, b) => a + b, 0)).toBe(3);
   });
 
   it("does not touch blue and re-runs no command of the control plane", () => {
@@ -145,10 +164,10 @@ describe("run 2: rollback after the failed gate (the pool's targetVersion back t
   });
 });
 
-describe("run 3: forward again; the soak fails", () => {
+describe("run 3: forward again with --continue-on-error; the soak fails", () => {
   beforeAll(async () => {
     lab.injectFailure("cp-1", "abort-soak");
-    await up({ ...base, targetVersion: "1.37", pools: [pool({ batchSoakSeconds: 0 })] });
+    await up({ ...base, targetVersion: "1.37", pools: [pool({ batchSoakSeconds: 0 })] }, true);
     lab.clearFailures();
   });
 
@@ -156,7 +175,12 @@ describe("run 3: forward again; the soak fails", () => {
     expect(runs[3]!.failed.map((f) => f.name)).toEqual(["lab-batch-v1-37-1-soak"]);
     for (const node of GREEN) expect([node, lab.nodeState(node).kubeletRunning, lab.nodeState(node).kubeletActive]).toEqual([node, "1.37.1", true]);
     for (const node of BLUE) expect([node, lab.nodeState(node).cordoned, lab.nodeState(node).pods]).toEqual([node, true, []]);
-    expect(runs[3]!.deleted).toEqual([]);
+  });
+
+  it("keeps blue's machines and Nodes: the end-of-update deletes ran, and blue is still in the program", () => {
+    expect(ec2.terminated.filter((t) => BLUE.includes(t.node))).toEqual([]);
+    for (const node of BLUE) expect([node, inCluster(node)]).toEqual([node, true]);
+    expect(runs[3]!.deleted.filter((d) => d.includes("v1-34-6"))).toEqual([]);
   });
 });
 
@@ -175,9 +199,10 @@ describe("run 4: rollback during the soak", () => {
     for (const node of GREEN) expect([node, inCluster(node)]).toEqual([node, false]);
     const order = runs[4]!.deleted;
     const lastUncordon = Math.max(...BLUE.map((n) => order.indexOf(`lab-${n}-v1-37-1-cordon (delete hook)`)));
-    const firstGreenRemoval = Math.min(...GREEN.map((n) => order.indexOf(`lab-batch-v1-37-1-${n}-joined (delete hook)`)));
+    const firstGreenRemoval = Math.min(...GREEN.map((n) => order.indexOf(removal("v1-37-1", n))));
     expect(lastUncordon).toBeGreaterThanOrEqual(0);
     expect(lastUncordon).toBeLessThan(firstGreenRemoval);
+    expect(Math.max(...removalsAtOnce(runs[4]!))).toBeLessThanOrEqual(2);
   });
 });
 
@@ -186,14 +211,12 @@ describe("run 5: forward to the end", () => {
     await up({ ...base, targetVersion: "1.37", pools: [pool()] });
   });
 
-  it("ends with green only: blue deleted from the cluster, its machines terminated after everything else", () => {
+  it("ends with green serving: blue deleted from the cluster, its machines kept until the replacement is confirmed", () => {
     expect(runs[5]!.failed).toEqual([]);
     for (const node of BLUE) expect([node, inCluster(node)]).toEqual([node, false]);
-    const blueTerminations = ec2.terminated.filter((t) => BLUE.includes(t.node));
-    expect(blueTerminations.map((t) => t.node).sort()).toEqual([...BLUE].sort());
+    expect(ec2.terminated.filter((t) => BLUE.includes(t.node))).toEqual([]);
     const deleteNodes = callsOf(5).filter((c) => c.command === "kubectl" && words(c)[0] === "delete" && BLUE.includes(words(c)[2]!));
     expect(deleteNodes).toHaveLength(3);
-    expect(Math.max(...deleteNodes.map((c) => c.ms))).toBeLessThan(Math.min(...blueTerminations.map((t) => t.ms)));
     for (const node of GREEN) {
       const s = lab.nodeState(node);
       expect([node, inCluster(node), s.cordoned, s.kubeletRunning, [...s.held].sort(), s.repoLine]).toEqual([node, true, false, "1.37.1", ["kubeadm", "kubectl", "kubelet"], repositoryLine("1.37")]);
@@ -212,6 +235,21 @@ describe("run 5: forward to the end", () => {
   });
 });
 
+describe("run 6: the replacement confirmed (the pool's version set to 1.37.1)", () => {
+  beforeAll(async () => {
+    await up(confirmed());
+  });
+
+  it("terminates blue, batchSize at a time, and runs nothing on green or the control plane", () => {
+    expect(runs[6]!.failed).toEqual([]);
+    expect(ec2.terminated.filter((t) => BLUE.includes(t.node)).map((t) => t.node).sort()).toEqual([...BLUE].sort());
+    expect(runs[6]!.ran.filter((n) => !n.includes("v1-34-6"))).toEqual([]);
+    expect(Math.max(...removalsAtOnce(runs[6]!))).toBeLessThanOrEqual(2);
+    expect(touched(callsOf(6), GREEN)).toEqual([]);
+    for (const node of GREEN) expect([node, inCluster(node), lab.nodeState(node).cordoned]).toEqual([node, true, false]);
+  });
+});
+
 describe("the whole recorded timeline", () => {
   it("never holds a state outside the version-skew policy, new nodes included", () => {
     const moments = replay(lab.calls(), [{ name: "cp-1", pool: "control-plane", version: "1.34.6" }], () => "batch");
@@ -220,10 +258,10 @@ describe("the whole recorded timeline", () => {
   });
 });
 
-describe("run 6: converged", () => {
+describe("run 7: converged", () => {
   it("runs nothing, deletes nothing, launches nothing", async () => {
     const launched = ec2.launched.length;
-    const run = await up({ ...base, targetVersion: "1.37", pools: [pool()] });
+    const run = await up(confirmed());
     expect([run.ran, run.failed, run.deleted, ec2.launched.length]).toEqual([[], [], [], launched]);
   });
 });
