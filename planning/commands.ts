@@ -6,7 +6,7 @@
  * Each command runs one static script from node-scripts/, sent as the command's stdin, never
  * inside the command line; the command line is a fixed wrapper plus the script's name and
  * its arguments, each validated upstream and single-quoted here:
- *   sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"' drain.sh 'general-1' '600' ...
+ *   sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"' drain.sh 'general-1' '1.35.9' '600' ...
  * No secret is ever an argument: a failed command's error shows its whole command line.
  */
 import type { Action, Step, UpgradePlan } from "./plan-types";
