@@ -8,19 +8,7 @@ me=wait-ready.sh
 root="${CM_NODE_ROOT:-}"
 fail() { echo "cluster-maintenance: $me: ${node:-?}: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
-# Succeeds when version $1 (X.Y.Z or vX.Y.Z; a "-pre" release comes before X.Y.Z, "+build" does
-# not count) is at or past X.Y.Z $2, field by field as numbers; fails when $1 is anything else.
-version_at_least() {
-  local re='^v?([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})(-[^+]*)?(\+.*)?$' x y pre i
-  [[ $1 =~ $re ]] || return 1
-  x=("${BASH_REMATCH[@]:1:3}") pre=${BASH_REMATCH[4]}
-  [[ $2 =~ $re && -z ${BASH_REMATCH[4]}${BASH_REMATCH[5]} ]] || return 1
-  y=("${BASH_REMATCH[@]:1:3}")
-  for i in 0 1 2; do
-    if ((10#${x[i]} != 10#${y[i]})); then ((10#${x[i]} > 10#${y[i]})); return; fi
-  done
-  [[ -z $pre ]]
-}
+# cluster-maintenance: include lib/versions.sh
 
 [[ $# -eq 3 || $# -eq 4 ]] || fail 2 "usage: $me NODE VERSION TIMEOUT_SECONDS [BOOT_ID_NOT]"
 node=$1 version=v$2 limit=$3 old_boot=${4:-}

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, secretValue, settled, valueOf } from "./helpers/pulumi-mocks";
 import { ClusterUpgrade, ClusterUpgradeArgs } from "../components/cluster-upgrade";
+import { scriptText } from "../components/node-scripts";
 import { ClusterSpec, NodeState } from "../planning/cluster";
 import { ExecutionOptions } from "../planning/commands";
 import { PlanningError } from "../planning/errors";
@@ -88,7 +89,11 @@ describe("the remote commands", () => {
     await settled();
     const drain = registered.find((r) => r.name === "lab-web-1-v1.37.1-drain")!;
     expect(drain.inputs.create).toBe(`sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"' drain.sh 'web-1' '1.37.1' '300' 'false' 'false' 'false'`);
-    expect(drain.inputs.stdin).toBe(readFileSync(`${__dirname}/../node-scripts/drain.sh`, "utf8"));
+    const file = readFileSync(`${__dirname}/../node-scripts/drain.sh`, "utf8");
+    expect(drain.inputs.stdin).toBe(scriptText("drain.sh")); // the file, its shared functions put in place
+    expect(drain.inputs.stdin).toContain("version_at_least() {");
+    expect(drain.inputs.stdin).not.toContain("# cluster-maintenance: include");
+    expect(String(drain.inputs.stdin).startsWith(file.slice(0, file.indexOf("# cluster-maintenance: include")))).toBe(true);
     expect(drain.inputs.logging).toBe("stdoutAndStderr");
     expect(drain.inputs.addPreviousOutputInEnv).toBe(false);
     expect(secretValue(drain.inputs.connection).host).toBe("10.0.0.11");

@@ -12,6 +12,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { scriptText } from "../../components/node-scripts";
 import { shellQuote, WRAPPER } from "../../planning/commands";
 
 /** Directory of the stand-in executables (put first on a lab node's PATH). */
@@ -454,12 +455,11 @@ function readNodeState(dir: string, nd: string, name: string): NodeState {
 
 /**
  * Runs node-scripts/<script> on a lab node exactly as the Pulumi component does over SSH:
- * `bash -c "<wrapper> <script> <quoted args>"` with the script's text on stdin, in the node's
+ * `bash -c "<wrapper> <script> <quoted args>"` with the script's text as the component sends it on stdin, in the node's
  * environment (stand-ins first on PATH). Bounded: the process group is killed after the timeout.
  */
 export function runScript(lab: Lab, node: string, script: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const text = fs.readFileSync(path.join(NODE_SCRIPTS_DIR, script), "utf8");
-  return runCommand(lab, node, scriptCommand(script, args), text, options);
+  return runCommand(lab, node, scriptCommand(script, args), scriptText(script), options);
 }
 
 /** Runs `bash -c COMMAND` in a lab node's environment with `stdin`; kills its process group at the timeout. */

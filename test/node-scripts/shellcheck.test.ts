@@ -1,7 +1,9 @@
 /** Static checks of the node scripts and the lab stand-ins: the set of scripts the components run, shellcheck, house rules. */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { scriptText } from "../../components/node-scripts";
 import { NODE_SCRIPTS_DIR, STANDINS_DIR } from "../lab/node-kit";
 
 const SCRIPTS = [
@@ -25,6 +27,7 @@ const SCRIPTS = [
   "wait-ready.sh",
 ];
 const text = (name: string) => fs.readFileSync(path.join(NODE_SCRIPTS_DIR, name), "utf8");
+const LIBRARIES = ["versions.sh"];
 
 function shellcheck(cwd: string, files: string[]): void {
   const r = spawnSync("shellcheck", ["-x", ...files], { cwd, encoding: "utf8", timeout: 60_000 });
@@ -35,12 +38,25 @@ function shellcheck(cwd: string, files: string[]): void {
 }
 
 describe("node scripts, statically", () => {
-  test("node-scripts/ holds exactly the scripts the components run", () => {
-    expect(fs.readdirSync(NODE_SCRIPTS_DIR).sort()).toEqual(SCRIPTS);
+  test("node-scripts/ holds exactly the scripts the components run, and lib/ the functions they share", () => {
+    expect(fs.readdirSync(NODE_SCRIPTS_DIR).filter((f) => f !== "lib").sort()).toEqual(SCRIPTS);
+    expect(fs.readdirSync(path.join(NODE_SCRIPTS_DIR, "lib")).sort()).toEqual(LIBRARIES);
   });
 
-  test("shellcheck -x finds nothing in node-scripts/*.sh", () => {
-    shellcheck(NODE_SCRIPTS_DIR, SCRIPTS);
+  test("shellcheck -x finds nothing in node-scripts/*.sh, nor in each script as it is sent (libraries in place)", () => {
+    shellcheck(NODE_SCRIPTS_DIR, [...SCRIPTS, ...LIBRARIES.map((l) => `lib/${l}`)]);
+    const sent = fs.mkdtempSync(path.join(os.tmpdir(), "cm-sent-scripts-"));
+    try {
+      for (const name of SCRIPTS) fs.writeFileSync(path.join(sent, name), scriptText(name));
+      shellcheck(sent, SCRIPTS);
+    } finally {
+      fs.rmSync(sent, { recursive: true, force: true });
+    }
+  });
+
+  test.each(SCRIPTS)("%s as sent: every include line replaced by an existing library", (name) => {
+    for (const [, file] of text(name).matchAll(/^# cluster-maintenance: include (.*)$/gm)) expect(LIBRARIES.map((l) => `lib/${l}`)).toContain(file);
+    expect(scriptText(name)).not.toMatch(/cluster-maintenance: include/);
   });
 
   test.each(SCRIPTS)("%s: bash, strict mode, no shellcheck disables, no removed drain flag", (name) => {

@@ -1,29 +1,24 @@
 /**
- * version_at_least, the version comparison of the node scripts that must never act on a node
- * already past their step's version. Each script is sent alone on stdin (no shared library), so
- * each carries the same copy: checked here to be identical, then exercised in bash.
+ * version_at_least (node-scripts/lib/versions.sh), the version comparison of the node scripts
+ * that must never act on a node already past their step's version: which scripts get it, and
+ * how it compares, exercised in bash.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { scriptText } from "../../components/node-scripts";
 import { NODE_SCRIPTS_DIR } from "../lab/node-kit";
 
 const USERS = ["drain.sh", "kubeadm-upgrade.sh", "switch-repository.sh", "upgrade-kubelet.sh", "upgrade-packages.sh", "wait-ready.sh"];
-/** The function with its comment: from the comment's first line to the closing brace. */
-const DEFINITION = /^# Succeeds when version \$1[^\n]*\n(?:#[^\n]*\n)*version_at_least\(\) \{\n(?:  [^\n]*\n)+\}\n/m;
-
-function definition(script: string): string {
-  const m = DEFINITION.exec(fs.readFileSync(path.join(NODE_SCRIPTS_DIR, script), "utf8"));
-  if (!m) throw new Error(`${script} has no version_at_least`);
-  return m[0];
-}
+const LIBRARY = fs.readFileSync(path.join(NODE_SCRIPTS_DIR, "lib", "versions.sh"), "utf8");
 
 describe("version_at_least", () => {
-  test("the scripts that compare versions carry the same copy, and only they define it", () => {
-    const copies = USERS.map(definition);
-    for (const c of copies) expect(c).toBe(copies[0]);
-    const definers = fs.readdirSync(NODE_SCRIPTS_DIR).filter((f) => /^version_at_least\(\)/m.test(fs.readFileSync(path.join(NODE_SCRIPTS_DIR, f), "utf8")));
-    expect(definers.sort()).toEqual(USERS);
+  test("the scripts that compare versions include it and are sent with it; none defines its own", () => {
+    const scripts = fs.readdirSync(NODE_SCRIPTS_DIR).filter((f) => f.endsWith(".sh"));
+    const includers = scripts.filter((f) => fs.readFileSync(path.join(NODE_SCRIPTS_DIR, f), "utf8").includes("# cluster-maintenance: include lib/versions.sh\n"));
+    expect(includers.sort()).toEqual(USERS);
+    for (const f of scripts) expect([f, /^version_at_least\(\)/m.test(fs.readFileSync(path.join(NODE_SCRIPTS_DIR, f), "utf8"))]).toEqual([f, false]);
+    for (const f of USERS) expect(scriptText(f)).toContain(LIBRARY.replace("# shellcheck shell=bash\n", ""));
   });
 
   test.each([
@@ -47,7 +42,7 @@ describe("version_at_least", () => {
     ["1.36.0", "1.35.9-rc.1", false], // the step's version must be plain X.Y.Z
     ["99999999999.0.0", "1.0.0", false], // more digits than bash arithmetic is trusted with
   ])("%j at or past %j: %s", (have, want, expected) => {
-    const script = `set -euo pipefail\n${definition("drain.sh")}if version_at_least "$1" "$2"; then echo yes; else echo no; fi\n`;
+    const script = `set -euo pipefail\n${LIBRARY}if version_at_least "$1" "$2"; then echo yes; else echo no; fi\n`;
     const r = spawnSync("bash", ["-c", script, "test", have, want], { encoding: "utf8", timeout: 10_000 });
     expect([r.status, r.stderr, r.stdout]).toEqual([0, "", expected ? "yes\n" : "no\n"]);
   });
