@@ -94,6 +94,8 @@ export interface NodeState {
   readonly kubeletActive: boolean;
   /** Image tag of the kube-apiserver manifest ("v1.35.9"); null on a worker. */
   readonly apiserverTag: string | null;
+  /** Image tag of each static pod manifest in etc/kubernetes/manifests ({ etcd: "3.6.5-0", "kube-scheduler": "v1.35.9", ... }). */
+  readonly staticPods: Record<string, string>;
   /** Version of the kubeadm that last managed the node. */
   readonly kubeadmVersion: string;
   readonly cordoned: boolean;
@@ -216,6 +218,20 @@ function podLine(p: LabPod): string {
   return [field(p.namespace), field(p.name), p.owner ?? "-", String(!!p.emptyDir), String(!!p.pdbBlocked), String(!!p.mirror)].join(" ");
 }
 
+/**
+ * The etcd image tag the lab's kubeadm of `version`'s minor installs (test/lab/standins/lib/kubeadm-etcd-versions,
+ * the lab's stand-in for kubeadm's constants.SupportedEtcdVersion).
+ */
+export function labEtcdTag(version: string): string {
+  const minor = version.split(".")[1];
+  const line = fs
+    .readFileSync(path.join(STANDINS_DIR, "lib", "kubeadm-etcd-versions"), "utf8")
+    .split("\n")
+    .find((l) => l.split(" ")[0] === minor);
+  if (line === undefined) throw new Error(`lab: no etcd version for ${version} in kubeadm-etcd-versions`);
+  return line.split(" ")[1]!;
+}
+
 function initNode(dir: string, spec: LabNodeSpec): void {
   if (!/^\d+\.\d+\.\d+$/.test(spec.version)) throw new Error(`lab: bad version ${spec.version}`);
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(spec.name)) throw new Error(`lab: bad node name ${spec.name}`);
@@ -240,21 +256,30 @@ function initNode(dir: string, spec: LabNodeSpec): void {
   write(path.join(root, "proc/sys/kernel/random/boot_id"), `${randomUUID()}\n`);
   fs.mkdirSync(path.join(root, "var/run"), { recursive: true });
   if (spec.role === "control-plane") {
-    write(
-      path.join(root, "etc/kubernetes/manifests/kube-apiserver.yaml"),
-      [
-        "apiVersion: v1",
-        "kind: Pod",
-        "metadata:",
-        "  name: kube-apiserver",
-        "  namespace: kube-system",
-        "spec:",
-        "  containers:",
-        "  - name: kube-apiserver",
-        `    image: registry.k8s.io/kube-apiserver:v${spec.version}`,
-        "",
-      ].join("\n"),
-    );
+    // kubeadm's static pods, each image as kubeadm of the node's version writes it.
+    const tags: Record<string, string> = {
+      etcd: labEtcdTag(spec.version),
+      "kube-apiserver": `v${spec.version}`,
+      "kube-controller-manager": `v${spec.version}`,
+      "kube-scheduler": `v${spec.version}`,
+    };
+    for (const [component, tag] of Object.entries(tags)) {
+      write(
+        path.join(root, `etc/kubernetes/manifests/${component}.yaml`),
+        [
+          "apiVersion: v1",
+          "kind: Pod",
+          "metadata:",
+          `  name: ${component}`,
+          "  namespace: kube-system",
+          "spec:",
+          "  containers:",
+          `  - name: ${component}`,
+          `    image: registry.k8s.io/${component}:${tag}`,
+          "",
+        ].join("\n"),
+      );
+    }
     write(path.join(root, "etc/kubernetes/admin.conf"), "# lab admin.conf\n");
   } else {
     write(path.join(root, "etc/kubernetes/kubelet.conf"), "# lab kubelet.conf\n");
@@ -395,7 +420,7 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   "dpkg-query": () => true,
   "apt-mark": (a) => a[0] === "showhold",
   systemctl: (a) => a.some((x) => ["is-active", "status", "show", "is-enabled"].includes(x)),
-  kubeadm: (a) => a[0] === "version" || (a[0] === "upgrade" && a[1] === "plan"),
+  kubeadm: (a) => a[0] === "version" || (a[0] === "upgrade" && a[1] === "plan") || (a[0] === "config" && a[1] === "images" && a[2] === "list"),
   kubectl: (a) => a.filter((x) => !x.startsWith("--request-timeout"))[0] === "get",
   etcdctl: (a) => !a.includes("save") && !a.includes("put") && !a.includes("del"),
 };
@@ -427,6 +452,12 @@ function readNodeState(dir: string, nd: string, name: string): NodeState {
     if (eq > 0) annotations[line.slice(0, eq)] = line.slice(eq + 1);
   }
   const markersDir = path.join(root, "var/lib/cluster-maintenance");
+  const manifests = path.join(root, "etc/kubernetes/manifests");
+  const staticPods: Record<string, string> = {};
+  for (const f of fs.existsSync(manifests) ? fs.readdirSync(manifests).sort() : []) {
+    const tag = /image: \S*\/[a-z-]+:([-v0-9.]+)/.exec(readOr(path.join(manifests, f), ""))?.[1];
+    if (f.endsWith(".yaml") && tag !== undefined) staticPods[f.slice(0, -5)] = tag;
+  }
   return {
     role: readOr(path.join(nd, "role"), "").trim() as NodeState["role"],
     packages,
@@ -437,6 +468,7 @@ function readNodeState(dir: string, nd: string, name: string): NodeState {
     kubeletRunning: readOr(path.join(nd, "kubelet-running"), "").trim(),
     kubeletActive: fs.existsSync(path.join(nd, "kubelet-active")),
     apiserverTag: /image: \S*kube-apiserver:(v[0-9.]+)/.exec(manifest)?.[1] ?? null,
+    staticPods,
     kubeadmVersion: readOr(path.join(nd, "kubeadm-version"), "").trim(),
     cordoned: fs.existsSync(path.join(cd, "unschedulable")),
     annotations,

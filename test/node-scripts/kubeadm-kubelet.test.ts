@@ -1,5 +1,7 @@
 /** kubeadm-upgrade.sh and upgrade-kubelet.sh against simulated nodes, and the kubeadm/kubelet stand-ins' rules. */
-import { createLab, type Lab } from "../lab/node-kit";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createLab, labEtcdTag, type Lab } from "../lab/node-kit";
 import { callsDuring, cp, expectExit, lines, mutations, realMachinePaths, worker } from "./support";
 
 const realBefore = realMachinePaths();
@@ -28,14 +30,23 @@ describe("kubeadm-upgrade.sh", () => {
       "cp-1 kubeadm version -o short",
       "cp-1 kubeadm upgrade plan v1.35.9",
       "cp-1 kubeadm upgrade apply v1.35.9 --yes",
+      "cp-1 kubeadm config images list --kubernetes-version v1.35.9",
     ]);
     expect(l.nodeState("cp-1").apiserverTag).toBe("v1.35.9");
+    expect(l.nodeState("cp-1").staticPods).toEqual({
+      etcd: labEtcdTag("1.35.9"),
+      "kube-apiserver": "v1.35.9",
+      "kube-controller-manager": "v1.35.9",
+      "kube-scheduler": "v1.35.9",
+    });
     expect(l.clusterVersion()).toBe("1.35.9");
     expect(l.nodeState("cp-2").apiserverTag).toBe("v1.34.6");
 
     const again = await callsDuring(l, () => l.runScript("cp-1", "kubeadm-upgrade.sh", ["apply", "1.35.9"]));
     expectExit(again.result, 0);
-    expect(again.result.stderr).toContain("cp-1: already done: kube-apiserver is v1.35.9");
+    expect(again.result.stderr).toContain(
+      `cp-1: already done: kube-apiserver, kube-controller-manager and kube-scheduler are v1.35.9, etcd is ${labEtcdTag("1.35.9")}`,
+    );
     expect(mutations(again.calls)).toEqual([]);
 
     await kubeadmAt(l, "cp-2", "1.35.9");
@@ -94,6 +105,72 @@ describe("kubeadm-upgrade.sh", () => {
     expectExit(await l.runScript("cp-1", "kubeadm-upgrade.sh", ["upgrade", "1.35.9"]), 2);
     expectExit(await l.runScript("cp-1", "kubeadm-upgrade.sh", ["apply", "v1.35.9"]), 2);
     expectExit(await l.runScript("cp-1", "kubeadm-upgrade.sh", ["apply"]), 2);
+  });
+});
+
+describe("kubeadm-upgrade.sh resumes a kubeadm upgrade that stopped part way", () => {
+  const kubeadmCalls = (calls: Parameters<typeof lines>[0]) => lines(calls).filter((c) => c.includes(" kubeadm "));
+  const interruptAfter = (l: Lab, node: string, component: string) =>
+    fs.writeFileSync(path.join(l.dir, "nodes", node, "kubeadm-interrupt-after"), `${component}\n`);
+
+  test.each([
+    ["apply", "cp-1", "kube-apiserver"],
+    ["apply", "cp-1", "kube-controller-manager"],
+    ["node", "cp-2", "kube-apiserver"],
+  ] as const)("%s on %s interrupted after the %s manifest: the next run runs kubeadm again and finishes", async (mode, node, component) => {
+    const l = lab();
+    if (mode === "node") {
+      await kubeadmAt(l, "cp-1", "1.35.9");
+      expectExit(await l.runScript("cp-1", "kubeadm-upgrade.sh", ["apply", "1.35.9"]), 0);
+    }
+    await kubeadmAt(l, node, "1.35.9");
+    interruptAfter(l, node, component);
+    const first = await l.runScript(node, "kubeadm-upgrade.sh", [mode, "1.35.9"]);
+    expectExit(first, 1);
+    const half = l.nodeState(node).staticPods;
+    expect(half["kube-apiserver"]).toBe("v1.35.9");
+    expect(half["kube-scheduler"]).toBe("v1.34.6");
+
+    const r = await callsDuring(l, () => l.runScript(node, "kubeadm-upgrade.sh", [mode, "1.35.9"]));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain(`kubeadm-upgrade.sh: ${node}: kube-apiserver is v1.35.9 but not all of this node's control plane is:`);
+    expect(r.result.stderr).toContain("kube-scheduler v1.34.6");
+    expect(mutations(r.calls)).toEqual(mode === "apply" ? ["kubeadm upgrade apply v1.35.9 --yes"] : ["kubeadm upgrade node"]);
+    expect(l.nodeState(node).staticPods).toEqual({
+      etcd: labEtcdTag("1.35.9"),
+      "kube-apiserver": "v1.35.9",
+      "kube-controller-manager": "v1.35.9",
+      "kube-scheduler": "v1.35.9",
+    });
+    const again = await callsDuring(l, () => l.runScript(node, "kubeadm-upgrade.sh", [mode, "1.35.9"]));
+    expectExit(again.result, 0);
+    expect(again.result.stderr).toContain("already done:");
+    expect(mutations(again.calls)).toEqual([]);
+  });
+
+  test("etcd behind what kubeadm of the version installs (everything else at the version): kubeadm runs again", async () => {
+    const l = lab();
+    await kubeadmAt(l, "cp-1", "1.35.9");
+    expectExit(await l.runScript("cp-1", "kubeadm-upgrade.sh", ["apply", "1.35.9"]), 0);
+    const etcd = path.join(l.dir, "nodes", "cp-1", "root", "etc/kubernetes/manifests/etcd.yaml");
+    fs.writeFileSync(etcd, fs.readFileSync(etcd, "utf8").replace(labEtcdTag("1.35.9"), labEtcdTag("1.34.6")));
+    const r = await callsDuring(l, () => l.runScript("cp-1", "kubeadm-upgrade.sh", ["apply", "1.35.9"]));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain(`etcd ${labEtcdTag("1.34.6")}, kubeadm v1.35.9 installs ${labEtcdTag("1.35.9")}`);
+    expect(kubeadmCalls(r.calls)).toContain("cp-1 kubeadm upgrade apply v1.35.9 --yes");
+    expect(l.nodeState("cp-1").staticPods.etcd).toBe(labEtcdTag("1.35.9"));
+  });
+
+  test("etcd newer than what kubeadm installs (kubeadm never downgrades it) counts as done", async () => {
+    const l = lab();
+    await kubeadmAt(l, "cp-1", "1.35.9");
+    expectExit(await l.runScript("cp-1", "kubeadm-upgrade.sh", ["apply", "1.35.9"]), 0);
+    const etcd = path.join(l.dir, "nodes", "cp-1", "root", "etc/kubernetes/manifests/etcd.yaml");
+    fs.writeFileSync(etcd, fs.readFileSync(etcd, "utf8").replace(labEtcdTag("1.35.9"), "3.9.0-0"));
+    const r = await callsDuring(l, () => l.runScript("cp-1", "kubeadm-upgrade.sh", ["apply", "1.35.9"]));
+    expectExit(r.result, 0);
+    expect(r.result.stderr).toContain("already done: kube-apiserver, kube-controller-manager and kube-scheduler are v1.35.9, etcd is 3.9.0-0");
+    expect(mutations(r.calls)).toEqual([]);
   });
 });
 

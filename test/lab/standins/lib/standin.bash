@@ -8,6 +8,14 @@
 #   $CM_LAB_DIR/cluster/nodes/<node>/{unschedulable,annotations,pods}
 #   $CM_LAB_DIR/calls.log           "<epoch-ms> <node> <command> <args...>", one line per call
 #   $CM_LAB_DIR/fail/<node>         lines; a call whose "<command> <args...>" contains one fails
+#   $CM_LAB_DIR/slow/<node>         lines "SECONDS SUBSTRING": a call whose "<command> <args...>"
+#                                   contains SUBSTRING first takes SECONDS (a slow API server, a
+#                                   loaded node); the first matching line counts
+#   nodes/<node>/kubelet-stopped-at epoch ms of the kubelet's last stop (systemctl stop, a reboot);
+#                                   read by the kubectl stand-in (Ready and the node's Lease)
+#   nodes/<node>/kubeadm-interrupt-after  a control-plane component name: the next kubeadm upgrade
+#                                   apply/node stops (exit 1, as if killed) right after writing that
+#                                   component's manifest; the file is removed
 set -euo pipefail
 
 : "${CM_LAB_DIR:?lab: CM_LAB_DIR is not set}" "${CM_LAB_NODE:?lab: CM_LAB_NODE is not set}"
@@ -22,6 +30,7 @@ lab_start() {
   local us=${EPOCHREALTIME/[.,]/} line="$lab_cmd $*" pat
   line=${line//$'\n'/\\n}
   printf '%s %s %s\n' "${us:0:${#us}-3}" "$CM_LAB_NODE" "$line" >>"$CM_LAB_DIR/calls.log"
+  lab_slow "$@"
   [[ -f $CM_LAB_DIR/fail/$CM_LAB_NODE ]] || return 0
   while IFS= read -r pat || [[ -n $pat ]]; do
     if [[ -n $pat && $line == *"$pat"* ]]; then
@@ -29,6 +38,17 @@ lab_start() {
       exit 1
     fi
   done <"$CM_LAB_DIR/fail/$CM_LAB_NODE"
+}
+# The slowness of this call (slow/<node>), applied by lab_start before failure injection.
+lab_slow() {
+  local line="$lab_cmd $*" seconds pat
+  [[ -f $CM_LAB_DIR/slow/$CM_LAB_NODE ]] || return 0
+  while read -r seconds pat || [[ -n $seconds ]]; do
+    if [[ -n $pat && $line == *"$pat"* ]]; then
+      sleep "$seconds"
+      return 0
+    fi
+  done <"$CM_LAB_DIR/slow/$CM_LAB_NODE"
 }
 
 # One lock for all lab state; held for the short read-modify-write of a call.
@@ -44,26 +64,43 @@ minor_of() { local v=${1#v}; v=${v#*.}; echo "${v%%.*}"; }
 version_lt() { [[ $1 != "$2" && $(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1) == "$1" ]]; }
 # Installed package version without the Debian revision ("1.35.9-1.1" -> "1.35.9"), or "".
 pkg_version() { local f="$lab_node_dir/pkg-$1"; if [[ -f $f ]]; then local v; v=$(<"$f"); echo "${v%-*}"; fi; }
-# The image tag in this node's kube-apiserver manifest ("v1.35.9"), or "" on a worker.
-apiserver_tag() {
-  local m="$lab_root/etc/kubernetes/manifests/kube-apiserver.yaml"
-  if [[ -f $m ]]; then sed -n 's/.*image: .*kube-apiserver:\(v[0-9.]*\).*/\1/p' "$m"; fi
+# The image tag in this node's static pod manifest of component $1 ("v1.35.9", etcd "3.6.5-0"),
+# or "" when there is no such manifest (a worker).
+manifest_tag() {
+  local m="$lab_root/etc/kubernetes/manifests/$1.yaml"
+  if [[ -f $m ]]; then sed -n "s/.*image: .*\/$1:\([-v0-9.]*\).*/\1/p" "$m"; fi
 }
-set_apiserver_tag() {
-  local m="$lab_root/etc/kubernetes/manifests/kube-apiserver.yaml"
-  sed -i "s/\(image: .*kube-apiserver:\)v[0-9.]*/\1$1/" "$m"
+set_manifest_tag() {
+  local m="$lab_root/etc/kubernetes/manifests/$1.yaml"
+  sed -i "s/\(image: .*\/$1:\)[-v0-9.]*/\1$2/" "$m"
+}
+apiserver_tag() { manifest_tag kube-apiserver; }
+set_apiserver_tag() { set_manifest_tag kube-apiserver "$1"; }
+# The etcd image tag the lab's kubeadm X.Y.Z installs (lib/kubeadm-etcd-versions; the real table is
+# kubeadm's constants.SupportedEtcdVersion, which changes between patch releases too).
+kubeadm_etcd_tag() {
+  awk -v m="$(minor_of "$1")" '$1 == m { print $2 }' "$(dirname "${BASH_SOURCE[0]}")/kubeadm-etcd-versions"
 }
 
 # kubelet (re)start: runs the installed kubelet package's version.
 kubelet_start() {
   pkg_version kubelet >"$lab_node_dir/kubelet-running"
   : >"$lab_node_dir/kubelet-active"
+  rm -f "$lab_node_dir/kubelet-stopped-at"
+}
+# kubelet stop: the time is kept (the control plane notices only through the Lease at once).
+kubelet_stop() {
+  if [[ -e $lab_node_dir/kubelet-active ]]; then
+    local us=${EPOCHREALTIME/[.,]/}
+    echo "${us:0:${#us}-3}" >"$lab_node_dir/kubelet-stopped-at"
+  fi
+  rm -f "$lab_node_dir/kubelet-active"
 }
 
 # A reboot: kubelet down (node NotReady), a pause, a new boot id, reboot-required gone, kubelet up.
 lab_reboot() {
   lab_lock
-  rm -f "$lab_node_dir/kubelet-active"
+  kubelet_stop
   lab_unlock
   sleep "$(cat "$CM_LAB_DIR/boot-seconds" 2>/dev/null || echo 1)"
   lab_lock
