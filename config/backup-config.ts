@@ -3,8 +3,8 @@
  * (a CronJob on the control plane), and the export of resource definitions. Absent: snapshots
  * stay on the first control-plane node only, and no schedule is created.
  */
-import { ABSOLUTE_PATH } from "./maintenance-config";
 import { FieldReader } from "./fields";
+import { bucketProblem, cronProblem, ownedDirProblem, plainPathProblem, prefixProblem, regionProblem } from "./values";
 
 export interface BackupConfig {
   /** S3 bucket for snapshots, created and secured by EtcdBackupSchedule. */
@@ -38,11 +38,6 @@ export interface BackupConfig {
   readonly exportApiGroups: readonly string[];
 }
 
-/** S3 bucket names. Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
-const BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const REGION = /^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/;
-const PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
-const CRON = /^(\S+\s+){4}\S+$/;
 const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
 /** A custom resource API group: a DNS subdomain with a dot (never the core group ""). */
 const API_GROUP = /^(?=.{3,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
@@ -54,16 +49,16 @@ export function parseBackup(r: FieldReader, value: unknown, clusterName: string 
   const b = r.object(value, "backup", '{ bucket: "dev-etcd-backups", region: "eu-west-1", image: "..." }');
   if (!b) return undefined;
   r.noUnknownKeys(b, "backup", ["bucket", "region", "prefix", "schedule", "retentionDays", "image", "kmsKeyArn", "exportDir", "exportSecrets", "exportApiGroups"]);
-  const bucket = r.string(b.bucket, "backup.bucket", BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
-  const region = r.string(b.region, "backup.region", REGION, "an AWS region such as eu-west-1");
-  const prefix = r.string(b.prefix ?? `${clusterName ?? "cluster"}/`, "backup.prefix", PREFIX, 'a key prefix ending in "/" such as "dev/"');
-  const schedule = r.string(b.schedule ?? "0 */6 * * *", "backup.schedule", CRON, 'a cron schedule of 5 fields such as "0 */6 * * *"');
+  const bucket = r.checked(b.bucket, "backup.bucket", bucketProblem, "an S3 bucket name", "a bucket name by the S3 naming rules: 3-63 lowercase letters, digits, '.', '-' (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)");
+  const region = r.checked(b.region, "backup.region", regionProblem, "an AWS region", "an AWS region such as eu-west-1");
+  const prefix = r.checked(b.prefix ?? `${clusterName ?? "cluster"}/`, "backup.prefix", prefixProblem, "a key prefix", 'a key prefix of parts ending in "/", such as "dev/", with no "." or ".." part');
+  const schedule = r.checked(b.schedule ?? "0 */6 * * *", "backup.schedule", cronProblem, "a cron schedule", 'a CronJob schedule of 5 fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-6) such as "0 */6 * * *"');
   const retentionDays = r.integer(b.retentionDays, "backup.retentionDays", 1, 3650, 14);
   const image = r.string(b.image, "backup.image", IMAGE, "a container image with a shell, etcdctl and the aws CLI");
   const kmsKeyArn = b.kmsKeyArn === undefined ? undefined : r.string(b.kmsKeyArn, "backup.kmsKeyArn", KMS_ARN, "a KMS key ARN");
-  const exportDir = r.string(b.exportDir ?? "/var/lib/cluster-maintenance/resource-exports", "backup.exportDir", ABSOLUTE_PATH, "an absolute path");
+  const exportDir = r.checked(b.exportDir ?? "/var/lib/cluster-maintenance/resource-exports", "backup.exportDir", ownedDirProblem, "an absolute path of a directory of this program's own", "a directory of this program's own, such as /var/lib/cluster-maintenance/resource-exports (README.md, Configuration reference: etcd.backupDir)");
   const secrets = b.exportSecrets ?? "exclude";
-  const exportSecrets = typeof secrets === "string" && (secrets === "exclude" || (/^encrypt:\/[A-Za-z0-9._/-]{1,254}$/.test(secrets) && !secrets.includes("..")))
+  const exportSecrets = typeof secrets === "string" && (secrets === "exclude" || plainPathProblem(secrets.slice("encrypt:".length)) === undefined)
     ? secrets
     : (r.problems.add("backup.exportSecrets", secrets, "is not exclude or encrypt:<path>", 'write "exclude" or "encrypt:/path/to/recipient-cert.pem"'), undefined);
   const groups = b.exportApiGroups === undefined ? [] : r.array(b.exportApiGroups, "backup.exportApiGroups", '["cert-manager.io"]');

@@ -12,8 +12,6 @@ export type RawObject = Readonly<Record<string, unknown>>;
 export const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** DNS-1123 subdomain: Kubernetes node names. */
 export const SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** A host: IPv4 address, bracket-free IPv6 address, or DNS name. */
-export const HOST = /^(?=.{1,253}$)([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 /** A POSIX user name. */
 export const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
@@ -36,6 +34,17 @@ export class FieldReader {
   string(value: unknown, key: string, pattern: RegExp, what: string): string | undefined {
     if (typeof value === "string" && pattern.test(value)) return value;
     this.problems.add(key, value, `is not ${what}`, `give ${what}`);
+    return undefined;
+  }
+
+  /**
+   * A string that `check` (one of config/values.ts, mirrored by the node scripts) finds good.
+   * The problem reads `is not <what> (<what check found>)`; the fix `give <fix>`.
+   */
+  checked(value: unknown, key: string, check: (value: string) => string | undefined, what: string, fix: string = what): string | undefined {
+    const found = typeof value === "string" ? check(value) : "is not text";
+    if (found === undefined) return value as string;
+    this.problems.add(key, value, `is not ${what} (${found})`, `give ${fix}`);
     return undefined;
   }
 

@@ -6,6 +6,7 @@
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from "../planning/actions";
 import type { DrainOptions, EtcdOptions } from "../planning/commands";
 import { FieldReader, RawObject } from "./fields";
+import { ownedDirProblem, plainPathProblem } from "./values";
 
 export const DEFAULT_DRAIN: DrainOptions = {
   timeoutSeconds: DEFAULT_DRAIN_TIMEOUT_SECONDS,
@@ -25,8 +26,6 @@ export const DEFAULT_ETCD: EtcdOptions = {
   keep: 5,
 };
 
-/** An absolute path of plain characters (no spaces, quotes or shell syntax). */
-export const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/-]{0,254}$/;
 /** An etcd client URL on a host name or IPv4 address. */
 export const ETCD_ENDPOINT = /^https?:\/\/[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$/;
 /** An OS patch revision: any label the operator bumps to trigger patching, e.g. `2026-11`. */
@@ -66,10 +65,10 @@ export function parseEtcd(r: FieldReader, value: unknown): EtcdOptions | undefin
   if (!e) return undefined;
   r.noUnknownKeys(e, "etcd", Object.keys(DEFAULT_ETCD));
   const endpoint = r.string(e.endpoint ?? DEFAULT_ETCD.endpoint, "etcd.endpoint", ETCD_ENDPOINT, "an etcd client URL such as https://127.0.0.1:2379");
-  const paths = (["caCert", "cert", "key", "backupDir"] as const).map((k) =>
-    r.string(e[k] ?? DEFAULT_ETCD[k], `etcd.${k}`, ABSOLUTE_PATH, "an absolute path (letters, digits, '.', '_', '-', '/')"),
+  const [caCert, cert, key] = (["caCert", "cert", "key"] as const).map((k) =>
+    r.checked(e[k] ?? DEFAULT_ETCD[k], `etcd.${k}`, plainPathProblem, "an absolute path", "an absolute path of letters, digits, '.', '_', '-' with single '/' between its parts and no '.' or '..' part"),
   );
-  const [caCert, cert, key, backupDir] = paths;
+  const backupDir = r.checked(e.backupDir ?? DEFAULT_ETCD.backupDir, "etcd.backupDir", ownedDirProblem, "an absolute path of a directory of this program's own", "a directory of this program's own, such as /var/lib/cluster-maintenance/etcd-backups (README.md, Configuration reference: etcd.backupDir)");
   const verify = r.choice(e.verify, "etcd.verify", ["restore", "status"] as const, DEFAULT_ETCD.verify);
   const keep = r.integer(e.keep, "etcd.keep", 1, 1000, DEFAULT_ETCD.keep);
   if (!endpoint || !caCert || !cert || !key || !backupDir || !verify || !keep) return undefined;

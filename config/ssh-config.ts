@@ -3,7 +3,8 @@
  * limits) and the SSH host keys that nodes and bastion are checked against. The private key
  * is the Pulumi secret `sshPrivateKey`, read apart (declared `secret: true` in Pulumi.yaml).
  */
-import { FieldReader, HOST, USER } from "./fields";
+import { FieldReader, USER } from "./fields";
+import { hostProblem } from "./values";
 
 /** SSH settings for the remote commands. */
 export interface SshConfig {
@@ -147,7 +148,7 @@ export function parseSsh(r: FieldReader, value: unknown): SshConfig | undefined 
     const b = r.object(s.bastion, "ssh.bastion", '{ host: "bastion.example.com", user: "ubuntu", port: 22, hostKey: "ssh-ed25519 AAAA..." }');
     if (b) {
       r.noUnknownKeys(b, "ssh.bastion", ["host", "user", "port", "hostKey"]);
-      const host = r.string(b.host, "ssh.bastion.host", HOST, "a host name or IP address");
+      const host = r.checked(b.host, "ssh.bastion.host", hostProblem, "a host name or IP address", "a host name or IP address, without a port (that is ssh.bastion.port)");
       const bUser = r.string(b.user ?? user, "ssh.bastion.user", USER, "a user name");
       const bPort = r.integer(b.port, "ssh.bastion.port", 1, 65535, 22);
       const hostKey = parseHostKey(r, b.hostKey, "ssh.bastion.hostKey", host, bPort ?? 22, insecureIgnoreHostKey !== false);

@@ -12,7 +12,8 @@ import { ReleaseCatalogue } from "../planning/releases";
 import { KubeVersion, parseCurrentVersionSpec, parseVersionSpec } from "../planning/versions";
 import { DEFAULT_READY_TIMEOUT_SECONDS } from "../planning/actions";
 import type { DrainOptions, EtcdOptions, ExecutionOptions } from "../planning/commands";
-import { FieldReader, HOST, LABEL, RawObject, SUBDOMAIN } from "./fields";
+import { FieldReader, LABEL, RawObject, SUBDOMAIN } from "./fields";
+import { hostProblem } from "./values";
 import { parseHostKey, parseSsh, SshConfig, SshTarget } from "./ssh-config";
 import { BackupConfig, parseBackup } from "./backup-config";
 import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-green-config";
@@ -186,7 +187,7 @@ function parseNode(
   if (!n) return undefined;
   r.noUnknownKeys(n, key, ["name", "host", "hostKey", "version", "components"]);
   const name = r.string(n.name, `${key}.name`, SUBDOMAIN, "a Kubernetes node name (lowercase DNS name)");
-  const host = r.string(n.host, `${key}.host`, HOST, "a host name or IP address");
+  const host = r.checked(n.host, `${key}.host`, hostProblem, "a host name or IP address", "a host name or IP address, without a port (that is ssh.port)");
   const hostKey = readHostKey(n.hostKey, `${key}.hostKey`, host);
   const base = version(n.version, `${key}.version`);
   const allowed = role === "control-plane" ? CP_COMPONENTS : WORKER_COMPONENTS;

@@ -13,6 +13,7 @@
 # Every kubectl call is bounded (--request-timeout and timeout). Prints one summary line; exits 1
 # (after exporting the rest) when a type could not be exported, 2 on bad arguments.
 set -euo pipefail
+# cluster-maintenance: include lib/paths.sh
 me=export-resources.sh
 root="${CM_NODE_ROOT:-}"
 node=$(hostname 2>/dev/null) || node="?"
@@ -21,13 +22,13 @@ say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
 
 [[ $# -eq 2 ]] || fail 2 "usage: $me OUT_DIR exclude|encrypt:/path/to/recipient-cert.pem"
 out=$1 secrets=$2
-[[ $out =~ ^/[A-Za-z0-9._/-]+$ && $out != *..* ]] || fail 2 "OUT_DIR must be an absolute path (letters, digits, '.', '_', '-', '/'), not '$out'"
+owned_dir "$out" || fail 2 "OUT_DIR must be an absolute path (letters, digits, '.', '_', '-', '/'; no '.' or '..' part) of this program's own, not a system directory, not '${out:0:300}'"
 cert=""
 case $secrets in
   exclude) ;;
   encrypt:/*)
     cert=${secrets#encrypt:}
-    [[ $cert =~ ^/[A-Za-z0-9._/-]+$ ]] || fail 2 "the recipient certificate path '$cert' has characters other than letters, digits, '.', '_', '-', '/'"
+    plain_path "$cert" || fail 2 "the recipient certificate path '${cert:0:300}' has characters other than letters, digits, '.', '_', '-', '/' or a '.' or '..' part"
     [[ -f $root$cert ]] || fail 2 "the recipient certificate $cert does not exist"
     openssl x509 -in "$root$cert" -noout 2>/dev/null || fail 2 "$cert is not a PEM certificate"
     ;;

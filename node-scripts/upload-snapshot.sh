@@ -9,19 +9,22 @@
 # Refuses (exit 6) a snapshot whose .sha256 does not match. Done (no upload) for an object that
 # `aws s3api head-object` shows with the same sha256 metadata.
 set -euo pipefail
+# cluster-maintenance: include lib/paths.sh
+# cluster-maintenance: include lib/s3.sh
 me=upload-snapshot.sh
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
 
 [[ $# -eq 5 ]] || fail 2 "usage: $me BACKUP_DIR LABEL BUCKET PREFIX REGION"
-dir=${1%/} label=$2 bucket=$3 prefix=${4%/} region=$5
-[[ $dir == /?* ]] || fail 2 "BACKUP_DIR must be an absolute path"
-[[ $label =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ ]] || fail 2 "bad label '$label'"
-[[ $bucket =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ && $bucket != *..* ]] || fail 2 "bad bucket name '$bucket'"
-[[ -z $prefix || ($prefix =~ ^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$ && /$prefix/ != */../* && /$prefix/ != */./*) ]] ||
-  fail 2 "bad prefix '$4' (letters, digits, . _ - and / between parts)"
-[[ $region =~ ^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$ ]] || fail 2 "bad region '$region'"
+dir=${1%/} label=$2 bucket=$3 prefix=$4 region=$5
+[[ -z $prefix || $prefix == */ ]] || prefix+=/
+plain_path "$dir" || fail 2 "BACKUP_DIR must be an absolute path of letters, digits, '.', '_', '-' with no '.' or '..' part, not '${1:0:300}'"
+[[ $label =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ ]] || fail 2 "bad label '${label:0:100}'"
+s3_bucket "$bucket" || fail 2 "bad bucket name '${bucket:0:100}' (S3 bucket naming rules)"
+s3_prefix "$prefix" || fail 2 "bad prefix '${4:0:300}' (letters, digits, . _ -, parts ending in /, no '.' or '..' part)"
+prefix=${prefix%/}
+aws_region "$region" || fail 2 "bad region '${region:0:100}'"
 command -v aws >/dev/null || fail 7 "the AWS CLI (aws) is not installed on this node"
 
 newest=""
