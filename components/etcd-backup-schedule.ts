@@ -1,9 +1,12 @@
 /**
  * EtcdBackupSchedule: scheduled etcd snapshots kept off the cluster. Creates a secured S3
  * bucket (components/backup-bucket.ts) and a Kubernetes CronJob that runs on a control-plane
- * node (hostNetwork, etcd PKI read-only from the host), saves a snapshot with etcdctl, refuses
- * an empty one (`snapshot status`: revision 0 or no keys), writes its sha256 and uploads both
- * to `s3://<bucket>/<prefix>`. The same job then exports the definitions of every listable
+ * node (hostNetwork; from the host's etcd PKI only the CA certificate and kubeadm's
+ * `healthcheck-client` certificate and key, each file mounted on its own, read-only), saves a
+ * snapshot with etcdctl, refuses an empty one (`snapshot status`: revision 0 or no keys), writes
+ * its sha256 and uploads both to `s3://<bucket>/<prefix>`, and the snapshot once more to the
+ * fixed key `<prefix>newest/etcd-snapshot.db`, whose versions the lifecycle keeps by count
+ * ({@link NEWEST_KEY}). The same job then exports the definitions of every listable
  * resource type, one YAML file per type (components/resource-export.ts), Secrets excluded or
  * encrypted per `exportSecrets`, and uploads them to `s3://<bucket>/<prefix>resources-<time>-<node>/`,
  * next to the snapshot of the same time. For that the job runs as its own ServiceAccount, bound to
@@ -13,6 +16,8 @@
  * node: with hostNetwork the pod reaches the instance metadata service (IMDSv2 works with the
  * default hop limit of 1, since there is no extra network hop), so it acts as the control-plane
  * nodes' instance profile role. Attach {@link EtcdBackupSchedule.uploadPolicyJson} to that role.
+ * Any host-network pod on those nodes can get the role's credentials the same way, so the policy
+ * grants writing only (s3:PutObject under the prefix), never reading a snapshot back.
  * See: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -20,15 +25,23 @@ import * as pulumi from "@pulumi/pulumi";
 import { createBackupBucket, uploadPolicy } from "./backup-bucket";
 import { API_GROUP, EXPORT_SCRIPT, EXPORT_SECRETS, exportRules, recipientCert, type ExportSecrets } from "./resource-export";
 
-/** etcd client settings: paths on the control-plane host (kubeadm's defaults). */
+/**
+ * etcd client settings: paths on the control-plane host (kubeadm's defaults). Each of the three
+ * files is mounted into the pod on its own (hostPath type File, read-only), never their directory:
+ * the job sees neither the CA's key nor the server's or the peers' keys.
+ * The client certificate is kubeadm's `etcd/healthcheck-client` (CN kube-etcd-healthcheck-client,
+ * signed by etcd-ca, client usage only): a client of etcd, where the server's certificate would
+ * also let the job serve as etcd.
+ * See: https://kubernetes.io/docs/setup/best-practices/certificates/#all-certificates
+ */
 export interface EtcdClientPaths {
   /** Client URL of the local member. @default "https://127.0.0.1:2379" */
   readonly endpoint?: string;
   /** CA certificate. @default "/etc/kubernetes/pki/etcd/ca.crt" */
   readonly caCert?: string;
-  /** Client certificate. @default "/etc/kubernetes/pki/etcd/server.crt" (healthcheck-client.crt also works) */
+  /** Client certificate. @default "/etc/kubernetes/pki/etcd/healthcheck-client.crt" */
   readonly cert?: string;
-  /** Client key. @default "/etc/kubernetes/pki/etcd/server.key" */
+  /** Client key. @default "/etc/kubernetes/pki/etcd/healthcheck-client.key" */
   readonly key?: string;
 }
 
@@ -46,6 +59,15 @@ export interface EtcdBackupScheduleArgs {
    * See: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html
    */
   readonly retentionDays?: number;
+  /**
+   * Scheduled snapshots kept in S3 whatever their age, 1..101: the versions of
+   * `<prefix>newest/etcd-snapshot.db` (the current one and `keepNewest - 1` noncurrent ones, S3's
+   * `NewerNoncurrentVersions` allows at most 100). So the newest snapshots survive when backups
+   * stop for longer than `retentionDays`, which expires the timestamped objects.
+   * @default 3
+   * See: https://docs.aws.amazon.com/AmazonS3/latest/API/API_NoncurrentVersionExpiration.html
+   */
+  readonly keepNewest?: number;
   /**
    * S3 bucket name (3-63 lowercase letters, digits, '.', '-'; globally unique).
    * @default a generated name starting with "<name>-etcd-"
@@ -80,8 +102,8 @@ export interface EtcdBackupScheduleArgs {
    */
   readonly namespace?: string;
   /**
-   * etcd endpoint and client certificate paths on the control-plane host. The directory of
-   * `caCert` is mounted read-only at the same path; `cert` and `key` must be in it.
+   * etcd endpoint and client certificate paths on the control-plane host. Each file is mounted
+   * read-only at the same path (hostPath type File: the pod does not start if one is missing).
    * See: https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#snapshot-using-etcdctl-options
    */
   readonly etcd?: EtcdClientPaths;
@@ -120,11 +142,11 @@ export interface EtcdBackupScheduleArgs {
 export interface ResolvedBackupArgs {
   readonly schedule: string;
   readonly retentionDays: number;
+  readonly keepNewest: number;
   readonly prefix: string;
   readonly image: string;
   readonly namespace: string;
   readonly etcd: Required<EtcdClientPaths>;
-  readonly pkiDir: string;
   readonly keep: number;
   readonly localDir: string;
   readonly exportSecrets: ExportSecrets;
@@ -139,6 +161,7 @@ export interface ResolvedBackupArgs {
 export const DEFAULTS = {
   schedule: "0 */6 * * *",
   retentionDays: 14,
+  keepNewest: 3,
   prefix: "etcd-snapshots/",
   namespace: "kube-system",
   keep: 3,
@@ -147,11 +170,17 @@ export const DEFAULTS = {
   etcd: {
     endpoint: "https://127.0.0.1:2379",
     caCert: "/etc/kubernetes/pki/etcd/ca.crt",
-    cert: "/etc/kubernetes/pki/etcd/server.crt",
-    key: "/etc/kubernetes/pki/etcd/server.key",
+    cert: "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
+    key: "/etc/kubernetes/pki/etcd/healthcheck-client.key",
   },
 } as const;
 
+/**
+ * Key (under the prefix) every scheduled snapshot is also uploaded to. S3 lifecycle rules count
+ * versions of one key, never objects: the timestamped snapshots expire by age, and this key's
+ * versions are kept by count (`keepNewest`), which no expiring rule matches.
+ */
+export const NEWEST_KEY = "newest/etcd-snapshot.db";
 /** Where the snapshot is written inside the container. */
 export const SNAPSHOT_DIR = "/backup";
 /** Scratch directory (an emptyDir) for the resource export inside the container. */
@@ -186,14 +215,15 @@ export function resolveBackupArgs(name: string, args: EtcdBackupScheduleArgs): R
   if (!Number.isInteger(keep) || keep < 0 || keep > 1000) bad("keep", keep, "a whole number of local copies from 0 to 1000");
   const localDir = args.localDir ?? DEFAULTS.localDir;
   if (typeof localDir !== "string" || !ABSOLUTE_PATH.test(localDir) || localDir === "/") bad("localDir", localDir, "an absolute directory path other than /");
+  const keepNewest = args.keepNewest ?? DEFAULTS.keepNewest;
+  if (!Number.isInteger(keepNewest) || keepNewest < 1 || keepNewest > 101) bad("keepNewest", keepNewest, "a whole number of snapshots from 1 to 101");
   const etcd = { ...DEFAULTS.etcd, ...args.etcd };
   if (!ENDPOINT.test(etcd.endpoint)) bad("etcd.endpoint", etcd.endpoint, "an etcd client URL such as https://127.0.0.1:2379");
-  for (const k of ["caCert", "cert", "key"] as const) if (!ABSOLUTE_PATH.test(etcd[k])) bad(`etcd.${k}`, etcd[k], "an absolute path");
-  const pkiDir = etcd.caCert.slice(0, etcd.caCert.lastIndexOf("/")) || "/";
-  for (const k of ["cert", "key"] as const) {
-    if (ABSOLUTE_PATH.test(etcd[k]) && !etcd[k].startsWith(`${pkiDir}/`)) bad(`etcd.${k}`, etcd[k], `in the directory of etcd.caCert (${pkiDir}), which is the one mounted`);
+  // Files, each mounted on its own: no directory, no "." or ".." segment, no two the same.
+  for (const k of ["caCert", "cert", "key"] as const) {
+    if (!ABSOLUTE_PATH.test(etcd[k]) || etcd[k].endsWith("/") || /\/\.\.?(\/|$)/.test(etcd[k])) bad(`etcd.${k}`, etcd[k], "the absolute path of a file");
   }
-  if (pkiDir === "/") bad("etcd.caCert", etcd.caCert, "in a directory other than /");
+  if (new Set([etcd.caCert, etcd.cert, etcd.key]).size < 3) bad("etcd", { caCert: etcd.caCert, cert: etcd.cert, key: etcd.key }, "three different files");
   if (typeof args.bucketName === "string" && !BUCKET.test(args.bucketName)) bad("bucketName", args.bucketName, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
   if (args.region === undefined || args.region === "") bad("region", args.region, "an AWS region such as eu-west-1");
   const exportSecrets = args.exportSecrets ?? DEFAULTS.exportSecrets;
@@ -204,7 +234,7 @@ export function resolveBackupArgs(name: string, args: EtcdBackupScheduleArgs): R
   const base = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "cluster";
   if (problems.length > 0) throw new Error(`EtcdBackupSchedule ${JSON.stringify(name)}: invalid args: ${problems.join("; ")}`);
   return {
-    schedule: fields.join(" "), retentionDays, prefix, image, namespace, etcd, pkiDir, keep, localDir,
+    schedule: fields.join(" "), retentionDays, keepNewest, prefix, image, namespace, etcd, keep, localDir,
     exportSecrets: exportSecrets as ExportSecrets, exportApiGroups: [...new Set(exportApiGroups)].sort(),
     cronJobName: `${base.slice(0, 40).replace(/-+$/, "")}-etcd-backup`,
     exportRoleName: `cluster-maintenance:${base.slice(0, 40).replace(/-+$/, "")}-etcd-backup-export`,
@@ -215,7 +245,8 @@ export function resolveBackupArgs(name: string, args: EtcdBackupScheduleArgs): R
 /**
  * The snapshot part of the job's script (`sh -c`, POSIX sh, `set -eu`). Every value comes from
  * the environment, never from the script text: ETCDCTL_* for etcdctl, BUCKET, PREFIX,
- * AWS_REGION, KEEP, SNAPSHOT_DIR, NODE_NAME. Uploads carry no encryption headers: the bucket's
+ * NEWEST_KEY, AWS_REGION, KEEP, SNAPSHOT_DIR, NODE_NAME. Its only S3 calls are `aws s3 cp` uploads
+ * (PutObject, or multipart uploads, which IAM also authorizes as s3:PutObject): it never reads. Uploads carry no encryption headers: the bucket's
  * default encryption (SSE-KMS with the component's key) applies, which an explicit
  * `--sse aws:kms` without a key id would replace with the aws/s3 managed key.
  */
@@ -243,6 +274,10 @@ for f in "$file" "\${file}.sha256"; do
   aws s3 cp "$f" "s3://\${BUCKET}/\${PREFIX}\${f##*/}" --region "$AWS_REGION" --only-show-errors ||
     fail "upload of \${f##*/} to s3://\${BUCKET}/\${PREFIX} failed"
 done
+# Once more to the key whose versions the lifecycle keeps by count, naming the snapshot and its sha256.
+sum=$(cut -d' ' -f1 "\${file}.sha256")
+aws s3 cp "$file" "s3://\${BUCKET}/\${PREFIX}\${NEWEST_KEY}" --region "$AWS_REGION" --metadata "snapshot=\${name},sha256=\${sum}" --only-show-errors ||
+  fail "upload of \${name} to s3://\${BUCKET}/\${PREFIX}\${NEWEST_KEY} failed"
 if [ "$KEEP" -gt 0 ]; then
   # Names sort by their UTC timestamp: the first (count - KEEP) are the oldest.
   count=0
@@ -270,7 +305,8 @@ export class EtcdBackupSchedule extends pulumi.ComponentResource {
   readonly cronJobName: pulumi.Output<string>;
   /**
    * IAM policy (JSON) the backup job needs: attach it to the control-plane nodes' instance
-   * role. S3 put/get under the prefix, and GenerateDataKey/Encrypt/Decrypt on the key.
+   * role. s3:PutObject under the prefix only (no read), and GenerateDataKey/Decrypt on the key
+   * through S3 for this bucket only. See {@link uploadPolicy}.
    */
   readonly uploadPolicyJson: pulumi.Output<string>;
 
@@ -280,6 +316,7 @@ export class EtcdBackupSchedule extends pulumi.ComponentResource {
     super("cluster-maintenance:backup:EtcdBackupSchedule", name, {}, opts);
     const { bucket, kmsKeyArn, ready } = createBackupBucket(name, {
       bucketPrefix: r.bucketPrefix, region: args.region, retentionDays: r.retentionDays,
+      keepNewest: r.keepNewest, prefix: r.prefix, newestKey: NEWEST_KEY,
       ...(args.bucketName !== undefined ? { bucketName: args.bucketName } : {}),
       ...(args.kmsKeyArn !== undefined ? { kmsKeyArn: args.kmsKeyArn } : {}),
     }, this);
@@ -307,7 +344,7 @@ export class EtcdBackupSchedule extends pulumi.ComponentResource {
     this.bucketArn = bucket.arn;
     this.kmsKeyArn = kmsKeyArn;
     this.cronJobName = cronJob.metadata.name;
-    this.uploadPolicyJson = pulumi.all([bucket.arn, kmsKeyArn]).apply(([b, k]) => uploadPolicy(b, r.prefix, k));
+    this.uploadPolicyJson = pulumi.all([bucket.arn, kmsKeyArn, args.region]).apply(([b, k, region]) => uploadPolicy(b, r.prefix, k, region));
     this.registerOutputs({
       bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn,
       cronJobName: this.cronJobName, uploadPolicyJson: this.uploadPolicyJson,
@@ -322,6 +359,11 @@ export function cronJobSpec(
 ): k8s.types.input.batch.v1.CronJobSpec {
   const controlPlane = "node-role.kubernetes.io/control-plane";
   const cert = recipientCert(r.exportSecrets);
+  const etcdFiles = [
+    { volume: "etcd-ca-cert", path: r.etcd.caCert },
+    { volume: "etcd-client-cert", path: r.etcd.cert },
+    { volume: "etcd-client-key", path: r.etcd.key },
+  ];
   return {
     schedule: r.schedule,
     concurrencyPolicy: "Forbid",
@@ -343,8 +385,10 @@ export function cronJobSpec(
             serviceAccountName: target.serviceAccountName,
             automountServiceAccountToken: true,
             securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+            // The three etcd files one by one (never their directory, which holds ca.key and the
+            // server's and peers' keys), as files: a missing one keeps the pod from starting.
             volumes: [
-              { name: "etcd-pki", hostPath: { path: r.pkiDir, type: "Directory" } },
+              ...etcdFiles.map((f) => ({ name: f.volume, hostPath: { path: f.path, type: "File" } })),
               r.keep > 0
                 ? { name: "snapshots", hostPath: { path: r.localDir, type: "DirectoryOrCreate" } }
                 : { name: "snapshots", emptyDir: { sizeLimit: "10Gi" } },
@@ -365,6 +409,7 @@ export function cronJobSpec(
                 { name: "ETCDCTL_KEY", value: r.etcd.key },
                 { name: "BUCKET", value: target.bucket },
                 { name: "PREFIX", value: r.prefix },
+                { name: "NEWEST_KEY", value: NEWEST_KEY },
                 { name: "AWS_REGION", value: target.region },
                 { name: "KEEP", value: String(r.keep) },
                 { name: "SNAPSHOT_DIR", value: SNAPSHOT_DIR },
@@ -374,14 +419,14 @@ export function cronJobSpec(
                 { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
               ],
               volumeMounts: [
-                { name: "etcd-pki", mountPath: r.pkiDir, readOnly: true },
+                ...etcdFiles.map((f) => ({ name: f.volume, mountPath: f.path, readOnly: true })),
                 { name: "snapshots", mountPath: SNAPSHOT_DIR },
                 { name: "export", mountPath: EXPORT_DIR },
                 { name: "tmp", mountPath: "/tmp" },
                 ...(cert ? [{ name: "export-recipient", mountPath: cert, readOnly: true }] : []),
               ],
               resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-              // root: the etcd key is root-owned 0600 on the host; no capabilities beyond that.
+              // root: the etcd client key is root-owned 0600 on the host; no capabilities beyond that.
               securityContext: {
                 runAsUser: 0,
                 readOnlyRootFilesystem: true,

@@ -1,21 +1,30 @@
 /**
  * EtcdBackupSchedule under Pulumi mocks: the bucket's security settings and the CronJob's spec,
  * field by field; every child parented to the component; no credentials anywhere; bad args
- * refused with one error before anything is registered.
+ * refused with one error before anything is registered. Least privilege (issue 10 item 8): only
+ * the CA and healthcheck-client files mounted, a write-only upload policy, key and bucket kept
+ * when removed, the newest snapshots kept when backups stop.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startEtcd, type LabEtcd } from "./lab/etcd";
 import { createLab, LAB_EXPORTED_FILES, LAB_SECRET_MARKERS, type Lab } from "./lab/node-kit";
-import { installMocks, Registered, settled, valueOf } from "./helpers/pulumi-mocks";
-import { denyInsecureTransportPolicy, uploadPolicy } from "../components/backup-bucket";
-import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs, SNAPSHOT_SCRIPT } from "../components/etcd-backup-schedule";
+import { installMocks, Registered, settled, valueOf, watchRequests } from "./helpers/pulumi-mocks";
+import { denyInsecureTransportPolicy, lifecycleRules, uploadPolicy } from "../components/backup-bucket";
+import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs, NEWEST_KEY, SNAPSHOT_SCRIPT } from "../components/etcd-backup-schedule";
 import { BUILT_IN_TYPES, EXPORT_SCRIPT } from "../components/resource-export";
 
 const registered = installMocks("test", false);
+/** Each registration's retainOnDelete and protect options, by resource name (the mocks' args do not carry them). */
+const options = new Map<string, { retainOnDelete: boolean; protect: boolean }>();
+watchRequests(MockMonitor, (req) => {
+  const r = req as unknown as { getName(): string; getRetainondelete(): boolean; getProtect(): boolean };
+  options.set(r.getName(), { retainOnDelete: r.getRetainondelete(), protect: r.getProtect() });
+});
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1111-2222";
 const base: EtcdBackupScheduleArgs = { region: "eu-west-1", image: "example.org/etcd-backup:3.5.21@sha256:abc", bucketName: "dev-etcd-backups", kmsKeyArn: KEY };
 
@@ -90,15 +99,44 @@ describe("the bucket, with a given name and KMS key", () => {
     expect(p).toMatchObject({ bucket: "prod-bucket-id", blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
   });
 
-  it("lifecycle: one rule, explicit empty-prefix filter, expiring current and noncurrent versions after retentionDays (default 14); after versioning", () => {
+  it("lifecycle: timestamped snapshots and exports expire after retentionDays (default 14), the newest 3 by count; explicit filters; after versioning", () => {
     const l = t.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
-    const rules = l.inputs.rules as Record<string, unknown>[];
-    expect(rules).toHaveLength(1);
-    expect(rules[0]!.status).toBe("Enabled");
-    expect(rules[0]!.filter).toEqual({ prefix: "" });
-    expect(rules[0]!.expiration).toEqual({ days: 14 });
-    expect(rules[0]!.noncurrentVersionExpiration).toEqual({ noncurrentDays: 14 });
+    expect(l.inputs.rules).toEqual([
+      { id: "expire-etcd-snapshots", status: "Enabled", filter: { prefix: "etcd-snapshots/etcd-" }, expiration: { days: 14 }, noncurrentVersionExpiration: { noncurrentDays: 14 } },
+      { id: "expire-resource-exports", status: "Enabled", filter: { prefix: "etcd-snapshots/resources-" }, expiration: { days: 14 }, noncurrentVersionExpiration: { noncurrentDays: 14 } },
+      { id: "keep-newest-snapshots", status: "Enabled", filter: { prefix: "etcd-snapshots/newest/etcd-snapshot.db" }, noncurrentVersionExpiration: { noncurrentDays: 1, newerNoncurrentVersions: 2 } },
+      { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+    ]);
     expect(l.dependsOn.map((u) => u.split("::").pop())).toContain("prod-versioning");
+  });
+
+  it("lifecycle: when backups stop for longer than retentionDays, the newest keepNewest snapshots survive (S3's rules, simulated)", () => {
+    const rules = t.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as LifecycleRule[];
+    // 30 days of scheduled runs every 6 hours, each uploading as the job does, then nothing.
+    const uploads: Upload[] = [];
+    for (let i = 0; i < 120; i++) {
+      const day = i / 4;
+      uploads.push({ key: `etcd-snapshots/etcd-snapshot-${i}-cp-1.db`, day }, { key: `etcd-snapshots/resources-${i}-cp-1/configmaps.yaml`, day });
+      uploads.push({ key: `etcd-snapshots/${NEWEST_KEY}`, day });
+    }
+    const snapshots = (now: number) => survivors(rules, uploads, now).filter((v) => v.endsWith(".db") || v.includes(".db@"));
+    // While backups run: every timestamped snapshot of the last retentionDays (and more as noncurrent versions).
+    expect(snapshots(29.75).filter((v) => v.includes("etcd-snapshot-")).length).toBeGreaterThanOrEqual(14 * 4);
+    // 100 days after the last run: the timestamped ones are gone, the newest 3 remain, as versions of the newest key.
+    expect(snapshots(29.75 + 100)).toEqual([29.25, 29.5, 29.75].map((day) => `etcd-snapshots/${NEWEST_KEY}@${day}`));
+    // The rules before the fix (one rule on the whole bucket, by age) kept none.
+    const byAgeOnly: LifecycleRule[] = [{ id: "expire-etcd-snapshots", status: "Enabled", filter: { prefix: "" }, expiration: { days: 14 }, noncurrentVersionExpiration: { noncurrentDays: 14 } }];
+    expect(survivors(byAgeOnly, uploads, 29.75 + 100)).toEqual([]);
+  });
+
+  it("retainOnDelete on the key, the bucket and every setting of it (removing backup leaves them in AWS as they are), not protect", async () => {
+    registered.splice(0);
+    const { all } = await build("kept", { region: "eu-west-1", image: "example.org/backup:1" });
+    const aws = all.filter((r) => r.type.startsWith("aws:"));
+    expect(aws.map((r) => r.name).sort()).toEqual(["kept-bucket", "kept-encryption", "kept-key", "kept-lifecycle", "kept-public-access", "kept-tls-only", "kept-versioning"]);
+    for (const r of aws) expect([r.name, options.get(r.name)]).toEqual([r.name, { retainOnDelete: true, protect: false }]);
+    // The Kubernetes objects go with `backup`: nothing to keep there.
+    for (const r of all.filter((x) => x.type.startsWith("kubernetes:"))) expect(options.get(r.name)!.retainOnDelete).toBe(false);
   });
 
   it("bucket policy denies s3:* to everyone on the bucket and its objects unless over TLS", () => {
@@ -119,16 +157,33 @@ describe("the bucket, with a given name and KMS key", () => {
     ]);
   });
 
-  it("outputs: bucket name, CronJob name, and the least-privilege upload policy", async () => {
+  it("outputs: bucket name, CronJob name, and the write-only upload policy", async () => {
     expect(await valueOf(t.c.bucketName)).toBe("dev-etcd-backups");
     expect(await valueOf(t.c.cronJobName)).toBe("prod-etcd-backup");
     expect(await valueOf(t.c.kmsKeyArn)).toBe(KEY);
     const doc = JSON.parse(await valueOf(t.c.uploadPolicyJson));
     expect(doc.Statement).toEqual([
-      { Sid: "EtcdSnapshotObjects", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: expect.stringMatching(/\/etcd-snapshots\/\*$/) },
-      { Sid: "EtcdSnapshotKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"], Resource: KEY },
+      { Sid: "PutEtcdSnapshots", Effect: "Allow", Action: "s3:PutObject", Resource: expect.stringMatching(/\/etcd-snapshots\/\*$/) },
+      {
+        Sid: "EncryptEtcdSnapshotsThroughS3", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: KEY,
+        // The mocks leave the bucket's ARN unset: the encryption-context condition is checked below.
+        Condition: { StringEquals: expect.objectContaining({ "kms:ViaService": "s3.eu-west-1.amazonaws.com" }) },
+      },
     ]);
-    expect(JSON.parse(uploadPolicy("arn:aws:s3:::b", "dev/", KEY)).Statement[0].Resource).toBe("arn:aws:s3:::b/dev/*");
+  });
+
+  it("upload policy: PutObject under the prefix and nothing that reads, lists or deletes (HeadObject needs s3:GetObject); the key only through S3 for this bucket", () => {
+    const doc = JSON.parse(uploadPolicy("arn:aws:s3:::b", "dev/", KEY, "eu-west-1"));
+    expect(doc.Statement[0].Resource).toBe("arn:aws:s3:::b/dev/*");
+    const actions: string[] = doc.Statement.flatMap((st: { Action: string | string[] }) => [st.Action].flat());
+    expect(actions.filter((a) => a.startsWith("s3:"))).toEqual(["s3:PutObject"]);
+    for (const a of actions) expect(a).not.toMatch(/\*|Get|List|Delete|Head|kms:Encrypt$/);
+    expect(doc.Statement.every((st: { Effect: string }) => st.Effect === "Allow")).toBe(true);
+    expect(doc.Statement[1].Condition.StringEquals).toEqual({ "kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::b" });
+    // Every S3 call the job's script makes is an upload (`aws s3 cp LOCAL s3://...`): no read to allow.
+    const s3Calls = BACKUP_SCRIPT.split("\n").filter((line) => /\baws\b/.test(line) && !line.trim().startsWith("#"));
+    expect(s3Calls.length).toBeGreaterThanOrEqual(3);
+    for (const c of s3Calls) expect(c).toMatch(/^\s*aws s3 cp "\$(f|file)" "s3:\/\//);
   });
 
   it("no input anywhere carries credentials", () => {
@@ -182,15 +237,19 @@ describe("the CronJob", () => {
     expect(pod.serviceAccount).toBeUndefined();
   });
 
-  it("mounts the etcd PKI read-only from the host; keep: 0 writes the snapshot to an emptyDir; the export to its own emptyDir", () => {
+  it("mounts only the etcd CA certificate and the healthcheck-client certificate and key, each a read-only File; keep: 0 writes the snapshot to an emptyDir; the export to its own emptyDir", () => {
     expect(pod.volumes).toEqual([
-      { name: "etcd-pki", hostPath: { path: "/etc/kubernetes/pki/etcd", type: "Directory" } },
+      { name: "etcd-ca-cert", hostPath: { path: "/etc/kubernetes/pki/etcd/ca.crt", type: "File" } },
+      { name: "etcd-client-cert", hostPath: { path: "/etc/kubernetes/pki/etcd/healthcheck-client.crt", type: "File" } },
+      { name: "etcd-client-key", hostPath: { path: "/etc/kubernetes/pki/etcd/healthcheck-client.key", type: "File" } },
       { name: "snapshots", emptyDir: { sizeLimit: "10Gi" } },
       { name: "export", emptyDir: { sizeLimit: "2Gi" } },
       { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
     ]);
     expect(container.volumeMounts).toEqual([
-      { name: "etcd-pki", mountPath: "/etc/kubernetes/pki/etcd", readOnly: true },
+      { name: "etcd-ca-cert", mountPath: "/etc/kubernetes/pki/etcd/ca.crt", readOnly: true },
+      { name: "etcd-client-cert", mountPath: "/etc/kubernetes/pki/etcd/healthcheck-client.crt", readOnly: true },
+      { name: "etcd-client-key", mountPath: "/etc/kubernetes/pki/etcd/healthcheck-client.key", readOnly: true },
       { name: "snapshots", mountPath: "/backup" },
       { name: "export", mountPath: "/export" },
       { name: "tmp", mountPath: "/tmp" },
@@ -206,16 +265,17 @@ describe("the CronJob", () => {
     expect(container.securityContext.capabilities).toEqual({ drop: ["ALL"] });
   });
 
-  it("env: etcd client settings (kubeadm defaults), the bucket, prefix, key, region; no credentials", () => {
+  it("env: etcd client settings (kubeadm's CA and healthcheck-client, never the server's certificate), the bucket, prefix, key, region; no credentials", () => {
     const env = Object.fromEntries((container.env as any[]).filter((e) => "value" in e).map((e) => [e.name, e.value]));
     expect(env).toEqual({
       ETCDCTL_API: "3",
       ETCDCTL_ENDPOINTS: "https://127.0.0.1:2379",
       ETCDCTL_CACERT: "/etc/kubernetes/pki/etcd/ca.crt",
-      ETCDCTL_CERT: "/etc/kubernetes/pki/etcd/server.crt",
-      ETCDCTL_KEY: "/etc/kubernetes/pki/etcd/server.key",
+      ETCDCTL_CERT: "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
+      ETCDCTL_KEY: "/etc/kubernetes/pki/etcd/healthcheck-client.key",
       BUCKET: "dev-etcd-backups",
       PREFIX: "etcd-snapshots/",
+      NEWEST_KEY: "newest/etcd-snapshot.db",
       AWS_REGION: "eu-west-1",
       KEEP: "0",
       SNAPSHOT_DIR: "/backup",
@@ -243,6 +303,26 @@ describe("the CronJob", () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(s).toContain('for f in "$file" "${file}.sha256"; do');
     expect(s).toContain('"s3://${BUCKET}/${PREFIX}${f##*/}"');
+  });
+
+  it("every etcd file the pod mounts is one of the three etcdctl uses; none is a key of the CA, the server or the peers", () => {
+    const env = Object.fromEntries((container.env as any[]).filter((e) => "value" in e).map((e) => [e.name, e.value]));
+    const hostPaths = (pod.volumes as any[]).filter((v) => v.hostPath?.path.startsWith("/etc/kubernetes/")).map((v) => v.hostPath.path).sort();
+    expect(hostPaths).toEqual([env.ETCDCTL_CACERT, env.ETCDCTL_CERT, env.ETCDCTL_KEY].sort());
+    for (const p of hostPaths) expect(p).not.toMatch(/\/(ca|server|peer)\.key$|\/(server|peer)\.crt$/);
+    for (const v of pod.volumes as any[]) if (v.hostPath?.path.startsWith("/etc/kubernetes/")) expect(v.hostPath.type).toBe("File");
+    const mounts = (container.volumeMounts as any[]).filter((m) => m.mountPath.startsWith("/etc/kubernetes/"));
+    expect(mounts.map((m) => m.mountPath).sort()).toEqual(hostPaths);
+    for (const m of mounts) expect(m.readOnly).toBe(true);
+  });
+
+  it("etcd files given elsewhere: each mounted where it is (no common directory needed)", async () => {
+    registered.splice(0);
+    const t = await build("prod", { ...base, etcd: { caCert: "/srv/etcd/ca.pem", cert: "/srv/backup/client.pem", key: "/root/etcd/client-key.pem" } });
+    const p = (t.one("kubernetes:batch/v1:CronJob").inputs.spec as any).jobTemplate.spec.template.spec;
+    expect(p.volumes.slice(0, 3).map((v: any) => v.hostPath)).toEqual([
+      { path: "/srv/etcd/ca.pem", type: "File" }, { path: "/srv/backup/client.pem", type: "File" }, { path: "/root/etcd/client-key.pem", type: "File" },
+    ]);
   });
 });
 
@@ -333,17 +413,22 @@ describe("defaults and variants", () => {
     expect(cj.metadata.namespace).toBe("kube-system");
     expect(cj.spec.schedule).toBe("0 */6 * * *");
     const pod = cj.spec.jobTemplate.spec.template.spec;
-    expect(pod.volumes[1]).toEqual({ name: "snapshots", hostPath: { path: "/var/lib/cluster-maintenance/etcd-backups/scheduled", type: "DirectoryOrCreate" } });
+    expect(pod.volumes[3]).toEqual({ name: "snapshots", hostPath: { path: "/var/lib/cluster-maintenance/etcd-backups/scheduled", type: "DirectoryOrCreate" } });
     expect(pod.containers[0].env.find((e: any) => e.name === "KEEP").value).toBe("3");
     const rules = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as any[];
     expect(rules[0].expiration).toEqual({ days: 14 });
+    expect(rules[2].noncurrentVersionExpiration).toEqual({ noncurrentDays: 1, newerNoncurrentVersions: 2 });
   });
 
-  it("retentionDays reaches the lifecycle rule", async () => {
-    const { one } = await build("r", { ...base, retentionDays: 90 });
+  it("retentionDays reaches the rules by age, keepNewest the rule by count, the prefix every filter", async () => {
+    const { one } = await build("r", { ...base, retentionDays: 90, keepNewest: 10, prefix: "dev/" });
     const rules = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as any[];
     expect(rules[0].expiration).toEqual({ days: 90 });
     expect(rules[0].noncurrentVersionExpiration).toEqual({ noncurrentDays: 90 });
+    expect(rules.map((r) => r.filter.prefix)).toEqual(["dev/etcd-", "dev/resources-", "dev/newest/etcd-snapshot.db", ""]);
+    expect(rules[2].noncurrentVersionExpiration).toEqual({ noncurrentDays: 1, newerNoncurrentVersions: 9 });
+    // keepNewest 1: only the current version is kept by count (S3 refuses NewerNoncurrentVersions 0).
+    expect(lifecycleRules({ prefix: "", newestKey: NEWEST_KEY, keepNewest: 1, retentionDays: 14 })[2]!.noncurrentVersionExpiration).toEqual({ noncurrentDays: 1 });
   });
 });
 
@@ -358,7 +443,11 @@ describe("bad args", () => {
     ["an image with a space", { image: "etcd backup" }, /image "etcd backup"/],
     ["a bad bucket name", { bucketName: "Bad_Bucket" }, /bucketName "Bad_Bucket"/],
     ["negative keep", { keep: -1 }, /keep -1/],
-    ["a cert outside the CA's directory", { etcd: { cert: "/root/x.crt" } }, /etcd.cert "\/root\/x.crt" is not in the directory of etcd.caCert/],
+    ["keepNewest 0", { keepNewest: 0 }, /keepNewest 0 is not a whole number of snapshots from 1 to 101/],
+    ["keepNewest 102", { keepNewest: 102 }, /keepNewest 102/],
+    ["an etcd directory, not a file", { etcd: { key: "/etc/kubernetes/pki/etcd/" } }, /etcd.key "\/etc\/kubernetes\/pki\/etcd\/" is not the absolute path of a file/],
+    ["an etcd path with ..", { etcd: { cert: "/etc/kubernetes/pki/etcd/../ca.crt" } }, /etcd.cert "[^"]+" is not the absolute path of a file/],
+    ["the same file twice", { etcd: { cert: "/etc/kubernetes/pki/etcd/ca.crt" } }, /etcd \{.*\} is not three different files/],
   ])("%s: one clear error, nothing registered", async (_, bad, message) => {
     expect(() => new EtcdBackupSchedule("prod", { ...base, ...bad })).toThrow(message);
     expect(() => new EtcdBackupSchedule("prod", { ...base, ...bad })).toThrow(/^EtcdBackupSchedule "prod": invalid args: /);
@@ -396,7 +485,7 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     fs.mkdirSync(snapshotDir, { recursive: true });
     const env: Record<string, string> = {
       ETCDCTL_API: "3", ETCDCTL_ENDPOINTS: etcd.endpoint, ETCDCTL_CACERT: etcd.caCert, ETCDCTL_CERT: etcd.cert, ETCDCTL_KEY: etcd.key,
-      BUCKET: "dev-etcd-backups", PREFIX: "etcd-snapshots/", AWS_REGION: "eu-west-1", KEEP: String(keep), SNAPSHOT_DIR: snapshotDir, NODE_NAME: "cp-1",
+      BUCKET: "dev-etcd-backups", PREFIX: "etcd-snapshots/", NEWEST_KEY, AWS_REGION: "eu-west-1", KEEP: String(keep), SNAPSHOT_DIR: snapshotDir, NODE_NAME: "cp-1",
       EXPORT_DIR: path.join(l.dir, "export"), EXPORT_SECRETS: "exclude", KUBECONFIG: kubeconfig(l),
     };
     const assigns = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(" ");
@@ -412,7 +501,7 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     expect(fs.readdirSync(path.join(l.dir, "empty"))).toEqual([]);
   });
 
-  it("saves, checks, uploads the snapshot and its sha256 without encryption or credential flags; keeps `keep` local copies; then exports", async () => {
+  it("saves, checks, uploads the snapshot and its sha256 without encryption or credential flags, the snapshot again to the newest key; keeps `keep` local copies; then exports", async () => {
     for (let i = 0; i < 5; i++) await etcd.put(`/registry/k${i}`, `v${i}`);
     const local = path.join(l.dir, "local");
     // Older local copies the prune must remove (names sort by timestamp).
@@ -429,17 +518,22 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     expect(Number(m![3])).toBeGreaterThanOrEqual(5);
     const objects = path.join(l.dir, "s3", "dev-etcd-backups", "etcd-snapshots");
     const stamp = /^etcd-snapshot-(\d{8}T\d{6}Z)-cp-1\.db$/.exec(name)![1];
-    expect(fs.readdirSync(objects).sort()).toEqual([name, `${name}.sha256`, `resources-${stamp}-cp-1`]);
+    expect(fs.readdirSync(objects).sort()).toEqual([name, `${name}.sha256`, "newest", `resources-${stamp}-cp-1`]);
+    expect(fs.readdirSync(path.join(objects, "newest"))).toEqual(["etcd-snapshot.db"]);
+    expect(fs.readFileSync(path.join(objects, NEWEST_KEY)).equals(fs.readFileSync(path.join(objects, name)))).toBe(true);
     expect(fs.readdirSync(path.join(objects, `resources-${stamp}-cp-1`)).sort()).toEqual(LAB_EXPORTED_FILES);
     expect(r.stdout).toContain(`cluster-maintenance: etcd-backup: cp-1: exported 5 resource types to s3://dev-etcd-backups/etcd-snapshots/resources-${stamp}-cp-1/ (secrets excluded;`);
     expect(fs.readdirSync(path.join(l.dir, "export"))).toEqual([]); // the scratch copy is gone
     const sum = createHash("sha256").update(fs.readFileSync(path.join(objects, name))).digest("hex");
     expect(fs.readFileSync(path.join(objects, `${name}.sha256`), "utf8")).toBe(`${sum}  ${name}\n`);
+    // The newest key's version says which snapshot it is and its sha256 (S3 object metadata).
+    expect(fs.readFileSync(path.join(l.dir, "s3-metadata", "dev-etcd-backups", "etcd-snapshots", NEWEST_KEY), "utf8")).toContain(`meta.snapshot=${name}\nmeta.sha256=${sum}\n`);
     expect(fs.readdirSync(local).sort()).toEqual([`etcd-snapshot-20200102T000000Z-cp-1.db`, `etcd-snapshot-20200102T000000Z-cp-1.db.sha256`, name, `${name}.sha256`].sort());
     const aws = l.calls().filter((c) => c.command === "aws").map((c) => c.args.join(" "));
     expect(aws).toEqual([
       `s3 cp ${local}/${name} s3://dev-etcd-backups/etcd-snapshots/${name} --region eu-west-1 --only-show-errors`,
       `s3 cp ${local}/${name}.sha256 s3://dev-etcd-backups/etcd-snapshots/${name}.sha256 --region eu-west-1 --only-show-errors`,
+      `s3 cp ${local}/${name} s3://dev-etcd-backups/etcd-snapshots/newest/etcd-snapshot.db --region eu-west-1 --metadata snapshot=${name},sha256=${sum} --only-show-errors`,
       ...LAB_EXPORTED_FILES.map((f) => `s3 cp ${l.dir}/export/resources-${stamp}-cp-1/${f} s3://dev-etcd-backups/etcd-snapshots/resources-${stamp}-cp-1/${f} --region eu-west-1 --only-show-errors`),
     ]);
   });
@@ -541,3 +635,42 @@ describe("the export part of the job's script, run for real (sh, the lab's kubec
     expect(fs.existsSync(objects())).toBe(false);
   });
 });
+
+/** A lifecycle rule as the component registers it (the fields the simulation reads). */
+interface LifecycleRule {
+  id: string;
+  status: string;
+  filter: { prefix: string };
+  expiration?: { days: number };
+  noncurrentVersionExpiration?: { noncurrentDays: number; newerNoncurrentVersions?: number };
+  abortIncompleteMultipartUpload?: { daysAfterInitiation: number };
+}
+/** One PUT of `key` on `day` (a new version of the key, in a versioned bucket). */
+interface Upload { key: string; day: number }
+
+/**
+ * The versions still stored at `now` ("key@day"), by S3's documented lifecycle semantics for a
+ * versioned bucket: a rule applies to the keys its prefix filter matches; `Expiration.Days`
+ * puts a delete marker on the current version `days` after it was written, making it noncurrent;
+ * a version is noncurrent from then or from when a newer version was written; it is permanently
+ * deleted once it has been noncurrent `NoncurrentDays` and at least `NewerNoncurrentVersions`
+ * newer noncurrent versions exist. Counting is per key: S3 never counts across keys.
+ * See: https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html
+ */
+function survivors(rules: readonly LifecycleRule[], uploads: readonly Upload[], now: number): string[] {
+  const out: string[] = [];
+  for (const key of [...new Set(uploads.map((u) => u.key))]) {
+    const days = uploads.filter((u) => u.key === key && u.day <= now).map((u) => u.day).sort((a, b) => a - b);
+    const applying = rules.filter((r) => r.status === "Enabled" && key.startsWith(r.filter.prefix));
+    const expiry = Math.min(...applying.map((r) => r.expiration?.days ?? Infinity));
+    const noncurrentSince = days.map((d, i) => (i + 1 < days.length ? days[i + 1]! : d + expiry));
+    days.forEach((d, i) => {
+      const since = noncurrentSince[i]!;
+      const newerNoncurrent = noncurrentSince.filter((t, j) => j > i && t <= now).length;
+      const deleted = since <= now && applying.some((r) => r.noncurrentVersionExpiration !== undefined &&
+        now >= since + r.noncurrentVersionExpiration.noncurrentDays && newerNoncurrent >= (r.noncurrentVersionExpiration.newerNoncurrentVersions ?? 0));
+      if (!deleted) out.push(`${key}@${d}`);
+    });
+  }
+  return out;
+}
