@@ -15,11 +15,23 @@ export const SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]
 /** A POSIX user name. */
 export const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
+/**
+ * `value`'s own enumerable keys in an object without a prototype: `obj.toString` or a key
+ * `__proto__` is then plain data (read as undefined, or listed by Object.keys and refused as an
+ * unknown key), never something inherited.
+ */
+export function plainData(value: object): RawObject {
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(value)) copy[k] = v;
+  return copy;
+}
+
 export class FieldReader {
   constructor(readonly problems: ProblemList) {}
 
+  /** A mapping, copied into an object without a prototype: only its own keys are ever read. */
   object(value: unknown, key: string, example: string): RawObject | undefined {
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as RawObject;
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return plainData(value);
     this.problems.add(key, value, "is not a mapping", `write it as ${example}`);
     return undefined;
   }

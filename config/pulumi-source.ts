@@ -12,7 +12,8 @@ import { SECRET_KEYS } from "./stack-file";
  * JSON text; they are parsed back. Secret keys are left out (read them with getSecret).
  */
 export function readPulumiConfig(): RawObject {
-  const raw: Record<string, unknown> = {};
+  // No prototype: a key "__proto__" is a plain key here, which the unknown-key check refuses.
+  const raw: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [key, text] of Object.entries(pulumi.runtime.allConfig())) {
     if (!key.startsWith(`${PROJECT}:`)) continue;
     const k = key.slice(PROJECT.length + 1);

@@ -12,7 +12,7 @@ import { ReleaseCatalogue } from "../planning/releases";
 import { KubeVersion, parseCurrentVersionSpec, parseVersionSpec } from "../planning/versions";
 import { DEFAULT_READY_TIMEOUT_SECONDS } from "../planning/actions";
 import type { DrainOptions, EtcdOptions, ExecutionOptions } from "../planning/commands";
-import { FieldReader, LABEL, RawObject, SUBDOMAIN } from "./fields";
+import { FieldReader, LABEL, plainData, RawObject, SUBDOMAIN } from "./fields";
 import { hostProblem } from "./values";
 import { parseHostKey, parseSsh, SshConfig, SshTarget } from "./ssh-config";
 import { BackupConfig, parseBackup } from "./backup-config";
@@ -82,13 +82,40 @@ const WORKER_COMPONENTS: readonly Component[] = ["kubelet", "kubectl"];
 const NODE_EXAMPLE = '[{ name: "cp-1", host: "10.0.0.11", hostKey: "ssh-ed25519 AAAA...", version: "1.34.9" }]';
 
 /**
- * Parses raw stack config (keys without the namespace; values as YAML or Pulumi config gives them).
- * @param stack the stack name: the default `clusterName`.
- * @throws InputErrors listing every problem, each naming its key, value and fix.
+ * Most nodes a stack may have: the largest cluster Kubernetes supports (5,000 nodes,
+ * https://kubernetes.io/docs/setup/best-practices/cluster-large/). A bigger config is refused
+ * with one message before any node is read.
  */
-export function parseStackConfig(raw: RawObject, stack: string): StackConfig {
+export const MAX_NODES = 5000;
+
+/** Nodes `raw` lists (control plane and pools) plus the instances of blue-green pools that list none, counted without reading them. */
+function countNodes(raw: RawObject): number {
+  const length = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+  const own = (o: unknown, k: string): unknown => (o !== null && typeof o === "object" && Object.hasOwn(o, k) ? (o as RawObject)[k] : undefined);
+  const pools = Array.isArray(raw.pools) ? raw.pools : [];
+  const inPools = pools.reduce<number>((sum, p) => {
+    const size = own(p, "size");
+    return sum + Math.max(length(own(p, "nodes")), typeof size === "number" && Number.isFinite(size) ? size : 0, 1);
+  }, 0);
+  return length(own(raw.controlPlane, "nodes")) + inPools;
+}
+
+/**
+ * Parses raw stack config (keys without the namespace; values as YAML or Pulumi config gives them).
+ * Only own keys are read (a key `__proto__` is an unknown key, never a prototype).
+ * @param stack the stack name: the default `clusterName`.
+ * @throws InputErrors listing every problem, each naming its key, value and fix; one problem
+ *   alone when the config has more than {@link MAX_NODES} nodes.
+ */
+export function parseStackConfig(input: RawObject, stack: string): StackConfig {
+  const raw = plainData(input);
   const problems = new ProblemList();
   const r = new FieldReader(problems);
+  const count = countNodes(raw);
+  if (count > MAX_NODES) {
+    problems.add("controlPlane.nodes, pools", `${count} nodes`, `has more than ${MAX_NODES} nodes, the most a Kubernetes cluster supports (https://kubernetes.io/docs/setup/best-practices/cluster-large/)`, "check the stack file: list the cluster's own nodes only");
+    problems.throwIfAny(`invalid stack config for ${PROJECT}`);
+  }
   r.noUnknownKeys(raw, PROJECT, CONFIG_KEYS);
   const clusterName = r.string(raw.clusterName ?? stack, "clusterName", LABEL, "a DNS label (lowercase letters, digits, '-'; at most 63)");
   const releases = raw.releases === undefined ? [] : r.array(raw.releases, "releases", '[{ minor: "1.38", latestPatch: "1.38.0", released: "2026-12-16", endOfLife: "2028-02-28" }]');

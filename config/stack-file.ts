@@ -3,7 +3,7 @@
  * (`Pulumi.yaml`, its `config:` defaults) and the stack file (`Pulumi.<stack>.yaml`), keys
  * under this project's namespace. Used by `npm run plan`, which must work offline.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { inputError, InputErrors } from "../planning/errors";
@@ -20,20 +20,39 @@ export interface StackFileConfig {
   readonly secrets: readonly string[];
 }
 
+/**
+ * A Pulumi stack name (its short form, as in `Pulumi.<stack>.yaml`): "Stack names may only
+ * contain alphanumeric characters, hyphens, underscores, or periods"
+ * (https://www.pulumi.com/docs/iac/concepts/stacks/); at most 100 characters here. Never a
+ * path: no "/", so `--stack` names a file in the project directory and nowhere else.
+ */
+export const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/** Largest stack file read: far above a 5,000-node stack with host keys (about 1.5 MB). */
+export const STACK_FILE_MAX_BYTES = 8 * 1024 * 1024;
+
 /** Stack names with a `Pulumi.<stack>.yaml` in `dir`. */
 export function stacksIn(dir: string): string[] {
   return readdirSync(dir)
     .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
+    .filter((s): s is string => s !== undefined && STACK_NAME.test(s))
     .sort();
 }
 
 function readYaml(path: string, key: string): unknown {
+  const size = statSync(path).size;
+  if (size > STACK_FILE_MAX_BYTES) inputError(key, path, `has ${size} bytes, more than ${STACK_FILE_MAX_BYTES} (a stack of 5,000 nodes, the most this program takes, needs about 1.5 MB)`, "split the cluster, or check that this is the right file");
   try {
     return parse(readFileSync(path, "utf8"));
   } catch (e) {
-    return inputError(key, path, `is not valid YAML: ${(e as Error).message.split("\n")[0]}`, "fix the file's syntax");
+    return inputError(key, path, `is not valid YAML: ${(e as Error).message.split("\n")[0]!.slice(0, 300)}`, "fix the file's syntax");
   }
+}
+
+/** Config entries of a parsed file: own keys only, never from a prototype. */
+function configEntries(file: unknown): [string, unknown][] {
+  const config = file !== null && typeof file === "object" && Object.hasOwn(file, "config") ? (file as { config: unknown }).config : undefined;
+  return config !== null && typeof config === "object" && !Array.isArray(config) ? Object.entries(config) : [];
 }
 
 /**
@@ -44,25 +63,28 @@ function readYaml(path: string, key: string): unknown {
  *   secret, or a secret key (`sshPrivateKey`) is in plain text.
  */
 export function readStackFiles(dir: string, stack: string): StackFileConfig {
+  if (!STACK_NAME.test(stack)) {
+    inputError("--stack", stack, "is not a Pulumi stack name (letters, digits, '-', '_', '.'; at most 100)", "give the name of a stack of this project, e.g. --stack dev");
+  }
   const stackPath = join(dir, `Pulumi.${stack}.yaml`);
   if (!existsSync(stackPath)) {
     const known = stacksIn(dir);
     inputError("--stack", stack, `has no stack file ${stackPath}`, known.length ? `use one of: ${known.join(", ")}` : "create it (see README.md, Configuration reference)");
   }
-  const raw: Record<string, unknown> = {};
-  const project = readYaml(join(dir, "Pulumi.yaml"), "Pulumi.yaml") as { config?: Record<string, unknown> } | null;
-  for (const [key, decl] of Object.entries(project?.config ?? {})) {
+  // No prototype: a key "__proto__" is a plain key here, which the unknown-key check refuses.
+  const raw: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [key, decl] of configEntries(readYaml(join(dir, "Pulumi.yaml"), "Pulumi.yaml"))) {
     const k = key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key;
-    if (decl && typeof decl === "object" && "default" in decl) raw[k] = (decl as { default: unknown }).default;
+    if (decl && typeof decl === "object" && Object.hasOwn(decl, "default")) raw[k] = (decl as { default: unknown }).default;
   }
-  const file = readYaml(stackPath, `Pulumi.${stack}.yaml`) as { config?: Record<string, unknown> } | null;
+  const file = readYaml(stackPath, `Pulumi.${stack}.yaml`);
   const secrets: string[] = [];
   const problems: InputErrors["problems"][number][] = [];
-  for (const [key, value] of Object.entries(file?.config ?? {})) {
+  for (const [key, value] of configEntries(file)) {
     const ns = key.includes(":") ? key.slice(0, key.indexOf(":")) : PROJECT;
     if (ns !== PROJECT) continue;
     const k = key.includes(":") ? key.slice(key.indexOf(":") + 1) : key;
-    const isSecret = typeof value === "object" && value !== null && "secure" in value;
+    const isSecret = typeof value === "object" && value !== null && Object.hasOwn(value, "secure");
     if ((SECRET_KEYS as readonly string[]).includes(k)) {
       if (isSecret) secrets.push(k);
       else problems.push({ key: `${PROJECT}:${k}`, value: "(plain text, not shown)", problem: "must be a Pulumi secret, never plain text", fix: `remove it and run: pulumi config set --secret ${k} < ~/.ssh/your_key` });

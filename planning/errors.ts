@@ -15,11 +15,28 @@ export interface InputProblem {
   readonly fix: string;
 }
 
-/** Renders one problem as `key: problem (got value). fix`. */
-export function describeProblem(p: InputProblem): string {
-  const shown = p.value === undefined ? "nothing" : JSON.stringify(p.value);
-  return `${p.key}: ${p.problem} (got ${shown}). ${p.fix}`;
+/** Longest value shown in a message: a bad value is never echoed back whole (it may be megabytes). */
+export const SHOWN_MAX = 100;
+
+/** `value` as JSON, cut to about {@link SHOWN_MAX} characters: `"abc...(5000000 chars)"`. */
+export function shownValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  // A long string is cut before it is quoted, so that a huge value is never copied whole.
+  const text = typeof value === "string" && value.length > SHOWN_MAX ? `${JSON.stringify(value.slice(0, SHOWN_MAX - 20))}...(${value.length} chars)` : JSON.stringify(value) ?? String(value);
+  return text.length > SHOWN_MAX + 40 ? `${text.slice(0, SHOWN_MAX - 20)}...(${text.length} chars)` : text;
 }
+
+/** Renders one problem as `key: problem (got value). fix`, the value cut ({@link shownValue}). */
+export function describeProblem(p: InputProblem): string {
+  return `${cut(p.key, 200)}: ${cut(p.problem, 1000)} (got ${shownValue(p.value)}). ${cut(p.fix, 1000)}`;
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 30)}...(${text.length} chars)` : text;
+}
+
+/** Most problems listed in one message; the rest are counted. */
+export const LISTED_MAX = 100;
 
 /**
  * Thrown when input is invalid: carries every problem found, so that one run reports them
@@ -33,7 +50,9 @@ export class InputErrors extends Error {
     super(
       problems.length === 1
         ? `${context}: ${describeProblem(problems[0]!)}`
-        : `${context} (${problems.length} problems):\n${problems.map((p) => `  - ${describeProblem(p)}`).join("\n")}`,
+        : `${context} (${problems.length} problems):\n${problems.slice(0, LISTED_MAX).map((p) => `  - ${describeProblem(p)}`).join("\n")}${
+            problems.length > LISTED_MAX ? `\n  ... and ${problems.length - LISTED_MAX} more problems` : ""
+          }`,
     );
     this.name = "InputErrors";
   }
