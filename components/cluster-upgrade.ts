@@ -16,8 +16,8 @@ import type { ReleaseCatalogue } from "../planning/releases";
 import { renderText } from "../planning/render";
 import type { KubeVersion } from "../planning/versions";
 import type { AwsPoolSettings } from "../config/blue-green-config";
-import { PlanningError } from "../planning/errors";
 import { FINISHED_COMMAND_IGNORES } from "./command-intent";
+import { refuseRepeatedReplacement } from "../planning/blue-green";
 import { BlueGreenNodePool, ColorSpec } from "./blue-green-node-pool";
 import { scriptText } from "./node-scripts";
 import { NodeUpgrade } from "./node-upgrade";
@@ -41,21 +41,6 @@ export interface ClusterUpgradeArgs {
   readonly connection: (node: string) => pulumi.Input<Connection>;
   /** The AWS settings of each blue-green pool (pools[i].aws); pools without are not this stack's instances. */
   readonly blueGreenAws?: ReadonlyMap<string, AwsPoolSettings>;
-}
-
-/**
- * A blue-green pool is replaced at most once per `pulumi up`: an intermediate color would have
- * to be created and terminated in the same update.
- */
-function refuseRepeatedReplacement(plan: UpgradePlan): void {
-  const reasons: string[] = [];
-  for (const p of plan.pools.filter((x) => x.blueGreen)) {
-    const at = plan.steps.filter((s) => s.kind === "pool-replace" && s.pool === p.name).map((s) => s.version.tag);
-    if (at.length > 1) reasons.push(`pool ${p.name} must be replaced ${at.length} times (at ${at.join(", then ")}) to keep the kubelet version skew`);
-  }
-  if (reasons.length > 0) {
-    throw new PlanningError(reasons, "one pulumi up replaces a blue-green pool once: first upgrade to the earlier version (targetVersion), run pulumi up, then to the next");
-  }
 }
 
 /** Type token `cluster-maintenance:upgrade:ClusterUpgrade`; children `${name}-${node}`, `${name}-${pool}` (blue-green pools). */

@@ -17,7 +17,7 @@ import { hostProblem } from "./values";
 import { parseHostKey, parseSsh, SshConfig, SshTarget } from "./ssh-config";
 import { BackupConfig, parseBackup } from "./backup-config";
 import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-green-config";
-import { BlueGreenSpec, colorNodeNames } from "../planning/blue-green";
+import { BlueGreenSpec, colorNodeNames, refuseRepeatedReplacement } from "../planning/blue-green";
 import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
 
 export type { SshConfig, SshTarget } from "./ssh-config";
@@ -290,10 +290,13 @@ function blueGreenSpec(bg: BlueGreenPoolConfig, drain: DrainOptions, readyTimeou
  * The upgrade plan for a parsed stack config: what `npm run plan` prints and what the
  * program's ClusterUpgrade component builds from.
  * @param now "today" for end-of-life warnings. @default new Date()
- * @throws PlanningError as {@link planUpgrade} does.
+ * @throws PlanningError as {@link planUpgrade} does, and as the program does for a blue-green
+ *   pool replaced more than once ({@link refuseRepeatedReplacement}).
  */
 export function planFromConfig(config: StackConfig, now?: Date): UpgradePlan {
-  return planUpgrade(toClusterSpec(config), config.target, { catalogue: config.catalogue, ...(now ? { now } : {}) });
+  const plan = planUpgrade(toClusterSpec(config), config.target, { catalogue: config.catalogue, ...(now ? { now } : {}) });
+  refuseRepeatedReplacement(plan);
+  return plan;
 }
 
 /** How the plan is carried out on the nodes (planning/commands.ts). */

@@ -6,6 +6,8 @@
  * names): it derives from the version, so a new version is a new set of resources, created
  * before the old set is removed. Blue is the pool serving now, green the one replacing it.
  */
+import { PlanningError } from "./errors";
+import type { UpgradePlan } from "./plan-types";
 import type { KubeVersion } from "./versions";
 
 /** Color tag of a version, usable in resource and node names: `v1-37-1` for 1.37.1. */
@@ -142,4 +144,22 @@ export function replacementEstimate(blueCount: number, spec: BlueGreenSpec): Rep
       ? { extraCostUsd: { typical: Math.round(extraInstanceHours.typical * cost * 100) / 100, bound: Math.round(extraInstanceHours.bound * cost * 100) / 100 } }
       : {}),
   };
+}
+
+/**
+ * Refuses a plan that replaces a blue-green pool more than once: one `pulumi up` replaces a
+ * pool at most once (an intermediate color would be created and terminated in the same
+ * update). Called where the plan is made for the program (components/cluster-upgrade.ts) and
+ * for `npm run plan` (config/stack-config.ts planFromConfig), so both refuse the same plan.
+ * @throws PlanningError naming each such pool and the versions it would be replaced at.
+ */
+export function refuseRepeatedReplacement(plan: UpgradePlan): void {
+  const reasons: string[] = [];
+  for (const p of plan.pools.filter((x) => x.blueGreen)) {
+    const at = plan.steps.filter((s) => s.kind === "pool-replace" && s.pool === p.name).map((s) => s.version.tag);
+    if (at.length > 1) reasons.push(`pool ${p.name} must be replaced ${at.length} times (at ${at.join(", then ")}) to keep the kubelet version skew`);
+  }
+  if (reasons.length > 0) {
+    throw new PlanningError(reasons, "one pulumi up replaces a blue-green pool once: first upgrade to the earlier version (targetVersion), run pulumi up, then to the next");
+  }
 }
