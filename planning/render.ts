@@ -6,6 +6,7 @@
 import { Component, COMPONENTS, NodeState } from "./cluster";
 import { CommandSpec, commandsByStep, shellQuote, WRAPPER } from "./commands";
 import type { ReplacementEstimate } from "./blue-green";
+import { inToolWords } from "./command-words";
 import type { Hop, Phase, Step, UpgradePlan } from "./plan-types";
 import { apiserverBounds } from "./skew";
 
@@ -48,7 +49,11 @@ function stepLines(step: Step, width: number, commands: readonly CommandSpec[]):
   const where = step.kind === "pool-replace" ? `pool ${step.pool}: ${step.nodes.join(", ")}` : step.nodes.join(", ");
   const batch = step.batch ? `  (pool ${step.pool}, batch ${step.batch.index}/${step.batch.count})` : "";
   const indent = " ".repeat(width + 5);
-  const commandLines = commands.map((c) => `${indent}[on ${c.runsOn}] ${c.script} ${c.args.map(shellQuote).join(" ")}${c.bootIdFrom ? " '<boot id before the reboot, if os-patch.sh scheduled one>'" : ""}${c.undo ? `   (undone on rollback: ${c.script} ${c.undo.map(shellQuote).join(" ")})` : ""}`);
+  const commandLines = commands.map((c) => {
+    const call = `${indent}[on ${c.runsOn}] ${c.script} ${c.args.map(shellQuote).join(" ")}${c.bootIdFrom ? " '<boot id before the reboot, if os-patch.sh scheduled one>'" : ""}`;
+    const undo = c.undo ? `   (undone on rollback: ${c.script} ${c.undo.map(shellQuote).join(" ")})` : "";
+    return `${call}${undo}   # ${inToolWords(c.script, [...c.args, ...(c.bootIdFrom ? ["<boot id>"] : [])])}`;
+  });
   const head = `${String(step.index).padStart(width)}. ${step.kind.padEnd(23)}${where}${batch}`;
   if (step.kind === "pool-replace") {
     const phases = step.actions.map((a, i) => `${indent}${String.fromCharCode(97 + i)}) ${a.summary}`);
@@ -94,7 +99,8 @@ export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] =
   if (plan.steps.length > 0) {
     out.push("", "STEPS (in order; steps of one batch run together)");
     if (commands.length > 0) {
-      out.push(`  Each [on NODE] line is a remote command over SSH to NODE: ${WRAPPER} SCRIPT ARGS, with node-scripts/SCRIPT on stdin.`);
+      out.push(`  Each [on NODE] line is a remote command over SSH to NODE: ${WRAPPER} SCRIPT ARGS, with node-scripts/SCRIPT on stdin;`);
+      out.push("  after its # what it runs there, in kubeadm's, kubectl's and apt's words (the script first checks the node and does nothing when the step is done).");
     }
     const width = String(plan.steps.length).length;
     const byStep = commandsByStep(commands);

@@ -28,13 +28,13 @@ describe("text output (the dev stack by default)", () => {
     expect(lines).toContain("  1. v1.34.6 -> v1.35.9: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches)");
     expect(lines).toContain("  3. v1.36.4 -> v1.37.1: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches), pool batch (blue-green: replace 3 nodes, 6 instances at the peak)");
     expect(lines).toContain("         capacity: 6 instances at the peak (3 old + 3 new) for about 0h 21m (at most 0h 50m): 1.05 extra instance-hours (at most 2.5), about $0.10 (at most $0.24), then until the old instances are terminated");
-    expect(lines).toContain("         [on cp-1] delete-nodes.sh 'batch-v1-34-6-1' 'batch-v1-34-6-2' 'batch-v1-34-6-3'");
+    expect(lines).toContain("         [on cp-1] delete-nodes.sh 'batch-v1-34-6-1' 'batch-v1-34-6-2' 'batch-v1-34-6-3'   # kubectl delete node batch-v1-34-6-1 batch-v1-34-6-2 batch-v1-34-6-3");
     expect(lines).toContain("   1. etcd-snapshot          cp-1");
-    expect(lines).toContain("         [on cp-1] kubeadm-upgrade.sh 'apply' '1.35.9'");
-    expect(lines).toContain("         [on cp-1] drain.sh 'general-1' '1.35.9' '600' 'false' 'false' 'false'");
+    expect(lines).toContain("         [on cp-1] kubeadm-upgrade.sh 'apply' '1.35.9'   # kubeadm upgrade apply v1.35.9");
+    expect(lines).toContain("         [on cp-1] drain.sh 'general-1' '1.35.9' '600' 'false' 'false' 'false'   # kubectl drain general-1 --ignore-daemonsets --timeout=600s");
     expect(lines).toContain("  34. pool-replace           pool batch: batch-v1-34-6-1, batch-v1-34-6-2, batch-v1-34-6-3");
     expect(lines).toContain("         b) wait until every new node is Ready at v1.37.1 (at most 600s); on failure the old nodes keep serving, untouched");
-    expect(lines).toContain("         [on cp-1] cordon-node.sh 'cordon' 'batch-v1-34-6-1'   (undone on rollback: cordon-node.sh 'uncordon' 'batch-v1-34-6-1')");
+    expect(lines).toContain("         [on cp-1] cordon-node.sh 'cordon' 'batch-v1-34-6-1'   (undone on rollback: cordon-node.sh 'uncordon' 'batch-v1-34-6-1')   # kubectl cordon batch-v1-34-6-1");
     expect(lines).toContain("   8. worker-upgrade         general-1  (pool general, batch 1/2)");
   });
 
