@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { scriptText } from "../../components/node-scripts";
 import { startEtcd, type LabEtcd } from "../lab/etcd";
 import { createLab, STANDINS_DIR, type Lab } from "../lab/node-kit";
 import { stopProcess } from "../lab/processes";
@@ -477,7 +478,9 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
     const bin = path.join(lab.dir, "no-etcd-bin");
     fs.mkdirSync(bin, { recursive: true });
     for (const t of fs.readdirSync("/usr/bin")) if (t !== "etcd") fs.symlinkSync(path.join("/usr/bin", t), path.join(bin, t));
-    const script = path.resolve(__dirname, "../../node-scripts/etcd-snapshot.sh");
+    // The script as it is sent (its include lines replaced by the libraries).
+    const script = path.join(lab.dir, "etcd-snapshot.sh");
+    fs.writeFileSync(script, scriptText("etcd-snapshot.sh"));
     const r = await lab.run("cp-1", `PATH=${STANDINS_DIR}:${bin} bash ${script} ${backupDir("noetcd")} x ${etcd.endpoint} a b c restore 1`);
     expect(r.code).toBe(7);
     expect(r.stderr).toContain("install it (same version as the cluster's etcd) or set verify: status");

@@ -108,10 +108,15 @@ function fakeTool(dir: string, name: string, body: string): string {
   return d;
 }
 
+/** Only the live etcd's health and status were asked (an already-done check): no save, no scratch etcd. */
+const liveOnly = (calls: { command: string; args: string[] }[]) => {
+  const ctl = calls.filter((c) => c.command === "etcdctl").map((c) => c.args.join(" "));
+  return ctl.length === 2 && ctl[0]!.endsWith(" endpoint health") && ctl[1]!.endsWith(" endpoint status -w json") && !calls.some((c) => c.command === "etcd");
+};
 const backupDir = (name: string) => path.join(lab.dir, "nodes", "cp-1", "root", "var", "backups", name);
 const filesIn = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
-const snapshot = (dir: string, extraPath: string[] = [], ep = endpoint, label = LABEL, verify = "status", keep = "5") =>
-  lab.runScript("cp-1", "etcd-snapshot.sh", [dir, label, ep, tls.ca, tls.cert, tls.key, verify, keep], { extraPath, timeoutMs: 60_000 });
+const snapshot = (dir: string, extraPath: string[] = [], ep = endpoint, label = LABEL, verify = "status", keep = "5", timeoutMs = 60_000) =>
+  lab.runScript("cp-1", "etcd-snapshot.sh", [dir, label, ep, tls.ca, tls.cert, tls.key, verify, keep], { extraPath, timeoutMs });
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cm-etcd-"));
@@ -158,6 +163,7 @@ describe("etcd-snapshot.sh with a real etcd 3.4", () => {
     // etcd 3.4 has no etcdutl: the script used etcdctl for the status.
     expect(lines(r.calls).filter((c) => c.includes("etcdctl"))).toEqual([
       expect.stringMatching(/^cp-1 etcdctl --endpoints=https:\/\/127\.0\.0\.1:\d+ --cacert=\S+ --cert=\S+ --key=\S+ --dial-timeout=5s --command-timeout=5s endpoint health$/),
+      expect.stringMatching(/^cp-1 etcdctl --endpoints=https:\/\/127\.0\.0\.1:\d+ --cacert=\S+ --cert=\S+ --key=\S+ --dial-timeout=5s --command-timeout=5s endpoint status -w json$/),
       expect.stringMatching(/^cp-1 etcdctl --endpoints=https:\/\/127\.0\.0\.1:\d+ --cacert=\S+ --cert=\S+ --key=\S+ --dial-timeout=5s --command-timeout=290s snapshot save \S+\.db\.part$/),
       expect.stringMatching(/^cp-1 etcdctl snapshot status \S+\.db\.part -w json$/),
     ]);
@@ -166,7 +172,7 @@ describe("etcd-snapshot.sh with a real etcd 3.4", () => {
     expectExit(again.result, 0);
     expect(again.result.stderr).toContain(`etcd-snapshot.sh: cp-1: already done: ${file} (sha256 matches, verified: status)`);
     expect(again.result.stdout).toBe(r.result.stdout);
-    expect(again.calls.filter((c) => c.command === "etcdctl")).toEqual([]);
+    expect(liveOnly(again.calls)).toBe(true);
     expect(filesIn(dir)).toHaveLength(3);
   });
 
@@ -275,7 +281,7 @@ describe("the verification record (FILE.verified) and the already-done check", (
     expectExit(weaker.result, 0);
     expect(weaker.result.stderr).toContain(`already done: ${file} (sha256 matches, verified: restore)`);
     expect(weaker.result.stdout).toBe(r.stdout); // the same snapshot line, and the verification it has
-    expect(weaker.calls.filter((c) => c.command === "etcdctl")).toEqual([]);
+    expect(liveOnly(weaker.calls)).toBe(true);
   });
 
   test("a status-only snapshot asked for restore is restore-verified now, without a new snapshot; then it is done", async () => {
@@ -303,7 +309,7 @@ describe("the verification record (FILE.verified) and the already-done check", (
     const again = await callsDuring(lab, () => snapshot(dir, [], endpoint, LABEL, "restore"));
     expectExit(again.result, 0);
     expect(again.result.stderr).toContain(`already done: ${file} (sha256 matches, verified: restore)`);
-    expect(again.calls.filter((c) => c.command === "etcdctl")).toEqual([]);
+    expect(liveOnly(again.calls)).toBe(true);
   });
 
   test("no record, or a record made on other content, counts as unverified: verified now as asked, no new snapshot", async () => {
@@ -356,6 +362,144 @@ describe("the verification record (FILE.verified) and the already-done check", (
     // The refused one is gone after the new good snapshot; only the new one is kept.
     expect(filesIn(dir)).toEqual([path.basename(newFile!), `${path.basename(newFile!)}.sha256`, `${path.basename(newFile!)}.verified`]);
   });
+});
+
+describe("the backup directory, freshness, free space, the scratch etcd and its deadline", () => {
+  const nodeRoot = () => path.join(lab.dir, "nodes", "cp-1", "root");
+  const mode = (p: string) => fs.statSync(p).mode & 0o777;
+  const saves = (calls: { command: string; args: string[] }[]) => calls.filter((c) => c.command === "etcdctl" && c.args.includes("save"));
+
+  test("an existing directory is never changed: a safe one is used as it is (0755 stays 0755), a system one is refused (exit 2), an unsafe one refused (exit 6)", async () => {
+    const dir = backupDir("existing-0755");
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    fs.chmodSync(dir, 0o755);
+    expectExit(await snapshot(dir), 0);
+    expect(mode(dir)).toBe(0o755); // was chmod 0700 by `install -d -m 0700`
+
+    // /etc as BACKUP_DIR (given as on a real node: the lab puts it in the node's root).
+    const etc = path.join(nodeRoot(), "etc");
+    const etcMode = mode(etc);
+    const sys = await callsDuring(lab, () => snapshot("/etc"));
+    expectExit(sys.result, 2);
+    expect(sys.result.stderr).toContain("not a system directory");
+    expect(mode(etc)).toBe(etcMode);
+    expect(sys.calls.filter((c) => c.command === "etcdctl")).toEqual([]);
+
+    const writable = backupDir("group-writable");
+    fs.mkdirSync(writable, { recursive: true });
+    fs.chmodSync(writable, 0o775);
+    const w = await callsDuring(lab, () => snapshot(writable));
+    expectExit(w.result, 6);
+    expect(w.result.stderr).toContain(`BACKUP_DIR ${writable} is group- or world-writable (mode 775)`);
+    expect(mode(writable)).toBe(0o775);
+    expect(w.calls.filter((c) => c.command === "etcdctl")).toEqual([]);
+
+    const foreign = backupDir("not-roots");
+    fs.mkdirSync(foreign, { recursive: true, mode: 0o700 });
+    fs.chownSync(foreign, 65534, 65534);
+    const f = await snapshot(foreign);
+    expectExit(f, 6);
+    expect(f.stderr).toContain(`BACKUP_DIR ${foreign} is owned by uid 65534`);
+    expect(fs.statSync(foreign).uid).toBe(65534);
+    expect(filesIn(foreign)).toEqual([]);
+  });
+
+  test("an absent directory is created 0700, its missing parents too", async () => {
+    const top = path.join(nodeRoot(), "var", "lib", "cm-new");
+    const dir = path.join(top, "a", "b");
+    expectExit(await snapshot(dir), 0);
+    for (const d of [top, path.join(top, "a"), dir]) expect(mode(d)).toBe(0o700);
+  });
+
+  test("a kept snapshot of the label counts only when fresh: a year-old one, or one far behind (or ahead of) the live revision, does not", async () => {
+    const dir = backupDir("fresh");
+    const first = await snapshot(dir);
+    expectExit(first, 0);
+    const file = /^snapshot (\S+) /.exec(first.stdout)![1]!;
+    // A year old: the same file under last year's name, its .sha256 renamed with it.
+    const oldName = path.basename(file).replace(/^etcd-(\d{4})/, (_m, y: string) => `etcd-${Number(y) - 1}`);
+    fs.renameSync(file, path.join(dir, oldName));
+    fs.renameSync(`${file}.verified`, path.join(dir, `${oldName}.verified`));
+    fs.writeFileSync(path.join(dir, `${oldName}.sha256`), fs.readFileSync(`${file}.sha256`, "utf8").replace(path.basename(file), oldName));
+    fs.rmSync(`${file}.sha256`);
+    const old = await callsDuring(lab, () => snapshot(dir));
+    expectExit(old.result, 0);
+    expect(old.result.stderr).toMatch(new RegExp(`kept ${path.join(dir, oldName).replace(/[.]/g, "\\.")} does not count: taken \\d+ s ago \\(counted at most 900 s\\)`));
+    expect(saves(old.calls)).toHaveLength(1);
+    const fresh = /^snapshot (\S+) /.exec(old.result.stdout)![1]!;
+    expect(fresh).not.toBe(path.join(dir, oldName));
+
+    // Far behind: the live etcd's revision (as a stand-in etcdctl reports it) is 20,000 ahead.
+    const ahead = fakeTool("rev-ahead", "etcdctl", `out=$(${REAL_ETCDCTL} "$@")\nif [[ " $* " == *" endpoint status "* ]]; then out=\${out/\\"revision\\":/\\"revision\\":2000}; fi\necho "$out"`);
+    const behind = await callsDuring(lab, () => snapshot(dir, [ahead]));
+    expectExit(behind.result, 0);
+    const [, rev, by, live] = /does not count: its revision (\d+) is (\d+) behind https:\S+'s (\d+) \(counted at most 10000\)/.exec(behind.result.stderr)!;
+    expect(Number(live) - Number(rev)).toBe(Number(by));
+    expect(Number(by)).toBeGreaterThan(10_000);
+    expect(saves(behind.calls)).toHaveLength(1);
+  });
+
+  test("the already-done check uses the script's own digest (openssl): a broken sha256sum does not matter", async () => {
+    const dir = backupDir("digest");
+    expectExit(await snapshot(dir), 0);
+    const bin = fakeTool("broken-sha256sum", "sha256sum", "echo broken >&2\nexit 1");
+    const again = await callsDuring(lab, () => snapshot(dir, [bin]));
+    expectExit(again.result, 0);
+    expect(again.result.stderr).toContain("already done:");
+    expect(saves(again.calls)).toEqual([]);
+  });
+
+  test("too little free space: exit 8 with the numbers before any save (status and restore); etcd is only asked its status", async () => {
+    const bin = fakeTool("small-df", "df", `echo "Filesystem 1024-blocks Used Available Capacity Mounted on"\necho "/dev/x 1000000 999000 1000 100% /"`);
+    for (const verify of ["status", "restore"]) {
+      const dir = backupDir(`full-${verify}`);
+      const r = await callsDuring(lab, () => snapshot(dir, [bin], endpoint, LABEL, verify));
+      expectExit(r.result, 8);
+      expect(r.result.stderr).toMatch(new RegExp(`not enough free space in ${dir.replace(/[.]/g, "\\.")}: 1024000 bytes available, (\\d+) needed \\(2 x etcd's database of (\\d+) bytes \\+ a margin of 134217728 bytes\\); nothing done`));
+      const [, need, db] = /(\d+) needed \(2 x etcd's database of (\d+) bytes/.exec(r.result.stderr)!;
+      expect(Number(need)).toBe(2 * Number(db) + 134217728);
+      expect(saves(r.calls)).toEqual([]);
+      expect(r.calls.some((c) => c.command === "etcd")).toBe(false);
+      expect(filesIn(dir)).toEqual([]);
+    }
+  });
+
+  test("the scratch etcd listens on unix sockets in its 0700 scratch dir only: no TCP port, and another user cannot connect", async () => {
+    const log = path.join(tmp, "scratch-etcd.log");
+    const realEtcd = spawnSync("bash", ["-c", "command -v etcd"], { encoding: "utf8" }).stdout.trim();
+    const bin = fakeTool("watched-etcd", "etcd", [
+      `echo "args: $*" >>${log}`,
+      `echo "cwd-mode: $(stat -c %a .)" >>${log}`,
+      `${realEtcd} "$@" & pid=$!`,
+      `trap 'echo "TERM (checks go on first)" >>${log}' TERM`,
+      `for _ in $(seq 100); do [[ -S localhost:1 ]] && break; sleep 0.1; done`,
+      `echo "tcp: $(ss -Hltnp | grep -c "pid=$pid," || true)" >>${log}`,
+      `setpriv --reuid=65534 --regid=65534 --clear-groups env ETCDCTL_API=3 ${REAL_ETCDCTL} --endpoints=unix://$PWD/localhost:1 --dial-timeout=1s --command-timeout=1s endpoint health >/dev/null 2>&1 && echo "other user: connected" >>${log} || echo "other user: refused" >>${log}`,
+      `ETCDCTL_API=3 ${REAL_ETCDCTL} --endpoints=unix://localhost:1 --dial-timeout=1s endpoint health >/dev/null 2>&1 && echo "root: connected" >>${log} || echo "root: refused" >>${log}`,
+      `kill $pid; wait $pid || true`,
+    ].join("\n"));
+    const r = await snapshot(backupDir("scratch-unix"), [bin], endpoint, LABEL, "restore");
+    expectExit(r, 0);
+    const text = fs.readFileSync(log, "utf8");
+    const args = /^args: (.*)$/m.exec(text)![1]!;
+    expect(args.match(/--listen-(client|peer)-urls \S+/g)).toEqual(["--listen-client-urls unix://localhost:1", "--listen-peer-urls unix://localhost:2"]);
+    expect(args).not.toMatch(/https?:\/\//);
+    expect(text).toContain("cwd-mode: 700\n");
+    expect(text).toContain("tcp: 0\n");
+    expect(text).toContain("other user: refused\n");
+    expect(text).toContain("root: connected\n");
+  });
+
+  test("a scratch etcd that never becomes healthy is given up at its 60 s deadline (measured), not after 600 tries", async () => {
+    const bin = fakeTool("never-healthy-etcd", "etcd", "exec sleep 600");
+    const started = Date.now();
+    const r = await snapshot(backupDir("never-healthy"), [bin], endpoint, LABEL, "restore", "5", 120_000);
+    const seconds = (Date.now() - started) / 1000;
+    expectExit(r, 6);
+    expect(r.stderr).toContain("the scratch etcd on the restored snapshot was not healthy within 60 s; refused");
+    expect(seconds).toBeGreaterThanOrEqual(59);
+    expect(seconds).toBeLessThan(75);
+  }, 130_000);
 });
 
 describe("the real machine", () => {
