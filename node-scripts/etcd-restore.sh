@@ -10,11 +10,20 @@
 #   PHASE            all (default: the whole cycle on this member; for a single-member cluster),
 #                    or one phase, run on EVERY member before the next phase starts anywhere:
 #     stop     move kube-apiserver.yaml, then etcd.yaml out of /etc/kubernetes/manifests (to
-#              /etc/kubernetes/manifests-moved-by-cluster-maintenance/) and wait until both are
-#              stopped; it checks first that the snapshot matches its sha256 and DATA_DIR is free
-#     restore  check the sha256, restore the snapshot into DATA_DIR, point the moved etcd.yaml's
-#              --data-dir, data volume hostPath and mountPath at DATA_DIR (needs stop)
-#     start    move etcd.yaml back, then kube-apiserver.yaml (needs restore)
+#              /etc/kubernetes/manifests-moved-by-cluster-maintenance/, created 0700 when absent,
+#              never changed, refused when not root's or group/world-writable) and wait (a 120 s
+#              deadline) until both are stopped, as this script sees it itself: no process of that
+#              name in /proc and nothing listening on its ports (kube-apiserver: --secure-port,
+#              6443; etcd: 2379, 2380 and PEER_URL's) in /proc/net/tcp and tcp6; otherwise exit 1.
+#              It checks first that the snapshot matches its sha256 and DATA_DIR is free
+#     restore  check the sha256, restore the snapshot into DATA_DIR (etcdutl with
+#              --bump-revision 1000000000 --mark-compacted where the node's etcdutl has them,
+#              https://etcd.io/docs/v3.5/op-guide/recovery/ ; otherwise etcdutl or etcdctl
+#              without, with a warning), point the moved etcd.yaml's --data-dir, data volume
+#              hostPath and mountPath at DATA_DIR (needs stop: refused while either still runs)
+#     start    move etcd.yaml back, then kube-apiserver.yaml (needs restore; refused while an
+#              old etcd or kube-apiserver still runs: one that kept running through the restore
+#              would serve its watch cache from before it)
 #   (https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#restoring-an-etcd-cluster:
 #   stop every kube-apiserver, restore every member from the same snapshot, then start.)
 # Every phase is idempotent (a phase already done says so and exits 0); an apply out of order
@@ -22,7 +31,8 @@
 # the phase's actions as they would run once the earlier phases are done.
 # Health is verified by the caller (kubectl). Done when etcd.yaml already points at DATA_DIR and
 # both manifests are back.
-# Exit codes: 1 a step failed, 2 bad arguments, 3 something missing, 6 refused.
+# Exit codes: 1 a step failed (also: still running at the stop deadline), 2 bad arguments,
+# 3 something missing, 6 refused.
 set -euo pipefail
 me=etcd-restore.sh
 node="$(hostname)"
@@ -53,8 +63,11 @@ restored_marker="$moved/restored-into"
 # 1: print (dry-run) or do every action of the phase, also those that look done already.
 every=0
 [[ $phase != all ]] || every=1
-# This command with another phase (for the messages that say what to run first).
-again() { echo "$me $snapshot $name $cluster $peer $data $mode $1"; }
+# This command, applied, with another phase (for the messages that say what to run first: a
+# dry-run's hint names the apply, the phase that must have run).
+again() { echo "$me $snapshot $name $cluster $peer $data apply $1"; }
+# The next command of the same mode (dry-run or apply).
+next_cmd() { echo "$me $snapshot $name $cluster $peer $data $mode $1"; }
 # Runs (apply) or prints (dry-run) one action; $1 says what it does.
 act() {
   local what=$1
@@ -77,8 +90,50 @@ out_of_order() {
 }
 points_at_data() { grep -qxF -- "    - --data-dir=$data" "$1"; }
 restored() { [[ -f $restored_marker && $(<"$restored_marker") == "$data" && -d $data/member ]]; }
-# A static pod still runs: where crictl exists, a container of it is listed.
-runs() { command -v crictl >/dev/null && [[ -n $(timeout 10 crictl ps --name "^$1\$" -q 2>/dev/null) ]]; }
+# Whether a static pod still runs, as seen here (not through crictl, which may be missing or
+# fail): a process of that name in /proc, or a socket listening on one of its ports in
+# /proc/net/tcp or tcp6 (static pods use the host network). Sets running (what was seen).
+STOP_WAIT_S=120
+[[ -z ${CM_STOP_WAIT_S:-} || -z $root ]] || STOP_WAIT_S=$CM_STOP_WAIT_S # the lab's shorter bound
+running=""
+procs_named() {
+  local c n
+  for c in "$root"/proc/[0-9]*/comm; do
+    n=$(cat "$c" 2>/dev/null) || continue
+    if [[ $n == "$1" ]]; then c=${c%/comm}; echo "${c##*/}"; fi
+  done
+}
+listening() {
+  local f hex
+  hex=$(printf ':%04X' "$1")
+  for f in "$root/proc/net/tcp" "$root/proc/net/tcp6"; do
+    [[ -r $f ]] || continue
+    awk -v p="$hex" 'NR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' "$f" && return 0
+  done
+  return 1
+}
+port_of_url() { [[ $1 =~ :([0-9]{1,5})/?$ ]] && echo "${BASH_REMATCH[1]}"; }
+ports_of() {
+  local f p
+  if [[ $1 == kube-apiserver ]]; then
+    p=6443
+    for f in "$manifests/kube-apiserver.yaml" "$moved/kube-apiserver.yaml"; do
+      if [[ -f $f ]]; then p=$(sed -n 's/^ *- --secure-port=\([0-9]\{1,5\}\)$/\1/p' "$f" | head -n 1); p=${p:-6443}; break; fi
+    done
+    echo "$p"
+  else
+    echo "2379 2380 $(port_of_url "$peer")"
+  fi
+}
+runs() {
+  local pids port
+  pids=$(procs_named "$1" | tr '\n' ' ')
+  if [[ -n $pids ]]; then running="a $1 process runs (pid ${pids% })"; return 0; fi
+  for port in $(ports_of "$1"); do
+    if listening "$port"; then running="port $port is listening"; return 0; fi
+  done
+  return 1
+}
 stopped() { [[ ! -f $manifests/$1.yaml && -f $moved/$1.yaml ]] && ! runs "$1"; }
 
 if [[ -f $manifests/etcd.yaml && -f $manifests/kube-apiserver.yaml && -d $data/member ]] && points_at_data "$manifests/etcd.yaml"; then
@@ -114,7 +169,7 @@ restore)
       out_of_order "$p.yaml is still in $manifests" "run first, on every member: $(again stop)"
       break
     elif runs "$p"; then
-      out_of_order "$p still runs" "run first: $(again stop) (it waits until $p is stopped)"
+      out_of_order "$p still runs: $running" "run first: $(again stop) (it waits until $p is stopped)"
       break
     fi
   done
@@ -122,6 +177,15 @@ restore)
 start)
   if ! [[ -d $data/member ]] || ! points_at_data "$etcd_yaml"; then
     out_of_order "$etcd_yaml does not point at a restored $data" "run first, on every member: $(again stop), then $(again restore)"
+  else
+    # Whatever still runs while its manifest is out was never stopped: an old etcd, or a
+    # kube-apiserver that would serve its watch cache from before the restore.
+    for p in etcd kube-apiserver; do
+      if [[ ! -f $manifests/$p.yaml ]] && runs "$p"; then
+        out_of_order "$p still runs though its manifest is moved out ($running): it was not stopped and holds state from before the restore" "stop it (crictl stop, or kill the process), then run $(again start) again"
+        break
+      fi
+    done
   fi
   ;;
 esac
@@ -141,21 +205,50 @@ if [[ $phase != start ]]; then
   fi
   [[ $old =~ $path_re ]] || fail 6 "$etcd_yaml has no --data-dir=/... line"
 fi
-if command -v etcdutl >/dev/null; then tool=(etcdutl); else tool=(env ETCDCTL_API=3 etcdctl); fi
+# The restore tool: etcdutl, with --bump-revision and --mark-compacted where it has them (etcd's
+# recovery guide, https://etcd.io/docs/v3.5/op-guide/recovery/ : the restored revision is behind
+# what watchers saw; bumped far ahead and marked compacted, every watcher relists instead of
+# missing events); otherwise etcdutl or etcdctl (etcd 3.4) without them, with a warning.
+bump=()
+if command -v etcdutl >/dev/null; then
+  tool=(etcdutl)
+  help=$(etcdutl snapshot restore --help 2>&1 || true)
+  if [[ $help == *--bump-revision* && $help == *--mark-compacted* ]]; then bump=(--bump-revision 1000000000 --mark-compacted); fi
+else
+  tool=(env ETCDCTL_API=3 etcdctl)
+fi
+if [[ $phase == restore || $phase == all ]] && ((${#bump[@]} == 0)); then
+  say "warning: ${tool[*]} has no --bump-revision/--mark-compacted: the restored revision goes back behind what kube-apiserver's watch cache and every informer saw; after start, restart every kube-apiserver, kube-controller-manager, kube-scheduler and kubelet (npm run restore prints it)"
+fi
 
-# Bounded wait (120 s) until the static pod $1 is gone: its manifest is out of the kubelet's
-# directory and, where crictl exists, no container of it runs.
+# Wait until the static pod $1 is gone (its manifest out of the kubelet's directory, runs
+# false): a deadline of STOP_WAIT_S seconds, each check bounded; exit 1 when it still runs.
 wait_gone() {
-  local i
-  for ((i = 0; i < 240; i++)); do
+  local start=$SECONDS # whole seconds: more than STOP_WAIT_S of them is at least STOP_WAIT_S s
+  while :; do
     if [[ ! -f $manifests/$1.yaml ]] && ! runs "$1"; then
       return 0
     fi
+    ((SECONDS - start <= STOP_WAIT_S)) || break
     sleep 0.5
   done
-  fail 1 "$1 still runs 120 s after its manifest was moved out of $manifests"
+  fail 1 "$1 still runs $STOP_WAIT_S s after its manifest was moved out of $manifests: $running; not going on (stop it, then run this phase again)"
 }
-move_out() { install -d -m 0700 "$moved"; if [[ -f $manifests/$1 ]]; then mv -f "$manifests/$1" "$moved/$1"; fi; }
+# The directory the manifests are moved to: created 0700 when absent; an existing one is never
+# changed, and refused unless root's and not group- or world-writable (a manifest put there
+# would be moved into the kubelet's directory by start).
+moved_dir() {
+  local uid m
+  if [[ -e $moved || -L $moved ]]; then
+    [[ -d $moved ]] || fail 6 "$moved exists and is not a directory; refused"
+    read -r uid m < <(stat -L -c '%u %a' -- "$moved")
+    ((uid == EUID && (8#$m & 8#022) == 0)) ||
+      fail 6 "$moved is owned by uid $uid with mode $m: it must be root's and not group- or world-writable; refused (it is left as it is)"
+  else
+    (umask 077 && mkdir -p -- "$moved")
+  fi
+}
+move_out() { moved_dir; if [[ -f $manifests/$1 ]]; then mv -f "$manifests/$1" "$moved/$1"; fi; }
 move_back() { if [[ -f $moved/$1 ]]; then mv -f "$moved/$1" "$manifests/$1"; fi; }
 restore() {
   if restored; then
@@ -164,7 +257,7 @@ restore() {
   fi
   rm -rf "${data:?}.part"
   timeout 600 "${tool[@]}" snapshot restore "$snapshot" --name "$name" --initial-cluster "$cluster" \
-    --initial-advertise-peer-urls "$peer" --data-dir "$data.part" >&2 || fail 1 "snapshot restore of $snapshot failed"
+    --initial-advertise-peer-urls "$peer" --data-dir "$data.part" "${bump[@]}" >&2 || fail 1 "snapshot restore of $snapshot failed"
   if [[ -d $data ]]; then rmdir "$data"; fi
   mv "$data.part" "$data"
   chmod 0700 "$data"
@@ -185,11 +278,11 @@ phase_stop() {
     else
       say "already moved: $moved/$p.yaml"
     fi
-    act "wait (at most 120 s) until $p is stopped" wait_gone "$p"
+    act "wait (at most $STOP_WAIT_S s) until $p is stopped (no $p process, nothing listening on port $(ports_of "$p" | sed 's/ /, /g'))" wait_gone "$p"
   done
 }
 phase_restore() {
-  act "${tool[*]} snapshot restore $snapshot --name $name --initial-cluster $cluster --initial-advertise-peer-urls $peer --data-dir $data" restore
+  act "${tool[*]} snapshot restore $snapshot --name $name --initial-cluster $cluster --initial-advertise-peer-urls $peer --data-dir $data${bump[*]:+ ${bump[*]}}" restore
   act "point etcd.yaml's --data-dir, hostPath and mountPath $old at $data (original kept as $moved/etcd.yaml.before-restore)" repoint
 }
 phase_start() {
@@ -215,7 +308,7 @@ all)
   ;;
 esac
 case $phase in
-stop) echo "next: when kube-apiserver and etcd are stopped on every member: $(again restore) on every member" ;;
-restore) echo "next: when every member is restored: $(again start) on every member" ;;
-*) echo "next: when every member is restored: kubectl -n kube-system get pods (etcd and kube-apiserver Running), etcdctl endpoint health --cluster, then restart kube-controller-manager, kube-scheduler and the kubelets; the old data dir${old:+ $old} is left untouched" ;;
+stop) echo "next: when kube-apiserver and etcd are stopped on every member: $(next_cmd restore) on every member" ;;
+restore) echo "next: when every member is restored: $(next_cmd start) on every member" ;;
+*) echo "next: when every member is restored: kubectl -n kube-system get pods (etcd and kube-apiserver Running), etcdctl endpoint health --cluster, then restart every kube-apiserver, kube-controller-manager, kube-scheduler and the kubelets; the old data dir${old:+ $old} is left untouched" ;;
 esac

@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { scriptText } from "../../components/node-scripts";
 import { startEtcd, type LabEtcd } from "../lab/etcd";
-import { createLab, STANDINS_DIR, type Lab } from "../lab/node-kit";
+import { createLab, runCommand, scriptCommand, STANDINS_DIR, type Lab } from "../lab/node-kit";
 import { stopProcess } from "../lab/processes";
 import { cp, expectExit } from "../node-scripts/support";
 
@@ -82,6 +82,8 @@ function populateManifests(): string {
   fs.rmSync(path.join(root(), "etc", "kubernetes", "manifests-moved-by-cluster-maintenance"), { recursive: true, force: true });
   return m;
 }
+/** The etcd and kube-apiserver manifests in `dir` (a lab node may hold the other static pods too). */
+const ours = (dir: string) => fs.readdirSync(dir).filter((f) => f === "etcd.yaml" || f === "kube-apiserver.yaml").sort();
 function tree(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
@@ -196,11 +198,11 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
       const stop = await run(data, peerPort, "apply", "stop");
       expectExit(stop, 0);
       expect(doing(stop.stdout)).toEqual([
-        `doing: move ${m}/kube-apiserver.yaml to ${mv}/`, "doing: wait (at most 120 s) until kube-apiserver is stopped",
-        `doing: move ${m}/etcd.yaml to ${mv}/`, "doing: wait (at most 120 s) until etcd is stopped",
+        `doing: move ${m}/kube-apiserver.yaml to ${mv}/`, "doing: wait (at most 120 s) until kube-apiserver is stopped (no kube-apiserver process, nothing listening on port 6443)",
+        `doing: move ${m}/etcd.yaml to ${mv}/`, `doing: wait (at most 120 s) until etcd is stopped (no etcd process, nothing listening on port 2379, 2380, ${peerPort})`,
       ]);
       expect(stop.stdout).toContain(`checked: ${snapFile} matches its sha256`);
-      expect(fs.readdirSync(m)).toEqual([]);
+      expect(ours(m)).toEqual([]);
       expect(fs.readFileSync(path.join(mv, "etcd.yaml"), "utf8")).toBe(ETCD);
       expect(fs.existsSync(data)).toBe(false);
       const stopAgain = await run(data, peerPort, "apply", "stop");
@@ -214,7 +216,7 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
         `doing: env ETCDCTL_API=3 etcdctl snapshot restore ${snapFile} --name cp-1 --initial-cluster cp-1=http://127.0.0.1:${peerPort} --initial-advertise-peer-urls http://127.0.0.1:${peerPort} --data-dir ${data}`,
         `doing: point etcd.yaml's --data-dir, hostPath and mountPath /var/lib/etcd at ${data} (original kept as ${mv}/etcd.yaml.before-restore)`,
       ]);
-      expect(fs.readdirSync(m)).toEqual([]); // nothing started yet
+      expect(ours(m)).toEqual([]); // nothing started yet
       expect(fs.readFileSync(path.join(mv, "etcd.yaml"), "utf8")).toBe(ETCD.replaceAll("/var/lib/etcd", data));
       expect(fs.readFileSync(path.join(mv, "etcd.yaml.before-restore"), "utf8")).toBe(ETCD);
       const restoreAgain = await run(data, peerPort, "apply", "restore");
@@ -251,7 +253,7 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
       expectExit(r, 0);
       expect(doing(r.stdout)).toEqual([`doing: move ${mv}/kube-apiserver.yaml back to ${m}/`]);
       expect(r.stderr).toContain(`already back: ${m}/etcd.yaml`);
-      expect(fs.readdirSync(m).sort()).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
+      expect(ours(m).sort()).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
     });
 
     test("out of order: restore before stop and start before restore are refused (exit 6) with the phase to run first, changing nothing", async () => {
@@ -280,7 +282,7 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
       const early = await at("apply", "start");
       expectExit(early, 6);
       expect(early.stderr).toContain(`start refused: ${mv}/etcd.yaml does not point at a restored ${data}`);
-      expect(fs.readdirSync(m)).toEqual([]);
+      expect(ours(m)).toEqual([]);
       expect(fs.existsSync(data)).toBe(false);
     });
 
@@ -301,7 +303,7 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
       expectExit(busy, 6);
       expect(busy.stderr).toContain(`DATA_DIR ${taken} exists and is not empty; choose a new data dir`);
       expect(tree(path.join(root(), "etc"))).toEqual(before);
-      expect(fs.readdirSync(m).sort()).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
+      expect(ours(m).sort()).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
     });
 
     test("a dry-run of each phase prints its actions and changes nothing, in and out of order", async () => {
@@ -320,8 +322,8 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
         return r;
       };
       const stopLines = [
-        `would: move ${m}/kube-apiserver.yaml to ${mv}/`, "would: wait (at most 120 s) until kube-apiserver is stopped",
-        `would: move ${m}/etcd.yaml to ${mv}/`, "would: wait (at most 120 s) until etcd is stopped",
+        `would: move ${m}/kube-apiserver.yaml to ${mv}/`, "would: wait (at most 120 s) until kube-apiserver is stopped (no kube-apiserver process, nothing listening on port 6443)",
+        `would: move ${m}/etcd.yaml to ${mv}/`, `would: wait (at most 120 s) until etcd is stopped (no etcd process, nothing listening on port 2379, 2380, ${peerPort})`,
       ];
       const restoreLines = [
         `would: env ETCDCTL_API=3 etcdctl snapshot restore ${snapFile} --name cp-1 --initial-cluster cp-1=http://127.0.0.1:${peerPort} --initial-advertise-peer-urls http://127.0.0.1:${peerPort} --data-dir ${data}`,
@@ -361,6 +363,136 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
     });
   });
 
+  describe("etcd-restore.sh sees for itself that kube-apiserver and etcd stopped, bounded; the moved-manifests dir; the revision bump", () => {
+    const mv = () => path.join(root(), "etc", "kubernetes", "manifests-moved-by-cluster-maintenance");
+    const proc = () => path.join(root(), "proc");
+    const fakeProcess = (pid: number, comm: string) => {
+      fs.mkdirSync(path.join(proc(), String(pid)), { recursive: true });
+      fs.writeFileSync(path.join(proc(), String(pid), "comm"), `${comm}\n`);
+    };
+    const TCP_HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+    const listen = (port: number) => {
+      fs.mkdirSync(path.join(proc(), "net"), { recursive: true });
+      const hex = port.toString(16).toUpperCase().padStart(4, "0");
+      fs.writeFileSync(path.join(proc(), "net", "tcp"), `${TCP_HEADER}   0: 0100007F:${hex} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0 100 0 0 10 0\n`);
+    };
+    const clearProc = () => {
+      for (const f of fs.existsSync(proc()) ? fs.readdirSync(proc()) : []) if (/^\d+$/.test(f) || f === "net") fs.rmSync(path.join(proc(), f), { recursive: true });
+    };
+    const args = (data: string, mode: string, phase: string) => [snapFile, "cp-1", "cp-1=https://10.0.0.1:2380", "https://10.0.0.1:2380", data, mode, phase];
+    /** etcd-restore.sh as sent, with the lab's shorter stop deadline CM_STOP_WAIT_S. */
+    const at = (data: string, mode: string, phase: string, waitS = 2, extraPath: string[] = []) =>
+      runCommand(lab, "cp-1", `CM_STOP_WAIT_S=${waitS} ${scriptCommand("etcd-restore.sh", args(data, mode, phase))}`, scriptText("etcd-restore.sh"), { extraPath, timeoutMs: 60_000 });
+    afterEach(clearProc);
+
+    test("stop waits for a kube-apiserver that still runs (no crictl needed) and gives up at its deadline (measured), exit 1; never 'already done'; restore refused meanwhile", async () => {
+      const m = populateManifests();
+      const data = path.join(root(), "var", "lib", "etcd-sees");
+      fakeProcess(4242, "kube-apiserver");
+      const started = Date.now();
+      const stop = await at(data, "apply", "stop");
+      const seconds = (Date.now() - started) / 1000;
+      expectExit(stop, 1);
+      expect(stop.stderr).toContain(`kube-apiserver still runs 2 s after its manifest was moved out of ${m}: a kube-apiserver process runs (pid 4242); not going on`);
+      expect(seconds).toBeGreaterThanOrEqual(2);
+      expect(seconds).toBeLessThan(8);
+      expect(ours(m)).toEqual(["etcd.yaml"]); // etcd not touched: the stop went no further
+      const again = await at(data, "apply", "stop");
+      expect(again.stderr).not.toContain("already done");
+      expectExit(again, 1);
+      const restore = await at(data, "apply", "restore");
+      expectExit(restore, 6);
+      expect(restore.stderr).toContain("restore refused: kube-apiserver still runs: a kube-apiserver process runs (pid 4242)");
+
+      // The process gone, etcd's client port still listening: stop waits for that too.
+      clearProc();
+      listen(2379);
+      const port = await at(data, "apply", "stop");
+      expectExit(port, 1);
+      expect(port.stderr).toContain("etcd still runs 2 s after its manifest was moved out of");
+      expect(port.stderr).toContain("port 2379 is listening");
+      const r2 = await at(data, "apply", "restore");
+      expectExit(r2, 6);
+      expect(r2.stderr).toContain("restore refused: etcd still runs: port 2379 is listening");
+      clearProc();
+      const ok = await at(data, "apply", "stop");
+      expectExit(ok, 0);
+      expect(ours(m)).toEqual([]);
+      expectExit(await at(data, "apply", "restore"), 0);
+
+      // start: a kube-apiserver that kept running would serve its watch cache from before the restore.
+      fakeProcess(777, "kube-apiserver");
+      const start = await at(data, "apply", "start");
+      expectExit(start, 6);
+      expect(start.stderr).toContain("start refused: kube-apiserver still runs though its manifest is moved out (a kube-apiserver process runs (pid 777))");
+      expect(ours(m)).toEqual([]);
+      clearProc();
+      const started2 = await at(data, "apply", "start");
+      expectExit(started2, 0);
+      expect(started2.stdout).toContain("restart every kube-apiserver");
+      expect(ours(m)).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
+    });
+
+    test("a dry-run's hint names the apply to run first", async () => {
+      populateManifests();
+      const data = path.join(root(), "var", "lib", "etcd-hint");
+      const r = await at(data, "dry-run", "restore");
+      expectExit(r, 0);
+      expect(r.stdout).toContain(`apply would refuse this phase now (run first, on every member: etcd-restore.sh ${args(data, "apply", "stop").join(" ")})`);
+      expect(r.stdout).not.toContain("dry-run stop");
+    });
+
+    test("the moved-manifests dir: created 0700 when absent, an existing safe one left as it is, an unsafe one refused and not changed", async () => {
+      const data = path.join(root(), "var", "lib", "etcd-moved");
+      populateManifests();
+      expectExit(await at(data, "apply", "stop"), 0);
+      expect(fs.statSync(mv()).mode & 0o777).toBe(0o700);
+      populateManifests();
+      fs.mkdirSync(mv(), { mode: 0o755 });
+      fs.chmodSync(mv(), 0o755);
+      expectExit(await at(data, "apply", "stop"), 0);
+      expect(fs.statSync(mv()).mode & 0o777).toBe(0o755); // was chmod 0700 by install -d
+      const m = populateManifests();
+      fs.mkdirSync(mv());
+      fs.chmodSync(mv(), 0o777);
+      const bad = await at(data, "apply", "stop");
+      expectExit(bad, 6);
+      expect(bad.stderr).toContain("mode 777: it must be root's and not group- or world-writable; refused");
+      expect(fs.statSync(mv()).mode & 0o777).toBe(0o777);
+      expect(ours(m)).toEqual(["etcd.yaml", "kube-apiserver.yaml"]);
+    });
+
+    test("restore uses etcdutl --bump-revision 1000000000 --mark-compacted where etcdutl has them; etcdctl (etcd 3.4) with a warning otherwise", async () => {
+      const bin = path.join(lab.dir, "bump-etcdutl");
+      const used = path.join(lab.dir, "bump-etcdutl.args");
+      fs.mkdirSync(bin, { recursive: true });
+      fs.writeFileSync(path.join(bin, "etcdutl"), [
+        "#!/usr/bin/env bash",
+        'if [[ " $* " == *" --help "* ]]; then echo "      --bump-revision uint  ...  --mark-compacted  ..."; exit 0; fi',
+        `echo "$*" >>${used}`,
+        "a=()",
+        'while (($#)); do case $1 in --bump-revision) shift 2 ;; --mark-compacted) shift ;; *) a+=("$1"); shift ;; esac; done',
+        'ETCDCTL_API=3 exec /usr/bin/etcdctl "${a[@]}"',
+        "",
+      ].join("\n"), { mode: 0o755 });
+      populateManifests();
+      const data = path.join(root(), "var", "lib", "etcd-bump");
+      expectExit(await at(data, "apply", "stop"), 0);
+      const r = await at(data, "apply", "restore", 2, [bin]);
+      expectExit(r, 0);
+      expect(r.stdout).toContain(`doing: etcdutl snapshot restore ${snapFile} --name cp-1 --initial-cluster cp-1=https://10.0.0.1:2380 --initial-advertise-peer-urls https://10.0.0.1:2380 --data-dir ${data} --bump-revision 1000000000 --mark-compacted`);
+      expect(fs.readFileSync(used, "utf8")).toMatch(/^snapshot restore \S+ --name cp-1 .* --bump-revision 1000000000 --mark-compacted\n$/);
+      expect(r.stderr).not.toContain("warning:");
+
+      populateManifests();
+      const data2 = path.join(root(), "var", "lib", "etcd-nobump");
+      expectExit(await at(data2, "apply", "stop"), 0);
+      const w = await at(data2, "apply", "restore");
+      expectExit(w, 0);
+      expect(w.stderr).toContain("warning: env ETCDCTL_API=3 etcdctl has no --bump-revision/--mark-compacted");
+    });
+  });
+
   test("three members: stop on every member, restore on every member, start on every member; the three restored members form one cluster holding exactly the snapshot's keys", async () => {
     const names = ["cp-1", "cp-2", "cp-3"];
     const three = createLab({ nodes: names.map((n) => cp(n)) });
@@ -378,7 +510,7 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
         fs.writeFileSync(path.join(m, "kube-apiserver.yaml"), APISERVER);
         fs.writeFileSync(path.join(m, "etcd.yaml"), ETCD);
       }
-      const state = () => names.map((n) => fs.readdirSync(path.join(nodeRoot(n), "etc", "kubernetes", "manifests")).sort().join("+") || "-");
+      const state = () => names.map((n) => ours(path.join(nodeRoot(n), "etc", "kubernetes", "manifests")).join("+") || "-");
       const phases: Record<string, string[]> = {};
       for (const phase of ["stop", "restore", "start"]) {
         for (const [i, n] of names.entries()) {
