@@ -25,26 +25,26 @@ get() { k get node "$node" --ignore-not-found -o "jsonpath=$1"; }
 
 # One read: "<name>|<unschedulable>|<our mark>|<operator mark>"; the name is empty when absent.
 seen=$(get '{.metadata.name}|{.spec.unschedulable}|{.metadata.annotations.cluster-maintenance\.io/cordoned}|{.metadata.annotations.cluster-maintenance\.io/operator-cordoned}') ||
-  fail 1 "reading node $node failed"
+  fail 1 "reading the node failed"
 IFS='|' read -r name unschedulable mark op_mark <<<"$seen"
 
 if [[ $mode == cordon ]]; then
-  [[ -n $name ]] || fail 1 "node $node is not in the cluster; nothing to cordon"
+  [[ -n $name ]] || fail 1 "not in the cluster; nothing to cordon"
   if [[ $unschedulable == true ]]; then
     if [[ $mark == true ]]; then
       say "already done: cordoned"
     elif [[ $op_mark == true ]]; then
       say "already done: cordoned by an operator, left as it is"
     else
-      k annotate node "$node" "$operator=true" --overwrite >/dev/null || fail 1 "annotating $node as operator-cordoned failed"
+      k annotate node "$node" "$operator=true" --overwrite >/dev/null || fail 1 "annotating it as operator-cordoned failed"
       say "was cordoned by an operator; it stays cordoned if the replacement is rolled back"
     fi
   else
     if [[ $op_mark == true ]]; then
       k annotate node "$node" "$operator-" >/dev/null || fail 1 "removing the stale $operator annotation failed"
     fi
-    k annotate node "$node" "$ours=true" --overwrite >/dev/null || fail 1 "annotating $node before cordoning failed"
-    k cordon "$node" >/dev/null || fail 1 "cordoning $node failed"
+    k annotate node "$node" "$ours=true" --overwrite >/dev/null || fail 1 "annotating it before cordoning failed"
+    k cordon "$node" >/dev/null || fail 1 "cordon failed"
     say "cordoned"
   fi
   exit 0
@@ -54,12 +54,12 @@ if [[ -z $name ]]; then
   say "already gone: not in the cluster"
 elif [[ $mark == true ]]; then
   if [[ $unschedulable == true ]]; then
-    k uncordon "$node" >/dev/null || fail 1 "uncordoning $node failed"
+    k uncordon "$node" >/dev/null || fail 1 "uncordon failed"
   fi
   k annotate node "$node" "$ours-" >/dev/null || fail 1 "removing the cordoned annotation failed"
   say "uncordoned"
 elif [[ $unschedulable == true ]]; then
-  say "$node was cordoned by an operator before; left cordoned"
+  say "was cordoned by an operator before; left cordoned"
 else
   say "already done: schedulable"
 fi

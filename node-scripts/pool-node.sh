@@ -6,9 +6,12 @@
 # Usage: pool-node.sh wait-joined NODE VERSION TIMEOUT_SECONDS
 #        pool-node.sh remove NODE DRAIN_TIMEOUT_SECONDS DELETE_EMPTYDIR ALLOW_UNMANAGED DISABLE_EVICTION
 #        (the last three true|false)
-# wait-joined: waits until NODE is registered, Ready and runs kubelet vVERSION. When that is not so
-#   within TIMEOUT_SECONDS, exit 5 with why: it has not joined, it is NotReady (the Ready
-#   condition's reason and message), or it runs another kubelet version.
+# wait-joined: waits until NODE is registered, Ready and runs kubelet vVERSION. Ready: the Ready
+#   condition True and the node's Lease renewed within its leaseDurationSeconds (lib/node-health.sh:
+#   a stopped kubelet leaves Ready True for 50 s, then Unknown). When that is not so within
+#   TIMEOUT_SECONDS (a deadline; every kubectl call bounded by the time left, at most 10 s), exit 5
+#   with why: it has not joined, it is NotReady (Unknown, the Ready condition's reason and message,
+#   or a stale Lease), or it runs another kubelet version.
 # remove: a node not in the cluster is done ("already gone"). Else it is cordoned (annotation
 #   cluster-maintenance.io/cordoned=true first), drained as drain.sh drains (pods without a
 #   controller and pods with emptyDir volumes refused unless allowed: exit 3, the node stays
@@ -19,6 +22,7 @@ me=pool-node.sh
 root="${CM_NODE_ROOT:-}"
 fail() { echo "cluster-maintenance: $me: ${node:-?}: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# cluster-maintenance: include lib/node-health.sh
 
 usage="usage: $me wait-joined NODE VERSION TIMEOUT_SECONDS | $me remove NODE DRAIN_TIMEOUT_SECONDS DELETE_EMPTYDIR ALLOW_UNMANAGED DISABLE_EVICTION"
 mode=${1:-}
@@ -39,29 +43,38 @@ if [[ $mode == wait-joined ]]; then
   ready_tpl='{.status.conditions[?(@.type=="Ready")]'
   tpl="{.metadata.name}|${ready_tpl}.status}|{.status.nodeInfo.kubeletVersion}|${ready_tpl}.reason}|${ready_tpl}.message}"
   deadline=$((SECONDS + limit))
+  err=$(mktemp)
+  trap 'rm -f "$err"' EXIT
   first=1
   while :; do
-    read_ok=1
-    seen=$(kubectl --request-timeout=10s get node "$node" --ignore-not-found -o "jsonpath=$tpl" 2>/dev/null) || read_ok=0 seen=""
-    IFS='|' read -r name ready kubelet reason message <<<"$seen"
-    if [[ -n $name && $ready == True && $kubelet == "$version" ]]; then
+    read_ok=1 why="" error="" name="" ready="" kubelet="" reason="" message=""
+    if seen=$(kube_bounded "$(time_left "$deadline")" get node "$node" --ignore-not-found -o "jsonpath=$tpl" 2>"$err"); then
+      IFS='|' read -r name ready kubelet reason message <<<"$seen"
+      if [[ -n $name && $ready == True ]] && ! lease_check "$node" "$(time_left "$deadline")"; then
+        read_ok=0 error="reading its Lease: ${lease_error:-}"
+      elif [[ -n $name ]]; then
+        why=$(not_ready_why "$ready" "$reason" "$message")
+      fi
+    else
+      read_ok=0 error=$(tail -n 1 "$err")
+    fi
+    if [[ $read_ok -eq 1 && -n $name && -z $why && $kubelet == "$version" ]]; then
       if [[ $first -eq 1 ]]; then say "already done: joined, Ready at $version"; else say "joined, Ready at $version"; fi
       exit 0
     fi
     if ((SECONDS >= deadline)); then
       if [[ $read_ok -eq 0 ]]; then
-        error=$(kubectl --request-timeout=10s get node "$node" --ignore-not-found 2>&1 >/dev/null | tail -n 1) || true
         fail 5 "its state is unknown after ${limit}s: reading it failed${error:+: $error}"
       elif [[ -z $name ]]; then
         fail 5 "has not joined the cluster within ${limit}s (its instance did not boot or kubeadm join failed: see /var/log/cloud-init-output.log on the instance)"
-      elif [[ $ready != True ]]; then
-        fail 5 "is NotReady: ${reason:-no Ready condition reported yet}: ${message:-no message} (after ${limit}s)"
+      elif [[ -n $why ]]; then
+        fail 5 "is $why (after ${limit}s)"
       else
         fail 5 "runs kubelet ${kubelet:-unknown}, not $version (after ${limit}s)"
       fi
     fi
     first=0
-    sleep 2
+    sleep "$(time_left "$deadline" 2)"
   done
 fi
 

@@ -3,15 +3,20 @@
 # Ready for a while before the old nodes are deleted. Runs where kubectl reaches the cluster.
 # Usage: soak.sh SECONDS NODE...   (SECONDS 0: one check)
 # Checks every min(10, SECONDS) seconds and prints progress. Exit 8 at once when a NODE is not in
-# the cluster or not Ready (named, with the Ready condition's reason and message); exit 9 when an
+# the cluster or not Ready (named, with why): its Ready condition not True (Unknown: the control
+# plane lost its kubelet; False: the condition's reason and message), or its Lease in
+# kube-node-lease not renewed within its leaseDurationSeconds (a kubelet that stopped: Ready stays
+# True for the node-monitor grace period, 50 s; see lib/node-health.sh); exit 9 when an
 # operator put the annotation cluster-maintenance.io/abort-soak=true on any NODE (to stop the
 # replacement; roll back by setting the pool's version back). Exit 1 when the nodes cannot be
-# read three checks in a row. Done when every check of the whole period passed.
+# read three checks in a row. Done when every check of the whole period passed. Each kubectl call
+# is bounded (10 s); the soak ends at most one check after SECONDS.
 set -euo pipefail
 me=soak.sh
 root="${CM_NODE_ROOT:-}"
 fail() { echo "cluster-maintenance: $me: ${node:-?}: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# cluster-maintenance: include lib/node-health.sh
 
 [[ $# -ge 2 ]] || fail 2 "usage: $me SECONDS NODE..."
 [[ $1 =~ ^(0|[1-9][0-9]{0,5})$ ]] || fail 2 "SECONDS must be a number of seconds (0: one check)"
@@ -31,10 +36,14 @@ interval=$((soak_s < 10 ? soak_s : 10))
 
 # check: one look at every node; exits 8 or 9, or returns 1 when a node could not be read.
 check() {
-  local n seen name ready aborted reason message states=()
+  local n seen name ready aborted reason message why states=()
   for n in "${nodes[@]}"; do
-    seen=$(kubectl --request-timeout=10s get node "$n" --ignore-not-found -o "jsonpath=$tpl") || return 1
-    states+=("$n|$seen")
+    seen=$(kube_bounded 10 get node "$n" --ignore-not-found -o "jsonpath=$tpl") || return 1
+    IFS='|' read -r name ready aborted reason message <<<"$seen"
+    lease_problem=""
+    if [[ -n $name && $ready == True ]]; then lease_check "$n" 10 || return 1; fi
+    # The Lease's verdict travels as the last field (messages may hold "|": read last).
+    states+=("$n|$seen|$lease_problem")
   done
   for seen in "${states[@]}"; do
     IFS='|' read -r n name ready aborted reason message <<<"$seen"
@@ -44,15 +53,18 @@ check() {
     fi
   done
   for seen in "${states[@]}"; do
-    IFS='|' read -r n name ready aborted reason message <<<"$seen"
+    IFS='|' read -r n name ready aborted reason message <<<"${seen%|*}"
+    lease_problem=${seen##*|}
     node=$n
     [[ -n $name ]] || fail 8 "soak failed: $n is not in the cluster"
-    [[ $ready == True ]] || fail 8 "soak failed: $n is NotReady: ${reason:-no Ready condition}: ${message:-no message}"
+    why=$(not_ready_why "$ready" "$reason" "$message")
+    [[ -z $why ]] || fail 8 "soak failed: $n is $why"
   done
   node=$all
 }
 
 start=$SECONDS
+deadline=$((start + soak_s))
 errors=0
 while :; do
   if check; then
@@ -69,7 +81,7 @@ while :; do
   else
     say "soak: $elapsed/$soak_s s, reading the nodes failed; checking again"
   fi
-  wait_s=$((soak_s - elapsed))
+  wait_s=$((deadline - SECONDS))
   ((wait_s <= interval && wait_s > 0)) || wait_s=$((interval > 0 ? interval : 1))
   sleep "$wait_s"
 done

@@ -16,16 +16,16 @@ export KUBECONFIG="${KUBECONFIG:-$root/etc/kubernetes/admin.conf}"
 k() { kubectl --request-timeout=30s "$@"; }
 get() { k get node "$node" -o "jsonpath=$1"; }
 
-mark=$(get '{.metadata.annotations.cluster-maintenance\.io/cordoned}') || fail 1 "reading node $node failed"
-unschedulable=$(get '{.spec.unschedulable}') || fail 1 "reading node $node failed"
+mark=$(get '{.metadata.annotations.cluster-maintenance\.io/cordoned}') || fail 1 "reading the node failed"
+unschedulable=$(get '{.spec.unschedulable}') || fail 1 "reading the node failed"
 if [[ $mark == true ]]; then
   if [[ $unschedulable == true ]]; then
-    k uncordon "$node" >/dev/null || fail 1 "uncordoning $node failed"
+    k uncordon "$node" >/dev/null || fail 1 "uncordon failed"
   fi
   k annotate node "$node" cluster-maintenance.io/cordoned- >/dev/null || fail 1 "removing the cordoned annotation failed"
   say "uncordoned"
 elif [[ $unschedulable == true ]]; then
-  say "$node was cordoned by an operator before; left cordoned"
+  say "was cordoned by an operator before; left cordoned"
 else
   say "already done: schedulable"
 fi

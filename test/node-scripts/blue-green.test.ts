@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createLab, type Lab, type LabPod } from "../lab/node-kit";
-import { callsDuring, cp, expectExit, lines, mutations, realMachinePaths, worker } from "./support";
+import { callsDuring, cp, expectExit, kubeletStoppedFor, lines, mutations, realMachinePaths, worker } from "./support";
 
 const realBefore = realMachinePaths();
 const labs: Lab[] = [];
@@ -45,6 +45,11 @@ function notReady(l: Lab, node: string, reasonAndMessage: string): void {
 }
 const stopKubelet = async (l: Lab, node: string) => expectExit(await l.run(node, "systemctl stop kubelet"), 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The real API's answers kept in /work/shared/data/kube-api (node batch-2 20 s and 65 s after its kubelet stopped). */
+const KUBE_API = "/work/shared/data/kube-api/v1.31-kubeadm-ha";
+const kept = (file: string) => JSON.parse(fs.readFileSync(path.join(KUBE_API, file), "utf8"));
+/** Lab lease timing: leaseDurationSeconds 8 (renewed every 2 s, stale after 4 s) instead of 40. */
+const shortLeases = (l: Lab) => fs.writeFileSync(path.join(l.dir, "lease-duration-seconds"), "8\n");
 
 describe("kubectl stand-in: what the blue-green scripts need", () => {
   test("Ready condition status, reason and message follow the kubelet and the not-ready file", async () => {
@@ -66,7 +71,52 @@ describe("kubectl stand-in: what the blue-green scripts need", () => {
     notReady(l, "w-1", "NetworkUnavailable");
     expect(await ready()).toMatch(/^False\|NetworkUnavailable\|container runtime network not ready: /);
     await stopKubelet(l, "w-1");
-    expect(await ready()).toBe("False|NodeStatusUnknown|Kubelet stopped posting node status.");
+    // A real control plane keeps what the kubelet last posted for the grace period (50 s).
+    expect(await ready()).toMatch(/^False\|NetworkUnavailable\|/);
+    await kubeletStoppedFor(l, "w-1", 65);
+    expect(await ready()).toBe("Unknown|NodeStatusUnknown|Kubelet stopped posting node status.");
+  });
+
+  test("a stopped kubelet as a real control plane shows it (kept answers 20 s and 65 s after): Ready True, then Unknown; the Lease stops at once", async () => {
+    const l = lab();
+    const cond = (node: { status: { conditions: { type: string; status: string; reason: string; message: string }[] } }) => {
+      const c = node.status.conditions.find((x) => x.type === "Ready")!;
+      return `${c.status}|${c.reason}|${c.message}`;
+    };
+    const ready = async () =>
+      (
+        await l.run(
+          "cp-1",
+          `${ADMIN}kubectl get node w-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}|{.status.conditions[?(@.type=="Ready")].reason}|{.status.conditions[?(@.type=="Ready")].message}'`,
+        )
+      ).stdout;
+    const lease = async () => {
+      const r = await l.run("cp-1", `${ADMIN}kubectl get lease -n kube-node-lease w-1 -o 'jsonpath={.metadata.name}|{.metadata.namespace}|{.spec.holderIdentity}|{.spec.leaseDurationSeconds}|{.spec.renewTime}'`);
+      expectExit(r, 0);
+      return r.stdout.split("|");
+    };
+    const real20 = kept("batch-2-kubelet-stopped-20s/lease-batch-2.json");
+    const live = await lease();
+    expect(live.slice(0, 4)).toEqual(["w-1", real20.metadata.namespace, "w-1", String(real20.spec.leaseDurationSeconds)]);
+    // MicroTime, as the API server writes it.
+    expect(live[4]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(real20.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(Date.now() - Date.parse(live[4]!)).toBeLessThanOrEqual(10_500);
+
+    await kubeletStoppedFor(l, "w-1", 20);
+    expect(await ready()).toBe(cond(kept("batch-2-kubelet-stopped-20s/node-batch-2.json")));
+    const stopped = await lease();
+    expect(Date.now() - Date.parse(stopped[4]!)).toBeGreaterThanOrEqual(20_000);
+    await sleep(1100);
+    expect((await lease())[4]).toBe(stopped[4]); // no longer renewed
+    await kubeletStoppedFor(l, "w-1", 65);
+    expect(await ready()).toBe(cond(kept("batch-2-kubelet-stopped-65s/node-batch-2.json")));
+    // Another namespace, or a node not in the cluster: NotFound as the API answers.
+    const other = await l.run("cp-1", `${ADMIN}kubectl get lease -n default w-1 -o 'jsonpath={.spec.renewTime}'`);
+    expectExit(other, 1);
+    expect(other.stderr).toContain('Error from server (NotFound): leases.coordination.k8s.io "w-1" not found');
+    expectExit(await l.run("w-1", "systemctl start kubelet"), 0);
+    expect(await ready()).toBe("True|KubeletReady|kubelet is posting ready status");
   });
 
   test("delete node removes the Node object; absent nodes: NotFound, or nothing with --ignore-not-found", async () => {
@@ -131,7 +181,8 @@ describe("cordon-node.sh", () => {
     expect(mutations(again.calls)).toEqual([]);
     const u = await callsDuring(l, () => run(l, "cordon-node.sh", ["uncordon", "w-1"]));
     expectExit(u.result, 0);
-    expect(u.result.stderr).toContain("w-1 was cordoned by an operator before; left cordoned");
+    expect(u.result.stderr).toContain("cluster-maintenance: cordon-node.sh: w-1: was cordoned by an operator before; left cordoned");
+    expect(u.result.stderr).not.toMatch(/w-1: w-1 /); // the node named once
     expect(mutations(u.calls)).toEqual([]);
     expect(l.nodeState("w-1").cordoned).toBe(true);
   });
@@ -155,7 +206,7 @@ describe("cordon-node.sh", () => {
     expect(mutations(u.calls)).toEqual([]);
     const c = await callsDuring(l, () => run(l, "cordon-node.sh", ["cordon", "w-1"]));
     expectExit(c.result, 1);
-    expect(c.result.stderr).toContain("cordon-node.sh: w-1: node w-1 is not in the cluster; nothing to cordon");
+    expect(c.result.stderr).toContain("cordon-node.sh: w-1: not in the cluster; nothing to cordon");
     expect(mutations(c.calls)).toEqual([]);
   });
 
@@ -167,7 +218,7 @@ describe("cordon-node.sh", () => {
     expectExit(await run(l, "cordon-node.sh", ["cordon", "w-1", "w-2"]), 2);
     const worker = await l.runScript("w-2", "cordon-node.sh", ["cordon", "w-1"]);
     expectExit(worker, 1);
-    expect(worker.stderr).toContain("cordon-node.sh: w-1: reading node w-1 failed");
+    expect(worker.stderr).toContain("cordon-node.sh: w-1: reading the node failed");
     expect(l.nodeState("w-1").cordoned).toBe(false);
   });
 });
@@ -198,10 +249,13 @@ describe("pool-node.sh wait-joined", () => {
       "pool-node.sh: w-1: is NotReady: KubeletNotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady",
     );
 
-    await stopKubelet(l, "w-2");
+    await kubeletStoppedFor(l, "w-2", 65);
     const down = await run(l, "pool-node.sh", ["wait-joined", "w-2", "1.34.6", "1"]);
     expectExit(down, 5);
-    expect(down.stderr).toContain("pool-node.sh: w-2: is NotReady: NodeStatusUnknown: Kubelet stopped posting node status.");
+    expect(down.stderr).toContain(
+      "pool-node.sh: w-2: is NotReady (Ready is Unknown: the control plane has not heard from its kubelet): NodeStatusUnknown: Kubelet stopped posting node status. (after 1s)",
+    );
+
 
     const version = await run(l, "pool-node.sh", ["wait-joined", "cp-1", "1.35.9", "1"]);
     expectExit(version, 5);
@@ -209,10 +263,32 @@ describe("pool-node.sh wait-joined", () => {
     expect(version.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  test("a kubelet stopped 25 s ago (Ready still True for the 50 s grace period, its Lease 25 to 35 s old) is NotReady", async () => {
+    const l = lab();
+    await kubeletStoppedFor(l, "w-2", 25);
+    const r = await run(l, "pool-node.sh", ["wait-joined", "w-2", "1.34.6", "1"]);
+    expectExit(r, 5);
+    expect(r.stderr).toMatch(/pool-node\.sh: w-2: is NotReady: its kubelet stopped renewing its Lease: kube-node-lease\/w-2 last renewed \S+Z, \d+ s ago \(renewed every 10 s while it runs;.*\(after 1s\)/);
+    expect(r.stderr).not.toContain("joined, Ready");
+  });
+
+  test("gives up within its bound even when every kubectl call takes seconds", async () => {
+    const l = lab();
+    await kubeletStoppedFor(l, "w-2", 65);
+    fs.mkdirSync(path.join(l.dir, "slow"), { recursive: true });
+    fs.writeFileSync(path.join(l.dir, "slow", "cp-1"), "3 kubectl\n");
+    const started = Date.now();
+    const r = await run(l, "pool-node.sh", ["wait-joined", "w-2", "1.34.6", "5"]);
+    const took = (Date.now() - started) / 1000;
+    expectExit(r, 5);
+    expect(took).toBeGreaterThanOrEqual(4);
+    expect(took).toBeLessThan(5 + 2);
+  });
+
   test("waits for a node that registers later, then becomes Ready", async () => {
     const l = lab();
     await deleteNode(l, "w-2");
-    await stopKubelet(l, "w-2");
+    await kubeletStoppedFor(l, "w-2", 65);
     const waiting = l.runScript("cp-1", "pool-node.sh", ["wait-joined", "w-2", "1.34.6", "30"]);
     await sleep(1000);
     // What kubeadm join does to the cluster: the Node object appears (NotReady at first).
@@ -342,17 +418,20 @@ describe("soak.sh", () => {
     const r = await callsDuring(l, () => run(l, "soak.sh", ["0", "w-1"]));
     expectExit(r.result, 0);
     expect(r.result.stderr).toContain("soak.sh: w-1: soak: 0/0 s, 1 nodes Ready");
-    expect(lines(r.calls).filter((c) => c.includes("kubectl"))).toHaveLength(1);
+    // One check: the Node, and its Lease.
+    expect(lines(r.calls).filter((c) => c.includes("kubectl")).map((c) => c.split(" ").slice(3, 5).join(" "))).toEqual(["get node", "get lease"]);
   });
 
   test("fails at once (exit 8) naming a NotReady node or one not in the cluster", async () => {
     const l = lab();
-    await stopKubelet(l, "w-2");
+    await kubeletStoppedFor(l, "w-2", 65);
     const started = Date.now();
     const r = await run(l, "soak.sh", ["600", "w-1", "w-2"]);
     expect(Date.now() - started).toBeLessThan(5000);
     expectExit(r, 8);
-    expect(r.stderr).toContain("cluster-maintenance: soak.sh: w-2: soak failed: w-2 is NotReady: NodeStatusUnknown: Kubelet stopped posting node status.");
+    expect(r.stderr).toContain(
+      "cluster-maintenance: soak.sh: w-2: soak failed: w-2 is NotReady (Ready is Unknown: the control plane has not heard from its kubelet): NodeStatusUnknown: Kubelet stopped posting node status.",
+    );
     await deleteNode(l, "w-1");
     const gone = await run(l, "soak.sh", ["600", "w-1"]);
     expectExit(gone, 8);
@@ -371,10 +450,25 @@ describe("soak.sh", () => {
     expect(r.stderr).not.toContain("soak passed");
   });
 
+  test("a kubelet that died just before a 10 s soak fails it (exit 8) on its Lease, while Ready still says True", async () => {
+    const l = lab();
+    shortLeases(l); // renewed every 2 s, stale after 4 s: the real 10 s and 20 s, scaled
+    await stopKubelet(l, "w-2");
+    const started = Date.now();
+    const r = await run(l, "soak.sh", ["10", "w-1", "w-2"]);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expectExit(r, 8);
+    expect(r.stderr).toMatch(/soak\.sh: w-2: soak failed: w-2 is NotReady: its kubelet stopped renewing its Lease: kube-node-lease\/w-2 last renewed \S+Z, \d+ s ago \(renewed every 2 s while it runs;/);
+    expect(r.stderr).not.toContain("soak passed");
+    // Ready was True all along (the grace period is 50 s).
+    const ready = await l.run("cp-1", `${ADMIN}kubectl get node w-2 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`);
+    expect(ready.stdout).toBe("True");
+  });
+
   test("an operator's abort annotation stops it (exit 9), even before a NotReady node", async () => {
     const l = lab();
     expectExit(await l.run("cp-1", `${ADMIN}kubectl annotate node w-2 cluster-maintenance.io/abort-soak=true`), 0);
-    await stopKubelet(l, "w-1");
+    await kubeletStoppedFor(l, "w-1", 65);
     const started = Date.now();
     const r = await run(l, "soak.sh", ["600", "w-1", "w-2"]);
     expect(Date.now() - started).toBeLessThan(5000);

@@ -1,6 +1,8 @@
 /** drain.sh, uncordon.sh and wait-ready.sh (run on the kubectl host) against the simulated cluster. */
 import { createLab, type Lab, type LabPod } from "../lab/node-kit";
-import { callsDuring, cp, expectExit, lines, mutations, realMachinePaths, worker } from "./support";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { callsDuring, cp, expectExit, kubeletStoppedFor, lines, mutations, realMachinePaths, worker } from "./support";
 
 const realBefore = realMachinePaths();
 const labs: Lab[] = [];
@@ -230,10 +232,12 @@ describe("kubectl stand-in", () => {
       (await l.run("cp-1", `${ADMIN}kubectl get node w-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.nodeInfo.kubeletVersion}'`)).stdout;
     expect(await status()).toBe("True v1.34.6");
     expectExit(await l.run("w-1", "systemctl stop kubelet"), 0);
-    expect(await status()).toBe("False v1.34.6");
+    expect(await status()).toBe("True v1.34.6"); // as a real control plane: True for the grace period
+    await kubeletStoppedFor(l, "w-1", 65);
+    expect(await status()).toBe("Unknown v1.34.6");
     expectExit(await l.runScript("w-1", "switch-repository.sh", ["1.35"]), 0);
     expectExit(await l.run("w-1", "apt-mark unhold kubelet && apt-get install -y kubelet=1.35.9-*"), 0);
-    expect(await status()).toBe("False v1.34.6");
+    expect(await status()).toBe("Unknown v1.34.6");
     expectExit(await l.run("w-1", "systemctl restart kubelet"), 0);
     expect(await status()).toBe("True v1.35.9");
   });
@@ -263,7 +267,8 @@ describe("uncordon.sh", () => {
     expectExit(await drain(l, "w-1"), 0);
     const r = await callsDuring(l, () => l.runScript("cp-1", "uncordon.sh", ["w-1"]));
     expectExit(r.result, 0);
-    expect(r.result.stderr).toContain("w-1 was cordoned by an operator before; left cordoned");
+    expect(r.result.stderr).toContain("cluster-maintenance: uncordon.sh: w-1: was cordoned by an operator before; left cordoned");
+    expect(r.result.stderr).not.toMatch(/w-1: w-1 /); // the node named once
     expect(mutations(r.calls)).toEqual([]);
     expect(l.nodeState("w-1").cordoned).toBe(true);
   });
@@ -299,10 +304,33 @@ describe("wait-ready.sh", () => {
     expect(Date.now() - started).toBeLessThan(10000);
     expectExit(r, 5);
     expect(r.stderr).toContain("cluster-maintenance: wait-ready.sh: w-1: not Ready at v1.35.9 within 2s (Ready=True, kubelet v1.34.6)");
-    expectExit(await l.run("w-1", "systemctl stop kubelet"), 0);
+    await kubeletStoppedFor(l, "w-1", 65);
     const down = await l.runScript("cp-1", "wait-ready.sh", ["w-1", "1.34.6", "1"]);
     expectExit(down, 5);
-    expect(down.stderr).toContain("(Ready=False, kubelet v1.34.6)");
+    expect(down.stderr).toContain("(Ready=Unknown, kubelet v1.34.6; NotReady (Ready is Unknown: the control plane has not heard from its kubelet): NodeStatusUnknown: Kubelet stopped posting node status.)");
+  });
+
+  test("a kubelet stopped 25 s ago (Ready still True for the 50 s grace period, its Lease 25 to 35 s old) is not Ready", async () => {
+    const l = lab();
+    await kubeletStoppedFor(l, "w-1", 25);
+    const r = await l.runScript("cp-1", "wait-ready.sh", ["w-1", "1.34.6", "1"]);
+    expectExit(r, 5);
+    expect(r.stderr).toMatch(/\(Ready=True, kubelet v1\.34\.6; NotReady: its kubelet stopped renewing its Lease: kube-node-lease\/w-1 last renewed \S+Z, \d+ s ago \(renewed every 10 s while it runs;/);
+    expect(r.stderr).not.toContain("already done");
+  });
+
+  test("gives up within its bound even when every kubectl call takes seconds (a deadline, each call bounded by the time left)", async () => {
+    const l = lab();
+    await kubeletStoppedFor(l, "w-1", 65);
+    fs.mkdirSync(path.join(l.dir, "slow"), { recursive: true });
+    fs.writeFileSync(path.join(l.dir, "slow", "cp-1"), "3 kubectl\n");
+    const started = Date.now();
+    const r = await l.runScript("cp-1", "wait-ready.sh", ["w-1", "1.34.6", "5"]);
+    const took = (Date.now() - started) / 1000;
+    expectExit(r, 5);
+    expect(r.stderr).toContain("not Ready at v1.34.6 within 5s");
+    expect(took).toBeGreaterThanOrEqual(4);
+    expect(took).toBeLessThan(5 + 2);
   });
 
   test("where kubectl cannot reach the cluster the timeout message carries kubectl's error", async () => {
@@ -314,7 +342,7 @@ describe("wait-ready.sh", () => {
 
   test("waits for the node to come back Ready (kubelet started later)", async () => {
     const l = lab();
-    expectExit(await l.run("w-1", "systemctl stop kubelet"), 0);
+    await kubeletStoppedFor(l, "w-1", 65);
     const waiting = l.runScript("cp-1", "wait-ready.sh", ["w-1", "1.34.6", "20"]);
     await new Promise((r) => setTimeout(r, 1000));
     expectExit(await l.run("w-1", "systemctl start kubelet"), 0);
@@ -335,10 +363,10 @@ describe("wait-ready.sh", () => {
     expect(r.result.stderr).toContain(`wait-ready.sh: w-1: already done: Ready at v${at}, past v${step}`);
     expect(mutations(r.calls)).toEqual([]);
     // Still waits for a Ready node: past the version but NotReady is not done.
-    expectExit(await l.run("w-1", "systemctl stop kubelet"), 0);
+    await kubeletStoppedFor(l, "w-1", 65);
     const down = await l.runScript("cp-1", "wait-ready.sh", ["w-1", step, "1"]);
     expectExit(down, 5);
-    expect(down.stderr).toContain(`(Ready=False, kubelet v${at})`);
+    expect(down.stderr).toContain(`(Ready=Unknown, kubelet v${at}`);
   });
 
   test("rejects bad arguments with exit 2", async () => {

@@ -53,3 +53,13 @@ export function realMachinePaths(): Record<string, string> {
 export function expectExit(r: RunResult, code: number): void {
   if (r.code !== code) throw new Error(`expected exit ${code}, got ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
 }
+
+/**
+ * Stops `node`'s kubelet (systemctl stop) and dates the stop `seconds` ago, as if it had stopped
+ * then: the kubectl stand-in then shows what a real control plane shows that long after (Ready True
+ * for the node-monitor grace period, 50 s, then Unknown; the Lease not renewed since the stop).
+ */
+export async function kubeletStoppedFor(lab: Lab, node: string, seconds: number): Promise<void> {
+  expectExit(await lab.run(node, "systemctl stop kubelet"), 0);
+  fs.writeFileSync(`${lab.dir}/nodes/${node}/kubelet-stopped-at`, `${Date.now() - seconds * 1000}\n`);
+}
