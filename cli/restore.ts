@@ -13,6 +13,7 @@ import { InputErrors, ProblemList } from "../planning/errors";
 import { shellQuote } from "../planning/commands";
 import { parseStackConfig, type SshConfig, type StackConfig } from "../config/stack-config";
 import { readStackFiles } from "../config/stack-file";
+import { ownedDirProblem } from "../config/values";
 import { CliIo, parseArgs, processIo } from "./io";
 
 /** The data dir a restore goes to unless `--data-dir` says otherwise. */
@@ -117,7 +118,10 @@ export function restoreProcedure(config: StackConfig, options: RestoreOptions): 
     here(`sha256sum -c ${shellQuote(`${file}.sha256`)}`),
     ...members.flatMap((m) => [
       here(["scp", ...jumpFlag(ssh), ...portFlag("-P", ssh.port), shellQuote(file), shellQuote(`${file}.sha256`), shellQuote(`node-scripts/${SCRIPT}`), shellQuote(`${target(m)}:`)].join(" ")),
-      on(m, `sudo install -d -m 0700 ${shellQuote(dir)} && sudo install -m 0600 ${shellQuote(file)} ${shellQuote(`${file}.sha256`)} ${shellQuote(dir === "/" ? "/" : `${dir}/`)} && rm -f ${shellQuote(file)} ${shellQuote(`${file}.sha256`)}`),
+      // mkdir -p -m 0700: creates the directory 0700 only when absent; an existing one (and any
+      // parent) is left as it is (`install -d -m 0700` would chmod it). The directory is one of
+      // the program's own (parseRestoreOptions), never a system one such as / or /tmp.
+      on(m, `sudo mkdir -p -m 0700 ${shellQuote(dir)} && sudo install -m 0600 ${shellQuote(file)} ${shellQuote(`${file}.sha256`)} ${shellQuote(dir === "/" ? "/" : `${dir}/`)} && rm -f ${shellQuote(file)} ${shellQuote(`${file}.sha256`)}`),
     ]),
   ];
   const kubectl = `sudo kubectl --kubeconfig ${shellQuote(ADMIN)}`;
@@ -129,7 +133,8 @@ export function restoreProcedure(config: StackConfig, options: RestoreOptions): 
     on(first, [kubectl, "-n kube-system exec", shellQuote(`etcd-${first.name}`), "-- etcdctl --endpoints=https://127.0.0.1:2379",
       "--cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key",
       "endpoint health --cluster"].join(" ")),
-    ...members.map((m) => on(m, "sudo crictl rm -f $(sudo crictl ps -q --name 'kube-controller-manager|kube-scheduler')")),
+    // Every kube-apiserver too: one that kept running would serve its watch cache from before the restore.
+    ...members.map((m) => on(m, "sudo crictl rm -f $(sudo crictl ps -q --name 'kube-apiserver|kube-controller-manager|kube-scheduler')")),
     ...[...members, ...others.filter((n) => n.host !== "")].map((n) => on(n, "sudo systemctl restart kubelet")),
     on(first, `${kubectl} get nodes`),
   ];
@@ -161,7 +166,7 @@ export function restoreProcedure(config: StackConfig, options: RestoreOptions): 
       phaseSection("start", "Start etcd, then kube-apiserver, on every member"),
       {
         id: "check",
-        title: "Check, then restart kube-controller-manager, kube-scheduler and every kubelet (so none acts on state from before the restore)",
+        title: "Check, then restart every kube-apiserver, kube-controller-manager and kube-scheduler and every kubelet (so none serves or acts on state from before the restore)",
         commands: check,
         notes: [
           `the old data dir (${LIVE_DATA_DIR} by default) is left untouched on every member; remove it only when the restored cluster is healthy`,
@@ -200,6 +205,11 @@ export function parseRestoreOptions(raw: { snapshot: string; dataDir: string; pe
   const badSegment = (p: string) => p.split("/").some((s) => s === "." || s === "..");
   if (!PATH_RE.test(snapshot) || !snapshot.endsWith(".db") || badSegment(snapshot)) {
     problems.add("--snapshot", snapshot, "must be the snapshot's absolute path on the nodes, ending in .db (letters, digits, '.', '_', '-'; no '.' or '..' segments)", "give it as etcd-snapshot.sh printed it, e.g. --snapshot /var/lib/cluster-maintenance/etcd-backups/etcd-20260101T000000Z-drill.db");
+  } else {
+    // The procedure creates the snapshot's directory (root only) where it is absent: it must be
+    // one of the program's own, like etcd.backupDir, never a system one such as / or /tmp.
+    const dirProblem = ownedDirProblem(snapshot.slice(0, snapshot.lastIndexOf("/")) || "/");
+    if (dirProblem) problems.add("--snapshot", snapshot, `is in a directory that ${dirProblem} (the procedure copies the snapshot into its directory, root only)`, "put it in a directory of this program's own, e.g. --snapshot /var/lib/cluster-maintenance/etcd-backups/etcd-20260101T000000Z-drill.db");
   }
   const dataDir = raw.dataDir;
   if (!PATH_RE.test(dataDir) || badSegment(dataDir)) {

@@ -1,6 +1,6 @@
 /** `npm run restore`: the printed etcd restore procedure, its order, quoting, options and exit codes. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runRestore, type RestoreProcedure } from "../cli/restore";
@@ -53,7 +53,7 @@ describe("text output for the dev stack (3 members behind a bastion)", () => {
     const titles = lines.filter((l) => /^\d\. /.test(l)).map((l) => l.slice(0, 24));
     expect(titles).toEqual([
       "1. Copy the snapshot, it", "2. Dry run of every phas", "3. Stop kube-apiserver, ",
-      "4. Restore every member ", "5. Start etcd, then kube", "6. Check, then restart k",
+      "4. Restore every member ", "5. Start etcd, then kube", "6. Check, then restart e",
     ]);
   });
 
@@ -69,7 +69,7 @@ describe("text output for the dev stack (3 members behind a bastion)", () => {
       `   [here]         sha256sum -c '${file}.sha256'`,
       ...["1", "2", "3"].flatMap((i) => [
         `   [here]         scp -J 'ubuntu@bastion.dev.example.com' '${file}' '${file}.sha256' 'node-scripts/etcd-restore.sh' 'ubuntu@10.0.0.1${i}:'`,
-        `   [on cp-${i}]      sudo install -d -m 0700 '/var/lib/cluster-maintenance/etcd-backups' && sudo install -m 0600 '${file}' '${file}.sha256' '/var/lib/cluster-maintenance/etcd-backups/' && rm -f '${file}' '${file}.sha256'`,
+        `   [on cp-${i}]      sudo mkdir -p -m 0700 '/var/lib/cluster-maintenance/etcd-backups' && sudo install -m 0600 '${file}' '${file}.sha256' '/var/lib/cluster-maintenance/etcd-backups/' && rm -f '${file}' '${file}.sha256'`,
       ]),
       `   note: put ${file} and ${file}.sha256 in this directory first (e.g. from the node that took it, or from your off-cluster copy)`,
     ]);
@@ -107,10 +107,42 @@ describe("quoting: the printed commands give etcd-restore.sh exactly its argumen
   });
 });
 
+describe("the snapshot's directory (issue 10 item 1) and the restart of every kube-apiserver (item 10)", () => {
+  it("refuses a snapshot in a system or top-level directory (/, /tmp, /etc): the procedure would create or take that directory", () => {
+    for (const snap of ["/x.db", "/tmp/x.db", "/etc/x.db", "/var/x.db"]) {
+      const r = run(["--stack", "prod", "--snapshot", snap]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--snapshot`);
+      expect(r.err).toContain("(the procedure copies the snapshot into its directory, root only)");
+      expect(r.out).toBe("");
+    }
+  });
+
+  it("creates the snapshot's directory 0700 only when absent (mkdir -p -m 0700), never install -d -m 0700 (which changes an existing one)", () => {
+    const r = run(["--stack", "prod", "--snapshot", "/var/lib/cluster-maintenance/etcd-backups/x.db"]);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain("install -d");
+    expect(r.out).toContain("sudo mkdir -p -m 0700 '/var/lib/cluster-maintenance/etcd-backups' && sudo install -m 0600 'x.db'");
+    // What that does to an existing directory: nothing.
+    const existing = mkdtempSync(join(tmpdir(), "cm-restore-dir-"));
+    chmodSync(existing, 0o755);
+    expect(spawnSync("mkdir", ["-p", "-m", "0700", existing]).status).toBe(0);
+    expect(statSync(existing).mode & 0o777).toBe(0o755);
+  });
+
+  it("the check restarts every kube-apiserver with kube-controller-manager and kube-scheduler", () => {
+    const p = JSON.parse(run(["--stack", "prod", "--snapshot", "/var/lib/cluster-maintenance/etcd-backups/x.db", "--json"]).out) as RestoreProcedure;
+    const check = p.sections.find((x) => x.id === "check")!;
+    const restarts = check.commands.filter((c) => c.command.includes("crictl rm -f"));
+    expect(restarts.length).toBe(p.members.length);
+    for (const c of restarts) expect(c.command).toBe("sudo crictl rm -f $(sudo crictl ps -q --name 'kube-apiserver|kube-controller-manager|kube-scheduler')");
+  });
+});
+
 describe("other stacks", () => {
   it("no bastion: plain scp and ssh; non-default ports as -P / -p; IPv6 hosts in brackets", () => {
     const dir = project("v6", `config:\n  cluster-maintenance:targetVersion: "1.35"\n${CP(["fd00::11", "10.0.0.12"])}  cluster-maintenance:ssh: { user: ops, port: 2200 }\n`);
-    const r = run(["--stack", "v6", "--snapshot", "/backups/s.db", "--json"], dir);
+    const r = run(["--stack", "v6", "--snapshot", "/srv/etcd/s.db", "--json"], dir);
     expect(r.code).toBe(0);
     const p = JSON.parse(r.out) as RestoreProcedure;
     expect(p.initialCluster).toBe("m1=https://[fd00::11]:2380,m2=https://10.0.0.12:2380");
@@ -118,17 +150,17 @@ describe("other stacks", () => {
     expect(p.ssh).toEqual([{ node: "m1", command: "ssh -p '2200' 'ops@[fd00::11]'" }, { node: "m2", command: "ssh -p '2200' 'ops@10.0.0.12'" }]);
     const copy = p.sections[0]!.commands;
     expect(copy[1]).toEqual({ where: "here", command: "scp -P '2200' 's.db' 's.db.sha256' 'node-scripts/etcd-restore.sh' 'ops@[fd00::11]:'" });
-    expect(copy[2]).toEqual({ where: "m1", command: "sudo install -d -m 0700 '/backups' && sudo install -m 0600 's.db' 's.db.sha256' '/backups/' && rm -f 's.db' 's.db.sha256'" });
+    expect(copy[2]).toEqual({ where: "m1", command: "sudo mkdir -p -m 0700 '/srv/etcd' && sudo install -m 0600 's.db' 's.db.sha256' '/srv/etcd/' && rm -f 's.db' 's.db.sha256'" });
     expect(p.sections.map((s) => s.id)).toEqual(["copy", "dry-run", "stop", "restore", "start", "check"]);
     expect(p.sections[3]!.commands).toEqual([
-      { where: "m1", command: "sudo bash etcd-restore.sh '/backups/s.db' 'm1' 'm1=https://[fd00::11]:2380,m2=https://10.0.0.12:2380' 'https://[fd00::11]:2380' '/var/lib/etcd-restored' 'apply' 'restore'" },
-      { where: "m2", command: "sudo bash etcd-restore.sh '/backups/s.db' 'm2' 'm1=https://[fd00::11]:2380,m2=https://10.0.0.12:2380' 'https://10.0.0.12:2380' '/var/lib/etcd-restored' 'apply' 'restore'" },
+      { where: "m1", command: "sudo bash etcd-restore.sh '/srv/etcd/s.db' 'm1' 'm1=https://[fd00::11]:2380,m2=https://10.0.0.12:2380' 'https://[fd00::11]:2380' '/var/lib/etcd-restored' 'apply' 'restore'" },
+      { where: "m2", command: "sudo bash etcd-restore.sh '/srv/etcd/s.db' 'm2' 'm1=https://[fd00::11]:2380,m2=https://10.0.0.12:2380' 'https://10.0.0.12:2380' '/var/lib/etcd-restored' 'apply' 'restore'" },
     ]);
   });
 
   it("a bastion on another port: -J user@host:port", () => {
     const dir = project("jump", `config:\n  cluster-maintenance:targetVersion: "1.35"\n${CP(["10.1.0.1"])}  cluster-maintenance:ssh: { user: ops, bastion: { host: jump.example.com, user: hop, port: 2222, hostKey: "${testHostKey("jump")}" } }\n`);
-    const p = JSON.parse(run(["--stack", "jump", "--snapshot", "/b/s.db", "--json"], dir).out) as RestoreProcedure;
+    const p = JSON.parse(run(["--stack", "jump", "--snapshot", "/srv/b/s.db", "--json"], dir).out) as RestoreProcedure;
     expect(p.sections[0]!.commands[1]!.command).toBe("scp -J 'hop@jump.example.com:2222' 's.db' 's.db.sha256' 'node-scripts/etcd-restore.sh' 'ops@10.1.0.1:'");
     expect(p.ssh[0]!.command).toBe("ssh -J 'hop@jump.example.com:2222' 'ops@10.1.0.1'");
   });
