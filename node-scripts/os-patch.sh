@@ -12,6 +12,7 @@ root="${CM_NODE_ROOT:-}"
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# cluster-maintenance: include lib/apt.sh
 
 [[ $# -eq 1 && $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ ]] || fail 2 "usage: $me REVISION (letters, digits, . _ -)"
 marker="$root/var/lib/cluster-maintenance/os-patch-$1"
@@ -20,8 +21,8 @@ if [[ -e $marker ]]; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-timeout 300 apt-get update || fail 1 "apt-get update failed"
-timeout 1800 apt-get upgrade -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ||
+apt_get 300 update || fail 1 "apt-get update failed"
+apt_get 1800 upgrade -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ||
   fail 1 "apt-get upgrade failed"
 install -d -m 0755 "${marker%/*}"
 if [[ -e $root/var/run/reboot-required ]]; then

@@ -11,6 +11,7 @@ root="${CM_NODE_ROOT:-}"
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# cluster-maintenance: include lib/apt.sh
 # cluster-maintenance: include lib/versions.sh
 
 [[ $# -eq 1 && $1 =~ ^1\.[0-9]{1,3}$ ]] || fail 2 "usage: $me MINOR (like 1.35)"
@@ -43,6 +44,6 @@ if ! configured; then
   chmod 0644 "$list.new"
   mv -f "$list.new" "$list"
 fi
-timeout 300 apt-get update || fail 1 "apt-get update for the v$minor repository failed"
+apt_get 300 update || fail 1 "apt-get update for the v$minor repository failed"
 [[ -e $index ]] || fail 1 "apt-get update did not fetch the v$minor repository index"
 say "apt uses the v$minor repository"

@@ -12,6 +12,7 @@ root="${CM_NODE_ROOT:-}"
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# cluster-maintenance: include lib/apt.sh
 # cluster-maintenance: include lib/versions.sh
 
 [[ $# -eq 1 && $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail 2 "usage: $me VERSION"
@@ -61,7 +62,7 @@ if [[ ${#to_install[@]} -gt 0 ]]; then
   specs=()
   for p in "${to_install[@]}"; do specs+=("$p=$version-*"); done
   apt-mark unhold "${to_install[@]}" || fail 1 "apt-mark unhold ${to_install[*]} failed"
-  if ! DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y "${specs[@]}"; then
+  if ! DEBIAN_FRONTEND=noninteractive apt_get 600 install -y "${specs[@]}"; then
     apt-mark hold "${to_install[@]}" >/dev/null || true
     fail 1 "apt-get install ${specs[*]} failed (packages held again)"
   fi
@@ -71,11 +72,11 @@ if [[ ${#to_hold[@]} -gt 0 ]]; then
 fi
 systemctl daemon-reload || fail 1 "systemctl daemon-reload failed"
 timeout 120 systemctl restart kubelet || fail 1 "systemctl restart kubelet failed"
-for _ in {1..30}; do
-  if systemctl is-active --quiet kubelet; then break; fi
+deadline=$((SECONDS + 60))
+until timeout 5 systemctl is-active --quiet kubelet; do
+  ((SECONDS < deadline)) || fail 1 "kubelet is not active 60s after its restart"
   sleep 2
 done
-systemctl is-active --quiet kubelet || fail 1 "kubelet is not active 60s after its restart"
 now=$(running)
 [[ $now == "v$version" ]] || fail 1 "kubelet reports ${now:-nothing} after its restart, not v$version"
 rm -f "$pending"

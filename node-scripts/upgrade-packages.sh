@@ -9,6 +9,7 @@ me=upgrade-packages.sh
 node="$(hostname)"
 fail() { echo "cluster-maintenance: $me: $node: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
+# cluster-maintenance: include lib/apt.sh
 # cluster-maintenance: include lib/versions.sh
 
 [[ $# -ge 2 && $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail 2 "usage: $me VERSION PKG..."
@@ -48,7 +49,7 @@ if [[ ${#to_install[@]} -gt 0 ]]; then
   specs=()
   for p in "${to_install[@]}"; do specs+=("$p=$version-*"); done
   apt-mark unhold "${to_install[@]}" || fail 1 "apt-mark unhold ${to_install[*]} failed"
-  if ! DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y "${specs[@]}"; then
+  if ! DEBIAN_FRONTEND=noninteractive apt_get 600 install -y "${specs[@]}"; then
     apt-mark hold "${to_install[@]}" >/dev/null || true
     fail 1 "apt-get install ${specs[*]} failed (packages held again)"
   fi

@@ -251,7 +251,7 @@ describe("upgrade-kubelet.sh", () => {
     expectExit(r.result, 0);
     expect(mutations(r.calls)).toEqual([
       "apt-mark unhold kubelet kubectl",
-      "apt-get install -y kubelet=1.35.9-* kubectl=1.35.9-*",
+      "apt-get -o DPkg::Lock::Timeout=300 install -y kubelet=1.35.9-* kubectl=1.35.9-*",
       "apt-mark hold kubelet kubectl",
       "systemctl daemon-reload",
       "systemctl restart kubelet",
@@ -324,7 +324,7 @@ describe("upgrade-kubelet.sh", () => {
     expectExit(r.result, 0);
     expect(mutations(r.calls)).toEqual([
       "apt-mark unhold kubelet",
-      "apt-get install -y kubelet=1.35.9-*",
+      "apt-get -o DPkg::Lock::Timeout=300 install -y kubelet=1.35.9-*",
       "apt-mark hold kubelet",
       "systemctl daemon-reload",
       "systemctl restart kubelet",

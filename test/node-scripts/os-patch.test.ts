@@ -18,8 +18,8 @@ describe("os-patch.sh", () => {
     const r = await callsDuring(l, () => l.runScript("w-1", "os-patch.sh", ["2026-03"]));
     expectExit(r.result, 0);
     expect(mutations(r.calls)).toEqual([
-      "apt-get update",
-      "apt-get upgrade -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold",
+      "apt-get -o DPkg::Lock::Timeout=300 update",
+      "apt-get -o DPkg::Lock::Timeout=300 upgrade -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold",
     ]);
     expect(r.result.stdout).toContain("The following packages have been kept back: kubeadm kubectl kubelet");
     expect(r.result.stdout).not.toContain("reboot");
@@ -63,7 +63,7 @@ describe("os-patch.sh", () => {
 
   test("a failed upgrade writes no marker and names node and step; the next run does it", async () => {
     const l = lab(false);
-    l.injectFailure("w-1", "apt-get upgrade");
+    l.injectFailure("w-1", "apt-get -o DPkg::Lock::Timeout=300 upgrade");
     const r = await l.runScript("w-1", "os-patch.sh", ["r1"]);
     expectExit(r, 1);
     expect(r.stderr).toContain("cluster-maintenance: os-patch.sh: w-1: apt-get upgrade failed");

@@ -1,4 +1,6 @@
 /** switch-repository.sh and upgrade-packages.sh against simulated nodes. */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { createLab, repositoryLine, type Lab } from "../lab/node-kit";
 import { callsDuring, cp, expectExit, mutations, realMachinePaths, worker } from "./support";
 
@@ -21,7 +23,7 @@ describe("switch-repository.sh", () => {
       "curl -fsSL --max-time 60 https://pkgs.k8s.io/core:/stable:/v1.35/deb/Release.key",
       `gpg --dearmor --yes -o ${l.dir}/nodes/w-1/root/etc/apt/keyrings/kubernetes-apt-keyring.gpg.new`,
     ]);
-    expect(changed.slice(2)).toEqual(["apt-get update"]);
+    expect(changed.slice(2)).toEqual(["apt-get -o DPkg::Lock::Timeout=300 update"]);
     const s = l.nodeState("w-1");
     expect(s.repoLine).toBe("deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.35/deb/ /");
     expect(s.repoLine).toBe(repositoryLine("1.35"));
@@ -45,13 +47,13 @@ describe("switch-repository.sh", () => {
 
   test("after a failed apt-get update the next run updates again (the index is part of the check)", async () => {
     const l = lab();
-    l.injectFailure("w-1", "apt-get update");
+    l.injectFailure("w-1", "apt-get -o DPkg::Lock::Timeout=300 update");
     expectExit(await l.runScript("w-1", "switch-repository.sh", ["1.35"]), 1);
     expect(l.nodeState("w-1").repoLine).toBe(repositoryLine("1.35"));
     l.clearFailures();
     const again = await callsDuring(l, () => l.runScript("w-1", "switch-repository.sh", ["1.35"]));
     expectExit(again.result, 0);
-    expect(mutations(again.calls)).toEqual(["apt-get update"]);
+    expect(mutations(again.calls)).toEqual(["apt-get -o DPkg::Lock::Timeout=300 update"]);
     expect(l.nodeState("w-1").aptIndexMinor).toBe("1.35");
   });
 
@@ -93,7 +95,7 @@ describe("switch-repository.sh on a node whose kubeadm is of a later minor", () 
     expect(same.result.stderr).toContain("w-1: already done: apt uses the v1.35 repository");
     const next = await callsDuring(l, () => l.runScript("w-1", "switch-repository.sh", ["1.36"]));
     expectExit(next.result, 0);
-    expect(mutations(next.calls)).toContain("apt-get update");
+    expect(mutations(next.calls)).toContain("apt-get -o DPkg::Lock::Timeout=300 update");
     expect(l.nodeState("w-1").repoLine).toBe(repositoryLine("1.36"));
   });
 });
@@ -104,7 +106,7 @@ describe("upgrade-packages.sh", () => {
     expectExit(await l.runScript("cp-1", "switch-repository.sh", ["1.35"]), 0);
     const first = await callsDuring(l, () => l.runScript("cp-1", "upgrade-packages.sh", ["1.35.9", "kubeadm"]));
     expectExit(first.result, 0);
-    expect(mutations(first.calls)).toEqual(["apt-mark unhold kubeadm", "apt-get install -y kubeadm=1.35.9-*", "apt-mark hold kubeadm"]);
+    expect(mutations(first.calls)).toEqual(["apt-mark unhold kubeadm", "apt-get -o DPkg::Lock::Timeout=300 install -y kubeadm=1.35.9-*", "apt-mark hold kubeadm"]);
     const s = l.nodeState("cp-1");
     expect(s.packages).toEqual({ kubeadm: "1.35.9-1.1", kubelet: "1.34.6-1.1", kubectl: "1.34.6-1.1" });
     expect(s.held).toEqual(["kubeadm", "kubectl", "kubelet"]);
@@ -121,7 +123,7 @@ describe("upgrade-packages.sh", () => {
     expectExit(await l.run("w-1", "apt-mark unhold kubectl && apt-get install -y kubectl=1.35.9-*"), 0);
     const r = await callsDuring(l, () => l.runScript("w-1", "upgrade-packages.sh", ["1.35.9", "kubelet", "kubectl"]));
     expectExit(r.result, 0);
-    expect(mutations(r.calls)).toEqual(["apt-mark unhold kubelet", "apt-get install -y kubelet=1.35.9-*", "apt-mark hold kubelet kubectl"]);
+    expect(mutations(r.calls)).toEqual(["apt-mark unhold kubelet", "apt-get -o DPkg::Lock::Timeout=300 install -y kubelet=1.35.9-*", "apt-mark hold kubelet kubectl"]);
     expect(l.nodeState("w-1").held).toEqual(["kubeadm", "kubectl", "kubelet"]);
   });
 
@@ -157,7 +159,7 @@ describe("upgrade-packages.sh", () => {
     expectExit(await l.run("w-1", "apt-mark unhold kubectl && apt-get install -y kubectl=1.35.10-* && apt-mark hold kubectl"), 0);
     const r = await callsDuring(l, () => l.runScript("w-1", "upgrade-packages.sh", ["1.35.9", "kubelet", "kubectl"]));
     expectExit(r.result, 0);
-    expect(mutations(r.calls)).toEqual(["apt-mark unhold kubelet", "apt-get install -y kubelet=1.35.9-*", "apt-mark hold kubelet"]);
+    expect(mutations(r.calls)).toEqual(["apt-mark unhold kubelet", "apt-get -o DPkg::Lock::Timeout=300 install -y kubelet=1.35.9-*", "apt-mark hold kubelet"]);
     expect(r.result.stderr).toContain("w-1: kubelet at 1.35.9 and held; past 1.35.9, left as they are: kubectl 1.35.10");
     expect(l.nodeState("w-1").packages).toEqual({ kubeadm: "1.34.6-1.1", kubectl: "1.35.10-1.1", kubelet: "1.35.9-1.1" });
     const again = await callsDuring(l, () => l.runScript("w-1", "upgrade-packages.sh", ["1.35.9", "kubelet", "kubectl"]));
@@ -214,6 +216,53 @@ describe("apt stand-ins behave like apt", () => {
       expect(c.ms).toBeGreaterThanOrEqual(before - 5);
       expect(c.ms).toBeLessThanOrEqual(Date.now() + 5);
     }
+  });
+});
+
+/** Another apt (unattended-upgrades) holds `lock` ("frontend": the dpkg lock; "lists": apt-get update's) for `seconds`. */
+function holdAptLock(l: Lab, node: string, lock: "frontend" | "lists", seconds: number): void {
+  fs.writeFileSync(path.join(l.dir, "nodes", node, `apt-lock-${lock}`), `${Date.now() + seconds * 1000} 2332 unattended-upgr\n`);
+}
+
+describe("apt's lock held by another apt (unattended-upgrades)", () => {
+  test("the stand-in: apt-get fails at once with apt's messages, unless DPkg::Lock::Timeout lets it wait long enough; update's lists lock is not covered", async () => {
+    const l = lab();
+    expectExit(await l.runScript("w-1", "switch-repository.sh", ["1.35"]), 0);
+    holdAptLock(l, "w-1", "frontend", 3);
+    const now = await l.run("w-1", "apt-mark unhold kubeadm && apt-get install -y kubeadm=1.35.9-*");
+    expectExit(now, 100);
+    expect(now.stderr).toContain("E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 2332 (unattended-upgr)");
+    expect(now.stderr).toContain("E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?");
+    const short = await l.run("w-1", "apt-get -o DPkg::Lock::Timeout=1 install -y kubeadm=1.35.9-*");
+    expectExit(short, 100);
+    const waited = await l.run("w-1", "apt-get -o DPkg::Lock::Timeout=10 install -y kubeadm=1.35.9-*");
+    expectExit(waited, 0);
+    expect(waited.stdout).toContain("Waiting for cache lock: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 2332 (unattended-upgr)");
+    expect(l.nodeState("w-1").packages.kubeadm).toBe("1.35.9-1.1");
+    holdAptLock(l, "w-1", "lists", 3);
+    const update = await l.run("w-1", "apt-get -o DPkg::Lock::Timeout=10 update");
+    expectExit(update, 100);
+    expect(update.stderr).toContain("E: Could not get lock /var/lib/apt/lists/lock. It is held by process 2332 (unattended-upgr)");
+    expect(update.stderr).toContain("E: Unable to lock directory /var/lib/apt/lists/");
+  });
+
+  test("upgrade-packages.sh waits for the dpkg lock instead of failing", async () => {
+    const l = lab();
+    expectExit(await l.runScript("w-1", "switch-repository.sh", ["1.35"]), 0);
+    holdAptLock(l, "w-1", "frontend", 3);
+    const r = await l.runScript("w-1", "upgrade-packages.sh", ["1.35.9", "kubeadm"]);
+    expectExit(r, 0);
+    expect(r.stdout).toContain("Waiting for cache lock");
+    expect(l.nodeState("w-1").packages.kubeadm).toBe("1.35.9-1.1");
+  });
+
+  test("switch-repository.sh's apt-get update waits for the lists lock (tried again every 5 s)", async () => {
+    const l = lab();
+    holdAptLock(l, "w-1", "lists", 3);
+    const r = await l.runScript("w-1", "switch-repository.sh", ["1.35"]);
+    expectExit(r, 0);
+    expect(r.stderr).toContain("apt-get update: the package lists are locked by another apt (held by process 2332 (unattended-upgr)); trying again in 5 s");
+    expect(l.nodeState("w-1").aptIndexMinor).toBe("1.35");
   });
 });
 
