@@ -94,7 +94,11 @@ restored() { [[ -f $restored_marker && $(<"$restored_marker") == "$data" && -d $
 # fail): a process of that name in /proc, or a socket listening on one of its ports in
 # /proc/net/tcp or tcp6 (static pods use the host network). Sets running (what was seen).
 STOP_WAIT_S=120
-[[ -z ${CM_STOP_WAIT_S:-} || -z $root ]] || STOP_WAIT_S=$CM_STOP_WAIT_S # the lab's shorter bound
+# The test lab only (a node root set): a shorter bound from the node root's lab/stop-wait-s.
+if [[ -n $root && -f $root/lab/stop-wait-s ]]; then
+  STOP_WAIT_S=$(<"$root/lab/stop-wait-s")
+  [[ $STOP_WAIT_S =~ ^[1-9][0-9]{0,2}$ ]] || fail 2 "bad $root/lab/stop-wait-s"
+fi
 running=""
 procs_named() {
   local c n

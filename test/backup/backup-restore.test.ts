@@ -380,10 +380,16 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
       for (const f of fs.existsSync(proc()) ? fs.readdirSync(proc()) : []) if (/^\d+$/.test(f) || f === "net") fs.rmSync(path.join(proc(), f), { recursive: true });
     };
     const args = (data: string, mode: string, phase: string) => [snapFile, "cp-1", "cp-1=https://10.0.0.1:2380", "https://10.0.0.1:2380", data, mode, phase];
-    /** etcd-restore.sh as sent, with the lab's shorter stop deadline CM_STOP_WAIT_S. */
-    const at = (data: string, mode: string, phase: string, waitS = 2, extraPath: string[] = []) =>
-      runCommand(lab, "cp-1", `CM_STOP_WAIT_S=${waitS} ${scriptCommand("etcd-restore.sh", args(data, mode, phase))}`, scriptText("etcd-restore.sh"), { extraPath, timeoutMs: 60_000 });
-    afterEach(clearProc);
+    /** etcd-restore.sh as sent, with the lab's shorter stop deadline (the node root's lab/stop-wait-s). */
+    const at = (data: string, mode: string, phase: string, waitS = 2, extraPath: string[] = []) => {
+      fs.mkdirSync(path.join(root(), "lab"), { recursive: true });
+      fs.writeFileSync(path.join(root(), "lab", "stop-wait-s"), `${waitS}\n`);
+      return runCommand(lab, "cp-1", scriptCommand("etcd-restore.sh", args(data, mode, phase)), scriptText("etcd-restore.sh"), { extraPath, timeoutMs: 60_000 });
+    };
+    afterEach(() => {
+      clearProc();
+      fs.rmSync(path.join(root(), "lab"), { recursive: true, force: true });
+    });
 
     test("stop waits for a kube-apiserver that still runs (no crictl needed) and gives up at its deadline (measured), exit 1; never 'already done'; restore refused meanwhile", async () => {
       const m = populateManifests();
