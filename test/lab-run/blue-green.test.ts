@@ -28,6 +28,8 @@ import { pulumiUp } from "../lab/program-run";
 import { SshLab, startSshLab } from "../lab/ssh-lab";
 import { replay } from "../lab/timeline";
 
+/** The backup directory as the stack config gives it; in the lab, etcd-snapshot.sh keeps it under cp-1's node root. */
+const BACKUP_DIR = "/var/lib/cluster-maintenance/etcd-backups";
 jest.setTimeout(600_000);
 
 const BLUE = [1, 2, 3].map((i) => `batch-v1-34-6-${i}`);
@@ -86,7 +88,7 @@ beforeAll(async () => {
     clusterName: "lab",
     controlPlane: { nodes: [{ name: "cp-1", host: ssh.hostOf("cp-1"), hostKey: ssh.hostKey, version: "1.34.6" }] },
     ssh: { user: "root", port: ssh.port },
-    etcd: { endpoint: etcd.endpoint, caCert: etcd.caCert, cert: etcd.cert, key: etcd.key, backupDir: `${lab.dir}/backups`, verify: "status" },
+    etcd: { endpoint: etcd.endpoint, caCert: etcd.caCert, cert: etcd.cert, key: etcd.key, backupDir: BACKUP_DIR, verify: "status" },
     readyTimeoutSeconds: 30,
   };
 });

@@ -17,6 +17,8 @@ import { pulumiUp } from "../lab/program-run";
 import { SshLab, startSshLab } from "../lab/ssh-lab";
 import { replay, TimelineNode } from "../lab/timeline";
 
+/** The backup directory as the stack config gives it; in the lab, etcd-snapshot.sh keeps it under cp-1's node root. */
+const BACKUP_DIR = "/var/lib/cluster-maintenance/etcd-backups";
 jest.setTimeout(600_000);
 
 const CONTROL_PLANE = ["cp-1", "cp-2", "cp-3"];
@@ -61,7 +63,7 @@ beforeAll(async () => {
     controlPlane: { nodes: CONTROL_PLANE.map(node) },
     pools: POOLS.map((p) => ({ name: p.name, strategy: "rolling", maxUnavailable: p.maxUnavailable, nodes: p.nodes.map(node) })),
     ssh: { user: "root", port: ssh.port },
-    etcd: { endpoint: etcd.endpoint, caCert: etcd.caCert, cert: etcd.cert, key: etcd.key, backupDir: `${lab.dir}/backups` },
+    etcd: { endpoint: etcd.endpoint, caCert: etcd.caCert, cert: etcd.cert, key: etcd.key, backupDir: BACKUP_DIR },
     readyTimeoutSeconds: 60,
   };
 });
@@ -122,7 +124,7 @@ describe("run 2: after the cause is fixed, pulumi up resumes", () => {
   });
 
   it("took a checked etcd snapshot before every control-plane hop", () => {
-    const files = readdirSync(`${lab.dir}/backups`).sort();
+    const files = readdirSync(`${lab.env("cp-1").CM_NODE_ROOT}${BACKUP_DIR}`).sort();
     for (const hop of ["v1.35.9", "v1.36.4", "v1.37.1"]) {
       expect(files.filter((f) => f.endsWith(`-before-${hop}.db`))).toHaveLength(1);
       expect(files.filter((f) => f.endsWith(`-before-${hop}.db.sha256`))).toHaveLength(1);

@@ -31,6 +31,16 @@ export interface Moment {
 
 const v = (s: string): KubeVersion => parseFullVersion(s, "calls.log");
 
+/** apt-get's words without its options (`-o Name=value` pairs, `-y`): `install kubeadm=1.35.9-*`. */
+function aptWords(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "-o") i++;
+    else if (!args[i]!.startsWith("-")) out.push(args[i]!);
+  }
+  return out;
+}
+
 /**
  * Every state after each call that changed versions, cordons or membership, in order.
  * @param poolOf the pool of a node that joins during the timeline.
@@ -52,7 +62,7 @@ export function replay(calls: readonly LabCall[], nodes: readonly TimelineNode[]
   };
   for (const call of [...calls].sort((a, b) => a.ms - b.ms)) {
     const node = state.get(call.node);
-    const [sub, ...rest] = call.args;
+    const [sub, ...rest] = call.command === "apt-get" ? aptWords(call.args) : call.args;
     let changed = false;
     if (!packages.has(call.node)) packages.set(call.node, new Map());
     if (call.command === "apt-get" && sub === "install") {
