@@ -7,7 +7,9 @@
 # object carrying its own sha256 as metadata (sha256=...). Credentials are the AWS CLI's own:
 # the node's instance profile or its AWS config; none is ever passed on a command line.
 # Refuses (exit 6) a snapshot whose .sha256 does not match. Done (no upload) for an object that
-# `aws s3api head-object` shows with the same sha256 metadata.
+# `aws s3api head-object` shows with the same sha256 metadata. The program's upload policy
+# (backupUploadPolicy) is write-only, which denies head-object: then a re-run uploads again, as a
+# new version of the same key (the old one expires with the bucket's lifecycle).
 set -euo pipefail
 # cluster-maintenance: include lib/paths.sh
 # cluster-maintenance: include lib/s3.sh
