@@ -30,8 +30,9 @@ export const targetVersion = config.target.toString();
 export const warnings = upgrade.plan.warnings.map((w) => w.message);
 
 /**
- * With `backup`: the S3 bucket (versioned, KMS-encrypted, private, TLS only, expiring after
- * retentionDays) and the CronJob that snapshots etcd on the control plane on a schedule.
+ * With `backup`: the S3 bucket (versioned, KMS-encrypted, private, TLS only, kept when `backup`
+ * is removed; snapshots and exports expire after retentionDays, the newest few are always kept)
+ * and the CronJob that snapshots etcd on the control plane on a schedule.
  * The CronJob goes through the default Kubernetes provider (your kubeconfig, like kubectl).
  */
 const backup = config.backup
