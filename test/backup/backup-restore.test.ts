@@ -584,7 +584,7 @@ describe("verified snapshot and rehearsed restore with a real etcd 3.4", () => {
     const writer = (async () => {
       while (!stop) await etcd.put(`/registry/busy/k-${n}`, `v-${n++}`);
     })();
-    await new Promise((r) => setTimeout(r, 300));
+    while (n < 20) await new Promise((r) => setTimeout(r, 20)); // writes are going on
     const r = await snapshot(backupDir("busy"), "busy");
     stop = true;
     await writer;

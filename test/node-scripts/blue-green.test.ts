@@ -5,8 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createLab, type Lab, type LabPod } from "../lab/node-kit";
-import { callsDuring, cp, expectExit, kubeletStoppedFor, lines, mutations, realMachinePaths, worker } from "./support";
+import { createLab, type Lab, type LabCall, type LabPod } from "../lab/node-kit";
+import { callsDuring, callsSeen, cp, expectExit, kubeletStoppedFor, lines, mutations, realMachinePaths, worker } from "./support";
 
 const realBefore = realMachinePaths();
 const labs: Lab[] = [];
@@ -44,7 +44,6 @@ function notReady(l: Lab, node: string, reasonAndMessage: string): void {
   fs.writeFileSync(path.join(l.dir, "nodes", node, "not-ready"), `${reasonAndMessage}\n`);
 }
 const stopKubelet = async (l: Lab, node: string) => expectExit(await l.run(node, "systemctl stop kubelet"), 0);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The real API's answers kept in /work/shared/data/kube-api (node batch-2 20 s and 65 s after its kubelet stopped). */
 const KUBE_API = "/work/shared/data/kube-api/v1.31-kubeadm-ha";
 const kept = (file: string) => JSON.parse(fs.readFileSync(path.join(KUBE_API, file), "utf8"));
@@ -107,8 +106,7 @@ describe("kubectl stand-in: what the blue-green scripts need", () => {
     expect(await ready()).toBe(cond(kept("batch-2-kubelet-stopped-20s/node-batch-2.json")));
     const stopped = await lease();
     expect(Date.now() - Date.parse(stopped[4]!)).toBeGreaterThanOrEqual(20_000);
-    await sleep(1100);
-    expect((await lease())[4]).toBe(stopped[4]); // no longer renewed
+    expect((await lease())[4]).toBe(stopped[4]); // no longer renewed: frozen at the stop, 20 s ago
     await kubeletStoppedFor(l, "w-1", 65);
     expect(await ready()).toBe(cond(kept("batch-2-kubelet-stopped-65s/node-batch-2.json")));
     // Another namespace, or a node not in the cluster: NotFound as the API answers.
@@ -289,14 +287,17 @@ describe("pool-node.sh wait-joined", () => {
     const l = lab();
     await deleteNode(l, "w-2");
     await kubeletStoppedFor(l, "w-2", 65);
+    const since = l.calls().length;
     const waiting = l.runScript("cp-1", "pool-node.sh", ["wait-joined", "w-2", "1.34.6", "30"]);
-    await sleep(1000);
+    const readsOfW2 = (c: LabCall) => c.command === "kubectl" && c.args.includes("w-2");
+    await callsSeen(l, since, readsOfW2); // it is waiting for a node not yet there
     // What kubeadm join does to the cluster: the Node object appears (NotReady at first).
     const cd = path.join(l.dir, "cluster", "nodes", "w-2");
     fs.mkdirSync(cd, { recursive: true });
     fs.writeFileSync(path.join(cd, "annotations"), "");
     fs.writeFileSync(path.join(cd, "pods"), "");
-    await sleep(1000);
+    const seen = l.calls().length;
+    await callsSeen(l, seen, readsOfW2); // it has seen the NotReady node
     expectExit(await l.run("w-2", "systemctl start kubelet"), 0);
     const r = await waiting;
     expectExit(r, 0);
@@ -407,7 +408,7 @@ describe("soak.sh", () => {
     expectExit(r.result, 0);
     expect(took).toBeGreaterThanOrEqual(2000);
     expect(took).toBeLessThan(10000);
-    expect(r.result.stderr).toContain("cluster-maintenance: soak.sh: w-1,w-2: soak: 0/2 s, 2 nodes Ready");
+    expect(r.result.stderr).toMatch(/cluster-maintenance: soak\.sh: w-1,w-2: soak: [01]\/2 s, 2 nodes Ready/);
     expect(r.result.stderr).toContain("soak.sh: w-1,w-2: soak: 2/2 s, 2 nodes Ready");
     expect(r.result.stderr).toContain("soak.sh: w-1,w-2: soak passed: 2 nodes Ready for 2s");
     expect(mutations(r.calls)).toEqual([]);
@@ -440,12 +441,14 @@ describe("soak.sh", () => {
 
   test("fails (exit 8) when a node goes NotReady during the soak", async () => {
     const l = lab();
+    const since = l.calls().length;
     const soaking = l.runScript("cp-1", "soak.sh", ["3", "w-1", "w-2"]);
-    await sleep(1000);
+    // The first check (both nodes and their Leases) is done: w-1 goes NotReady after it.
+    await callsSeen(l, since, (c) => c.command === "kubectl" && c.args.includes("lease") && c.args.includes("w-2"));
     notReady(l, "w-1", "KubeletNotReady PLEG is not healthy");
     const r = await soaking;
     expectExit(r, 8);
-    expect(r.stderr).toContain("soak.sh: w-1,w-2: soak: 0/3 s, 2 nodes Ready");
+    expect(r.stderr).toMatch(/soak\.sh: w-1,w-2: soak: [0-3]\/3 s, 2 nodes Ready/);
     expect(r.stderr).toContain("soak.sh: w-1: soak failed: w-1 is NotReady: KubeletNotReady: PLEG is not healthy");
     expect(r.stderr).not.toContain("soak passed");
   });

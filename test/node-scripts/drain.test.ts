@@ -2,7 +2,7 @@
 import { createLab, type Lab, type LabPod } from "../lab/node-kit";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { callsDuring, cp, expectExit, kubeletStoppedFor, lines, mutations, realMachinePaths, worker } from "./support";
+import { callsDuring, callsSeen, cp, expectExit, kubeletStoppedFor, lines, mutations, realMachinePaths, worker } from "./support";
 
 const realBefore = realMachinePaths();
 const labs: Lab[] = [];
@@ -343,8 +343,10 @@ describe("wait-ready.sh", () => {
   test("waits for the node to come back Ready (kubelet started later)", async () => {
     const l = lab();
     await kubeletStoppedFor(l, "w-1", 65);
+    const since = l.calls().length;
     const waiting = l.runScript("cp-1", "wait-ready.sh", ["w-1", "1.34.6", "20"]);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Its second read of the Node has started: the first check is over (w-1 not Ready).
+    await callsSeen(l, since, (c) => c.command === "kubectl" && c.args.includes("node") && c.args.includes("w-1"), 2);
     expectExit(await l.run("w-1", "systemctl start kubelet"), 0);
     const r = await waiting;
     expectExit(r, 0);

@@ -349,7 +349,8 @@ describe("the verification record (FILE.verified) and the already-done check", (
     fs.writeFileSync(`${file}.sha256`, `${sum}  ${path.basename(file!)}\n`);
     fs.writeFileSync(`${file}.verified`, fs.readFileSync(`${file}.verified`, "utf8").replace(/sha256=[0-9a-f]{64}/, `sha256=${sum}`));
     expect(record(file!)![1]).toBe("status");
-    await new Promise((res) => setTimeout(res, 1_100)); // a new name: the timestamp has whole seconds
+    // A new name: the timestamp has whole seconds, so wait for the clock's next second.
+    for (const second = Math.floor(Date.now() / 1000); Math.floor(Date.now() / 1000) === second; ) await new Promise((res) => setTimeout(res, 20));
 
     const r = await callsDuring(lab, () => snapshot(dir, [], endpoint, LABEL, "restore"));
     expectExit(r.result, 0);

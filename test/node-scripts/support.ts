@@ -9,6 +9,19 @@ export async function callsDuring(lab: Lab, action: () => Promise<RunResult>): P
   return { result, calls: lab.calls().slice(before) };
 }
 
+/**
+ * Waits until `count` stand-in calls made after the first `since` calls satisfy `match` (a
+ * script has got that far), polling the calls log; rejects after `timeoutMs`. A condition, never
+ * a fixed delay: the tests hold on a loaded machine.
+ */
+export async function callsSeen(lab: Lab, since: number, match: (call: LabCall) => boolean, count = 1, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (lab.calls().slice(since).filter(match).length < count) {
+    if (Date.now() > deadline) throw new Error(`no ${count} matching calls within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** "command args..." of the mutating calls among `calls`. */
 export function mutations(calls: readonly LabCall[]): string[] {
   return calls.filter(isMutating).map((c) => [c.command, ...c.args].join(" "));
