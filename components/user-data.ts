@@ -9,10 +9,9 @@
  * Sources: https://kubernetes.io/docs/reference/setup-tools/kubeadm/kubeadm-join/ ,
  * https://kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta4/#kubeadm-k8s-io-v1beta4-JoinConfiguration
  */
-import { readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
-import { join } from "node:path";
 import { shellQuote } from "../planning/commands";
+import { scriptText } from "./node-scripts";
 import type { KubeVersion } from "../planning/versions";
 
 /** What a worker needs to join: all three are validated by {@link parseJoinCommand}. */
@@ -114,12 +113,13 @@ export const USER_DATA_MAX_BYTES = 16 * 1024;
 
 let body: string | undefined;
 
-/** node-scripts/join-node.sh without its `#!` line, read once. @throws Error when the file is missing. */
+/**
+ * node-scripts/join-node.sh as the node scripts are sent (its shared functions in place: apt that
+ * waits for the boot's own apt runs), without its `#!` line, read once.
+ * @throws Error when the file or a library it includes is missing.
+ */
 function joinNodeBody(): string {
-  if (body === undefined) {
-    const text = readFileSync(join(__dirname, "..", "node-scripts", "join-node.sh"), "utf8");
-    body = text.replace(/^#!.*\n/, "");
-  }
+  if (body === undefined) body = scriptText("join-node.sh").replace(/^#!.*\n/, "");
   return body;
 }
 

@@ -19,6 +19,7 @@
 # https://kubernetes.io/docs/setup/production-environment/container-runtimes/ ,
 # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/work-with-tags-in-IMDS.html
 set -euo pipefail
+# cluster-maintenance: include lib/apt.sh
 me=join-node.sh
 root="${CM_NODE_ROOT:-}"
 node=$(hostname 2>/dev/null || echo unknown)
@@ -72,8 +73,8 @@ printf '%s\n' "net.bridge.bridge-nf-call-iptables = 1" "net.bridge.bridge-nf-cal
 sysctl --system >/dev/null || fail 1 "sysctl --system failed"
 
 # --- containerd from the distribution, systemd cgroup driver ---
-timeout 300 apt-get update || fail 1 "apt-get update failed"
-timeout 600 apt-get install -y containerd ca-certificates curl gpg || fail 1 "installing containerd failed"
+apt_get 300 update || fail 1 "apt-get update failed"
+apt_get 600 install -y containerd ca-certificates curl gpg || fail 1 "installing containerd failed"
 install -d -m 0755 "$root/etc/containerd"
 conf="$root/etc/containerd/config.toml"
 containerd config default >"$conf.new" || fail 1 "containerd config default failed"
@@ -104,8 +105,8 @@ if [[ ! -s $root$keyring ]]; then
 fi
 printf '%s\n' "$line" >"$list"
 chmod 0644 "$list"
-timeout 300 apt-get update || fail 1 "apt-get update for the v$minor repository failed"
-timeout 600 apt-get install -y "kubelet=$version-*" "kubeadm=$version-*" "kubectl=$version-*" ||
+apt_get 300 update || fail 1 "apt-get update for the v$minor repository failed"
+apt_get 600 install -y "kubelet=$version-*" "kubeadm=$version-*" "kubectl=$version-*" ||
   fail 1 "installing kubelet, kubeadm and kubectl $version failed"
 apt-mark hold kubelet kubeadm kubectl >/dev/null || fail 1 "apt-mark hold failed"
 # Started at boot from now on (kubeadm join starts it; an enabled unit survives a reboot).

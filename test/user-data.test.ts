@@ -1,4 +1,5 @@
 /** components/user-data.ts: the join command parser (strict, never echoes the secrets) and the rendered user data. */
+import { scriptText } from "../components/node-scripts";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -77,9 +78,11 @@ describe("parseJoinCommand", () => {
 
 describe("renderUserData", () => {
   const rendered = renderUserData({ version: V, join });
-  const body = fs.readFileSync(path.join(__dirname, "..", "node-scripts", "join-node.sh"), "utf8").replace(/^#!.*\n/, "");
+  const body = scriptText("join-node.sh").replace(/^#!.*\n/, "");
 
-  test("is #!/bin/bash, the single-quoted parameters, then join-node.sh without its #! line", () => {
+  test("is #!/bin/bash, the single-quoted parameters, then join-node.sh as sent (shared functions in place) without its #! line", () => {
+    expect(rendered).not.toContain("# cluster-maintenance: include");
+    expect(rendered).toContain("apt_get() {"); // apt waits for the boot's own apt runs (unattended-upgrades)
     expect(rendered).toBe(
       [
         "#!/bin/bash",
@@ -112,7 +115,7 @@ describe("renderUserData", () => {
     expect(rendered).toContain('url="https://pkgs.k8s.io/core:/stable:/v$minor/deb/"');
     expect(rendered).toContain('line="deb [signed-by=$keyring] $url /"');
     expect(rendered).toContain("keyring=/etc/apt/keyrings/kubernetes-apt-keyring.gpg");
-    expect(rendered).toContain('apt-get install -y "kubelet=$version-*" "kubeadm=$version-*" "kubectl=$version-*"');
+    expect(rendered).toContain('apt_get 600 install -y "kubelet=$version-*" "kubeadm=$version-*" "kubectl=$version-*"');
     expect(rendered).toContain("apt-mark hold kubelet kubeadm kubectl");
     expect(rendered).toMatch(/^version=\$KUBE_VERSION$/m);
     expect(rendered).toMatch(/^minor=\$KUBE_MINOR$/m);
@@ -128,9 +131,14 @@ describe("renderUserData", () => {
 
   test("never traces; every network call is bounded", () => {
     expect(rendered).not.toMatch(/set\s+-[a-z]*x|set\s+-o\s+xtrace|\bbash\s+-x/);
-    for (const l of rendered.split("\n").filter((x) => /^\s*[^#]*\b(curl|apt-get (update|install)|kubeadm join)\b/.test(x))) {
+    for (const l of rendered.split("\n").filter((x) => !/^\s*apt_get /.test(x) && /^\s*[^#]*\b(curl|apt-get (update|install)|kubeadm join)\b/.test(x))) {
       expect(l).toMatch(/--max-time|timeout \d+/);
     }
+    // apt through apt_get: a bound of its own (SECONDS) after the wait for apt's locks.
+    const aptCalls = rendered.split("\n").filter((x) => /^\s*apt_get /.test(x));
+    expect(aptCalls).toHaveLength(4);
+    for (const l of aptCalls) expect(l).toMatch(/^\s*apt_get \d+ (update|install) /);
+    expect(rendered).toMatch(/timeout "\$\(\(limit \+ apt_lock_wait\)\)" apt-get -o "DPkg::Lock::Timeout=\$apt_lock_wait"/);
   });
 
   test("the token is written only into the 0600 JoinConfiguration heredoc (never echoed, never in argv)", () => {

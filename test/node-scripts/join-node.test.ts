@@ -115,14 +115,14 @@ describe("join-node.sh (user data) booting a new node", () => {
       "modprobe overlay",
       "modprobe br_netfilter",
       "sysctl --system",
-      "apt-get update",
-      "apt-get install -y containerd ca-certificates curl gpg",
+      "apt-get -o DPkg::Lock::Timeout=300 update",
+      "apt-get -o DPkg::Lock::Timeout=300 install -y containerd ca-certificates curl gpg",
       "containerd config default",
       "systemctl restart containerd",
       expect.stringMatching(/^(curl -fsSL --max-time 60 https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.37\/deb\/Release\.key|gpg --dearmor --yes -o .*)$/),
       expect.stringMatching(/^(curl -fsSL --max-time 60 https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.37\/deb\/Release\.key|gpg --dearmor --yes -o .*)$/),
-      "apt-get update",
-      "apt-get install -y kubelet=1.37.1-* kubeadm=1.37.1-* kubectl=1.37.1-*",
+      "apt-get -o DPkg::Lock::Timeout=300 update",
+      "apt-get -o DPkg::Lock::Timeout=300 install -y kubelet=1.37.1-* kubeadm=1.37.1-* kubectl=1.37.1-*",
       "apt-mark hold kubelet kubeadm kubectl",
       "systemctl enable kubelet",
       `kubeadm join --config ${root}/run/cluster-maintenance/join-configuration.yaml`,
@@ -237,7 +237,7 @@ describe("join-node.sh (user data) booting a new node", () => {
   test("a version with no packages in its minor's repository stops before the join", async () => {
     const l = lab();
     const join = parseJoinCommand(await joinCommand(l));
-    const r = await callsDuring(l, () => l.bootNode(NODE, userData(join), { failures: ["apt-get install -y kubelet="] }));
+    const r = await callsDuring(l, () => l.bootNode(NODE, userData(join), { failures: ["install -y kubelet="] }));
     expectExit(r.result, 1);
     expect(r.result.stderr).toContain("installing kubelet, kubeadm and kubectl 1.37.1 failed");
     expect(r.calls.some((c) => c.command === "kubeadm")).toBe(false);
