@@ -7,41 +7,21 @@
  * target and "within targets" or "OVER TARGET"; the exit code says only whether the benchmark
  * itself broke (a busy machine is no failure, and `npm run bench` goes on to its other parts).
  */
-import { ClusterSpec, NodeState, PoolSpec } from "../planning/cluster";
 import { planUpgrade } from "../planning/plan";
+import { benchCluster, CONTROL_PLANE } from "./bench-cluster";
 import { ReleaseCatalogue } from "../planning/releases";
 import { KubeVersion } from "../planning/versions";
 
 const NODES = 5000;
-const CONTROL_PLANE = 5;
 const TARGET_MS = Number(process.env.CM_BENCH_PLAN_TARGET_MS ?? 1000);
 const TARGET_MB = Number(process.env.CM_BENCH_PLAN_TARGET_MB ?? 300);
-
-function cluster(): ClusterSpec {
-  const v = KubeVersion.of(1, 34, 6);
-  const pools: PoolSpec[] = [
-    { name: "general", strategy: "rolling", maxUnavailable: 1 },
-    { name: "compute", strategy: "rolling", maxUnavailable: 50 },
-    { name: "memory", strategy: "rolling", maxUnavailable: 10 },
-    { name: "batch", strategy: "blue-green", maxUnavailable: 1 },
-  ];
-  const nodes: NodeState[] = [];
-  for (let i = 1; i <= CONTROL_PLANE; i++) {
-    nodes.push({ name: `cp-${i}`, role: "control-plane", pool: "control-plane", versions: { "kube-apiserver": v, "kube-controller-manager": v, "kube-scheduler": v, kubelet: v, kubectl: v, "kube-proxy": v } });
-  }
-  for (let i = 0; nodes.length < NODES; i++) {
-    const pool = pools[i % pools.length]!;
-    nodes.push({ name: `${pool.name}-${i}`, role: "worker", pool: pool.name, versions: { kubelet: v, kubectl: v, "kube-proxy": v } });
-  }
-  return { name: "bench", pools, nodes };
-}
 
 function heapMb(): number {
   global.gc?.();
   return process.memoryUsage().heapUsed / 2 ** 20;
 }
 
-const spec = cluster();
+const spec = benchCluster(NODES);
 const target = KubeVersion.of(1, 37, 1);
 const catalogue = ReleaseCatalogue.embedded();
 const now = new Date("2026-11-21");

@@ -1,15 +1,31 @@
 /**
- * NodeTable: an immutable list of nodes with structural sharing. Replacing a few nodes copies
- * one chunk per changed node plus the chunk index, not the whole list, so a plan can keep
- * the cluster state after each of its ~15,000 steps for a 5,000-node cluster in a few MB.
+ * NodeTable: an immutable list of nodes with structural sharing, kept as a tree of 32-wide
+ * arrays (a persistent vector: leaves of nodes, branches of subtrees). Replacing a few nodes
+ * copies only the path from the root to each changed leaf, log32(n) arrays of at most 32
+ * entries, never an index of the whole list: a plan keeps the cluster state after each of its
+ * steps in memory that grows with nodes + steps, not nodes x steps.
  */
 import { NodeState } from "./cluster";
 
-const CHUNK = 64;
+const BITS = 5;
+const WIDTH = 1 << BITS;
+const MASK = WIDTH - 1;
+
+/** A leaf holds nodes; a branch holds subtrees. Which one a level holds follows from the depth. */
+type Tree = readonly (NodeState | Tree)[];
+
+/** Groups `items` into arrays of WIDTH. */
+function group<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += WIDTH) out.push(items.slice(i, i + WIDTH));
+  return out;
+}
 
 export class NodeTable implements Iterable<NodeState> {
   private constructor(
-    private readonly chunks: readonly (readonly NodeState[])[],
+    /** The root; its leaves are `depth` levels below it (depth 0: the root is the only leaf). */
+    private readonly root: Tree,
+    private readonly depth: number,
     /** name -> position; shared by every table derived from the same original. */
     private readonly positions: ReadonlyMap<string, number>,
   ) {}
@@ -21,9 +37,13 @@ export class NodeTable implements Iterable<NodeState> {
       if (positions.has(n.name)) throw new Error(`duplicate node name ${n.name}`);
       positions.set(n.name, i);
     });
-    const chunks: NodeState[][] = [];
-    for (let i = 0; i < nodes.length; i += CHUNK) chunks.push(nodes.slice(i, i + CHUNK));
-    return new NodeTable(chunks, positions);
+    let level: Tree[] = group(nodes);
+    let depth = 0;
+    while (level.length > 1) {
+      level = group(level);
+      depth++;
+    }
+    return new NodeTable(level[0] ?? [], depth, positions);
   }
 
   get size(): number {
@@ -32,7 +52,10 @@ export class NodeTable implements Iterable<NodeState> {
 
   get(name: string): NodeState | undefined {
     const i = this.positions.get(name);
-    return i === undefined ? undefined : this.chunks[Math.floor(i / CHUNK)]![i % CHUNK];
+    if (i === undefined) return undefined;
+    let tree = this.root;
+    for (let level = this.depth; level > 0; level--) tree = tree[(i >> (level * BITS)) & MASK] as Tree;
+    return tree[i & MASK] as NodeState;
   }
 
   /**
@@ -40,19 +63,31 @@ export class NodeTable implements Iterable<NodeState> {
    * @throws Error when a name is not in the table (nodes are never added or removed).
    */
   with(updated: readonly NodeState[]): NodeTable {
-    const chunks = [...this.chunks];
-    const copied = new Set<number>();
+    if (updated.length === 0) return this;
+    // Arrays copied by this call: written in place by later updates of the same call.
+    const fresh = new Set<Tree>();
+    const copy = (tree: Tree): (NodeState | Tree)[] => {
+      if (fresh.has(tree)) return tree as (NodeState | Tree)[];
+      const c = [...tree];
+      fresh.add(c);
+      return c;
+    };
+    let root = this.root;
     for (const node of updated) {
       const i = this.positions.get(node.name);
       if (i === undefined) throw new Error(`unknown node ${node.name}`);
-      const c = Math.floor(i / CHUNK);
-      if (!copied.has(c)) {
-        chunks[c] = [...chunks[c]!];
-        copied.add(c);
+      const top = copy(root);
+      let tree = top;
+      for (let level = this.depth; level > 0; level--) {
+        const slot = (i >> (level * BITS)) & MASK;
+        const child = copy(tree[slot] as Tree);
+        tree[slot] = child;
+        tree = child;
       }
-      (chunks[c] as NodeState[])[i % CHUNK] = node;
+      tree[i & MASK] = node;
+      root = top;
     }
-    return new NodeTable(chunks, this.positions);
+    return new NodeTable(root, this.depth, this.positions);
   }
 
   /**
@@ -61,18 +96,24 @@ export class NodeTable implements Iterable<NodeState> {
    */
   changedFrom(previous: NodeTable): NodeState[] {
     const changed: NodeState[] = [];
-    this.chunks.forEach((chunk, c) => {
-      const before = previous.chunks[c];
-      if (chunk === before) return;
-      chunk.forEach((node, i) => {
-        if (before?.[i] !== node) changed.push(node);
+    const walk = (now: Tree, before: Tree | undefined, level: number): void => {
+      if (now === before) return;
+      now.forEach((item, k) => {
+        if (level === 0) {
+          if (before?.[k] !== item) changed.push(item as NodeState);
+        } else walk(item as Tree, before?.[k] as Tree | undefined, level - 1);
       });
-    });
+    };
+    walk(this.root, previous.depth === this.depth ? previous.root : undefined, this.depth);
     return changed;
   }
 
   *[Symbol.iterator](): Iterator<NodeState> {
-    for (const chunk of this.chunks) yield* chunk;
+    function* walk(tree: Tree, level: number): Generator<NodeState> {
+      if (level === 0) yield* tree as readonly NodeState[];
+      else for (const child of tree) yield* walk(child as Tree, level - 1);
+    }
+    yield* walk(this.root, this.depth);
   }
 
   toArray(): NodeState[] {

@@ -28,6 +28,7 @@ describe("npm run bench", () => {
   it("runs the snapshot part even when the plan part exits non-zero, and exits non-zero when any part broke", () => {
     const broken = runLine(1, 0);
     expect(broken.out).toContain("node --expose-gc --import tsx bench/plan-bench.ts");
+    expect(broken.out).toContain("node --expose-gc --import tsx bench/plan-growth-bench.ts");
     expect(broken.out).toContain("tsx bench/snapshot-bench.ts");
     expect(broken.code).not.toBe(0);
     expect(runLine(0, 1).code).not.toBe(0);

@@ -1,7 +1,9 @@
 /**
- * planning/node-table.ts: an immutable node list with structural sharing. 150 nodes make three
- * chunks of 64, 64 and 22, so changes in several chunks and on chunk boundaries are exercised.
+ * planning/node-table.ts: an immutable node list with structural sharing, a tree of 32-wide
+ * arrays. 150 nodes make leaves of 32 under one branch, so changes in several leaves and on leaf
+ * boundaries are exercised; a property test against a plain array covers deeper trees.
  */
+import fc from "fast-check";
 import { Component, NodeState } from "../planning/cluster";
 import { NodeTable } from "../planning/node-table";
 import { cp, v, worker } from "./helpers/cluster-fixtures";
@@ -149,5 +151,34 @@ describe("changedFrom", () => {
     const expected = nodes.filter((_, i) => i >= 1 && (i - 1) % 7 === 0).map((n) => n.name);
     expect(current.changedFrom(table).map((n) => n.name)).toEqual(expected);
     expect(expected.length).toBeGreaterThan(20);
+  });
+});
+
+describe("against a plain array (fast-check), trees one to three levels deep", () => {
+  it("get, iteration and changedFrom agree with the model after any sequence of updates", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 40_000 }),
+        fc.array(fc.array(fc.nat(), { maxLength: 40 }), { maxLength: 6 }),
+        (size, steps) => {
+          const model = Array.from({ length: size }, (_, i) => worker(`n-${i}`, "web", "1.35.9"));
+          let t = NodeTable.from(model);
+          for (const picks of steps) {
+            if (size === 0) break;
+            const updates = picks.map((k) => upgraded(model[k % size]!));
+            const before = t;
+            const touched = new Map<string, NodeState>();
+            for (const u of updates) touched.set(u.name, u);
+            t = t.with(updates);
+            for (const u of updates) model[Number(u.name.slice(2))] = touched.get(u.name)!;
+            expect(t.changedFrom(before).map((n) => n.name)).toEqual(model.filter((n) => touched.get(n.name) === n).map((n) => n.name));
+          }
+          expect(t.size).toBe(size);
+          expect(t.toArray()).toEqual(model);
+          for (const k of [0, size - 1, size >> 1]) if (size > 0) expect(t.get(`n-${k}`)).toBe(model[k]);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
