@@ -23,7 +23,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createBackupBucket, uploadPolicy } from "./backup-bucket";
-import { API_GROUP, EXPORT_SCRIPT, EXPORT_SECRETS, exportRules, recipientCert, type ExportSecrets } from "./resource-export";
+import { API_GROUP, bucketProblem, cronProblem, exportSecretsProblem, ownedDirProblem, plainPathProblem, prefixProblem, regionProblem } from "../config/values";
+import { EXPORT_SCRIPT, exportRules, recipientCert, type ExportSecrets } from "./resource-export";
 
 /**
  * etcd client settings: paths on the control-plane host (kubeadm's defaults). Each of the three
@@ -185,13 +186,9 @@ export const NEWEST_KEY = "newest/etcd-snapshot.db";
 export const SNAPSHOT_DIR = "/backup";
 /** Scratch directory (an emptyDir) for the resource export inside the container. */
 export const EXPORT_DIR = "/export";
-const CRON_FIELD = /^[0-9*,/\-A-Za-z?]+$/;
 const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/-]*$/;
 const ENDPOINT = /^https?:\/\/[A-Za-z0-9.-]+:[0-9]{1,5}$/;
-const PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
-const BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /**
  * Validates `args` and resolves the defaults. Collects every problem and throws one Error
@@ -202,7 +199,7 @@ export function resolveBackupArgs(name: string, args: EtcdBackupScheduleArgs): R
   const bad = (arg: string, value: unknown, expected: string) => problems.push(`${arg} ${JSON.stringify(value)} is not ${expected}`);
   const schedule = args.schedule ?? DEFAULTS.schedule;
   const fields = typeof schedule === "string" ? schedule.trim().split(/\s+/) : [];
-  if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f))) bad("schedule", schedule, 'a cron schedule of 5 fields such as "0 */6 * * *"');
+  if (typeof schedule !== "string" || cronProblem(schedule)) bad("schedule", schedule, 'a cron schedule of 5 fields such as "0 */6 * * *" (or a macro such as @daily)');
   const retentionDays = args.retentionDays ?? DEFAULTS.retentionDays;
   if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) bad("retentionDays", retentionDays, "a whole number of days from 1 to 3650");
   const image = args.image;
@@ -210,24 +207,24 @@ export function resolveBackupArgs(name: string, args: EtcdBackupScheduleArgs): R
   const namespace = args.namespace ?? DEFAULTS.namespace;
   if (typeof namespace !== "string" || !DNS_LABEL.test(namespace)) bad("namespace", namespace, "a namespace name (DNS label)");
   const prefix = args.prefix ?? DEFAULTS.prefix;
-  if (typeof prefix !== "string" || !PREFIX.test(prefix)) bad("prefix", prefix, 'a key prefix such as "etcd-snapshots/" (segments ending in "/")');
+  if (typeof prefix !== "string" || prefixProblem(prefix)) bad("prefix", prefix, 'a key prefix such as "etcd-snapshots/" (segments ending in "/")');
   const keep = args.keep ?? DEFAULTS.keep;
   if (!Number.isInteger(keep) || keep < 0 || keep > 1000) bad("keep", keep, "a whole number of local copies from 0 to 1000");
   const localDir = args.localDir ?? DEFAULTS.localDir;
-  if (typeof localDir !== "string" || !ABSOLUTE_PATH.test(localDir) || localDir === "/") bad("localDir", localDir, "an absolute directory path other than /");
+  if (typeof localDir !== "string" || ownedDirProblem(localDir)) bad("localDir", localDir, "a directory of this program's own, such as /var/lib/cluster-maintenance/etcd-backups/scheduled");
   const keepNewest = args.keepNewest ?? DEFAULTS.keepNewest;
   if (!Number.isInteger(keepNewest) || keepNewest < 1 || keepNewest > 101) bad("keepNewest", keepNewest, "a whole number of snapshots from 1 to 101");
   const etcd = { ...DEFAULTS.etcd, ...args.etcd };
   if (!ENDPOINT.test(etcd.endpoint)) bad("etcd.endpoint", etcd.endpoint, "an etcd client URL such as https://127.0.0.1:2379");
   // Files, each mounted on its own: no directory, no "." or ".." segment, no two the same.
   for (const k of ["caCert", "cert", "key"] as const) {
-    if (!ABSOLUTE_PATH.test(etcd[k]) || etcd[k].endsWith("/") || /\/\.\.?(\/|$)/.test(etcd[k])) bad(`etcd.${k}`, etcd[k], "the absolute path of a file");
+    if (typeof etcd[k] !== "string" || plainPathProblem(etcd[k])) bad(`etcd.${k}`, etcd[k], "the absolute path of a file");
   }
   if (new Set([etcd.caCert, etcd.cert, etcd.key]).size < 3) bad("etcd", { caCert: etcd.caCert, cert: etcd.cert, key: etcd.key }, "three different files");
-  if (typeof args.bucketName === "string" && !BUCKET.test(args.bucketName)) bad("bucketName", args.bucketName, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
-  if (args.region === undefined || args.region === "") bad("region", args.region, "an AWS region such as eu-west-1");
+  if (typeof args.bucketName === "string" && bucketProblem(args.bucketName)) bad("bucketName", args.bucketName, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
+  if (args.region === undefined || args.region === "" || (typeof args.region === "string" && regionProblem(args.region))) bad("region", args.region, "an AWS region such as eu-west-1");
   const exportSecrets = args.exportSecrets ?? DEFAULTS.exportSecrets;
-  if (typeof exportSecrets !== "string" || !EXPORT_SECRETS.test(exportSecrets) || exportSecrets.includes(".."))
+  if (typeof exportSecrets !== "string" || exportSecretsProblem(exportSecrets))
     bad("exportSecrets", exportSecrets, 'exclude or encrypt:<absolute path of a recipient certificate>');
   const exportApiGroups = args.exportApiGroups ?? [];
   for (const g of exportApiGroups) if (typeof g !== "string" || !API_GROUP.test(g)) bad("exportApiGroups", g, 'an API group of custom resources such as "cert-manager.io"');

@@ -10,9 +10,6 @@ import type * as k8s from "@pulumi/kubernetes";
 /** `exclude`, or `encrypt:<absolute path of a PEM recipient certificate on the control-plane hosts>`. */
 export type ExportSecrets = "exclude" | `encrypt:/${string}`;
 
-export const EXPORT_SECRETS = /^(exclude|encrypt:\/[A-Za-z0-9._/-]{1,254})$/;
-/** A custom resource API group: a DNS subdomain with at least one dot (never the core group ""). */
-export const API_GROUP = /^(?=.{3,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 
 /** The recipient certificate path of `encrypt:<path>`, or undefined for `exclude`. */
 export function recipientCert(exportSecrets: string): string | undefined {

@@ -4,7 +4,7 @@
  * stay on the first control-plane node only, and no schedule is created.
  */
 import { FieldReader } from "./fields";
-import { bucketProblem, cronProblem, ownedDirProblem, plainPathProblem, prefixProblem, regionProblem } from "./values";
+import { API_GROUP, bucketProblem, cronProblem, exportSecretsProblem, ownedDirProblem, prefixProblem, regionProblem } from "./values";
 
 export interface BackupConfig {
   /** S3 bucket for snapshots, created and secured by EtcdBackupSchedule. */
@@ -40,7 +40,6 @@ export interface BackupConfig {
 
 const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
 /** A custom resource API group: a DNS subdomain with a dot (never the core group ""). */
-const API_GROUP = /^(?=.{3,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 const KMS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+$/;
 
 /** Reads `backup`; undefined when absent. */
@@ -58,7 +57,7 @@ export function parseBackup(r: FieldReader, value: unknown, clusterName: string 
   const kmsKeyArn = b.kmsKeyArn === undefined ? undefined : r.string(b.kmsKeyArn, "backup.kmsKeyArn", KMS_ARN, "a KMS key ARN");
   const exportDir = r.checked(b.exportDir ?? "/var/lib/cluster-maintenance/resource-exports", "backup.exportDir", ownedDirProblem, "an absolute path of a directory of this program's own", "a directory of this program's own, such as /var/lib/cluster-maintenance/resource-exports (README.md, Configuration reference: etcd.backupDir)");
   const secrets = b.exportSecrets ?? "exclude";
-  const exportSecrets = typeof secrets === "string" && (secrets === "exclude" || plainPathProblem(secrets.slice("encrypt:".length)) === undefined)
+  const exportSecrets = typeof secrets === "string" && exportSecretsProblem(secrets) === undefined
     ? secrets
     : (r.problems.add("backup.exportSecrets", secrets, "is not exclude or encrypt:<path>", 'write "exclude" or "encrypt:/path/to/recipient-cert.pem"'), undefined);
   const groups = b.exportApiGroups === undefined ? [] : r.array(b.exportApiGroups, "backup.exportApiGroups", '["cert-manager.io"]');

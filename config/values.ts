@@ -164,3 +164,17 @@ export function hostProblem(value: string): string | undefined {
   if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return "ends in an all-digit label: neither a host name nor an IPv4 address";
   return undefined;
 }
+
+/**
+ * Secrets in a resource export: `exclude`, or `encrypt:` and the plain absolute path
+ * ({@link plainPathProblem}) of a PEM recipient certificate.
+ */
+export function exportSecretsProblem(value: string): string | undefined {
+  if (value === "exclude") return undefined;
+  if (!value.startsWith("encrypt:")) return "is neither exclude nor encrypt:<path>";
+  const problem = plainPathProblem(value.slice("encrypt:".length));
+  return problem === undefined ? undefined : `has a recipient certificate path that ${problem}`;
+}
+
+/** A custom resource API group: a DNS subdomain with at least one dot (never the core group ""). */
+export const API_GROUP = /^(?=.{3,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;

@@ -15,7 +15,7 @@ import { startEtcd, type LabEtcd } from "./lab/etcd";
 import { createLab, LAB_EXPORTED_FILES, LAB_SECRET_MARKERS, type Lab } from "./lab/node-kit";
 import { installMocks, Registered, settled, valueOf, watchRequests } from "./helpers/pulumi-mocks";
 import { denyInsecureTransportPolicy, lifecycleRules, uploadPolicy } from "../components/backup-bucket";
-import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs, NEWEST_KEY, SNAPSHOT_SCRIPT } from "../components/etcd-backup-schedule";
+import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs, NEWEST_KEY, resolveBackupArgs, SNAPSHOT_SCRIPT } from "../components/etcd-backup-schedule";
 import { BUILT_IN_TYPES, EXPORT_SCRIPT } from "../components/resource-export";
 
 const registered = installMocks("test", false);
@@ -451,6 +451,28 @@ describe("bad args", () => {
   ])("%s: one clear error, nothing registered", async (_, bad, message) => {
     expect(() => new EtcdBackupSchedule("prod", { ...base, ...bad })).toThrow(message);
     expect(() => new EtcdBackupSchedule("prod", { ...base, ...bad })).toThrow(/^EtcdBackupSchedule "prod": invalid args: /);
+    await settled();
+    expect(registered).toEqual([]);
+  });
+
+  it("accepts and refuses exactly what the stack config does (one check per value, config/values.ts)", async () => {
+    const component = (extra: Partial<EtcdBackupScheduleArgs>) => {
+      try {
+        resolveBackupArgs("prod", { ...base, ...extra });
+        return "accepted";
+      } catch (e) {
+        return (e as Error).message.replace(/^EtcdBackupSchedule "prod": invalid args: /, "");
+      }
+    };
+    expect(component({ schedule: "@daily" })).toBe("accepted"); // a CronJob macro: the config accepts it
+    expect(component({ schedule: "99 99 99 99 99" })).toMatch(/^schedule "99 99 99 99 99" is not a cron schedule/);
+    expect(component({ prefix: "../" })).toMatch(/^prefix "..\/" is not a key prefix/);
+    expect(component({ bucketName: "my..bucket" })).toMatch(/^bucketName "my..bucket" is not an S3 bucket name/);
+    expect(component({ bucketName: "192.168.1.1" })).toMatch(/^bucketName "192.168.1.1"/);
+    expect(component({ region: "Europe" })).toMatch(/^region "Europe" is not an AWS region/);
+    expect(component({ localDir: "/etc" })).toMatch(/^localDir "\/etc" is not a directory of this program's own/);
+    expect(component({ etcd: { cert: "/etc//pki/cert.crt" } })).toMatch(/^etcd.cert "[^"]+" is not the absolute path of a file/);
+    expect(component({ exportSecrets: "abcdefgh/etc/cert.pem" as never })).toMatch(/^exportSecrets "abcdefgh\/etc\/cert.pem" is not exclude or encrypt:/);
     await settled();
     expect(registered).toEqual([]);
   });

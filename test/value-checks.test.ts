@@ -110,6 +110,13 @@ describe("plain paths (etcd.caCert, cert, key; the exportSecrets certificate): n
   });
 });
 
+test("backup.exportSecrets: a path after anything but encrypt: is refused (only exclude or encrypt:<path>)", () => {
+  for (const v of ["abcdefgh/etc/cert.pem", "decrypt:/etc/cert.pem", "encrypt/etc/cert.pem", "exclude "]) {
+    expect([v, parserProblems({ ...base, backup: { ...backup, exportSecrets: v } })]).toEqual([v, "backup.exportSecrets: is not exclude or encrypt:<path>"]);
+  }
+  expect(parserProblems({ ...base, backup: { ...backup, exportSecrets: "encrypt:/etc/cert.pem" } })).toBe("");
+});
+
 describe("S3 values (backup.bucket, prefix, region): refused the same by the parser, lib/s3.sh and upload-snapshot.sh", () => {
   const upload = (bucket: string, prefix: string, region: string) => runScript("upload-snapshot.sh", [path.join(scratch, "none"), "before-v1.35.9", bucket, prefix, region]);
   const cases: { key: "bucket" | "prefix" | "region"; fn: string; bad: string[]; good: string[] }[] = [
