@@ -54,6 +54,7 @@ import type { AwsPoolSettings } from "../config/blue-green-config";
 import { colorTag, JOIN_BATCH_NODES, joinBatches, joinTokenTtlMinutes } from "../planning/blue-green";
 import { commandLine, DrainOptions } from "../planning/commands";
 import type { KubeVersion } from "../planning/versions";
+import { FINISHED_COMMAND_IGNORES } from "./command-intent";
 import { scriptText } from "./node-scripts";
 import type { Connection } from "./ssh-connection";
 import { parseJoinCommand, renderUserData } from "./user-data";
@@ -88,12 +89,11 @@ export interface PoolColorArgs {
 
 /**
  * Inputs of a command that runs once (join token, readiness gate, revoke) whose changes are
- * ignored, so a finished command is never run again by an update: the command provider runs
- * `create` again on any changed input (pulumi-command v1.2.1 remote `Command.Update`). Every
- * input but `delete`: these commands have none, and a gate registered by an older version of
- * this program with a `delete` hook loses it (one update, re-running its wait on a Ready node).
+ * ignored, so a finished command is never run again by an update (components/command-intent.ts).
+ * Every input but `delete`: these commands have none, and a gate registered by an older version
+ * of this program with a `delete` hook loses it (one update, re-running its wait on a Ready node).
  */
-export const RUN_ONCE_IGNORED = ["connection", "create", "update", "stdin", "environment", "logging", "triggers", "addPreviousOutputInEnv"];
+export const RUN_ONCE_IGNORED = FINISHED_COMMAND_IGNORES.filter((input) => input !== "delete");
 /** EC2's bound on user data before base64 encoding, bytes. See: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html */
 export const USER_DATA_MAX_BYTES = 16384;
 
