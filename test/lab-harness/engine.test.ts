@@ -191,6 +191,12 @@ describe("the lab engine: one command", () => {
     expect(record("long")).toBeUndefined();
     expect(await r.finish()).toEqual([]);
 
+    // A run that fails first leaves "long" not started: its pending operation stays as it was.
+    const failing = run();
+    await expect(failing.mocks.newResource(command("fails-first", { create: "exit 3" }))).rejects.toThrow(/status 3/);
+    await expect(failing.mocks.newResource(command("long", { create: logging("long-not-started") }))).rejects.toThrow(/long not started/);
+    expect(readLabState(stateFile).pendingOperations).toEqual([{ name: "long", type: REMOTE_COMMAND, operation: "creating" }]);
+
     const next = run();
     expect(next.warnings).toEqual([expect.stringMatching(/with 1 pending operations from previous deployment\.\n {2}\* long, interrupted while creating/)]);
     await next.mocks.newResource(command("long", { create: logging("long-again") }));

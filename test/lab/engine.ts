@@ -295,22 +295,28 @@ export function labMocks(options: LabMocksOptions): LabMocks {
   const stopped = () => interrupted || (!continueOnError && failed.length > 0);
 
   /** One step through the worker pool, as a pending operation in the state while it runs. */
+  /** Records `name` as not started (the engine answers nothing after an error or an interrupt) and says why. */
+  function notStarted(name: string): Error {
+    cancelled.push(name);
+    return new Error(`lab: ${name} not started: the update already ${interrupted ? "was interrupted" : `failed (${failed[0]!.name})`}`);
+  }
+
   async function step<T>(name: string, type: string, operation: PendingOperation["operation"], work: () => Promise<T>, record: (result: T) => void): Promise<T> {
     return pool.run(async () => {
-      if (stopped()) {
-        cancelled.push(name);
-        throw new Error(`lab: ${name} not started: the update already ${interrupted ? "was interrupted" : `failed (${failed[0]!.name})`}`);
-      }
+      if (stopped()) throw notStarted(name);
       const op: PendingOperation = { name, type, operation };
       updateState(stateFile, (st) => addPending(st, op));
-      const result = await work();
+      let result: T;
+      try {
+        result = await work();
+      } catch (err) {
+        if (!interrupted) updateState(stateFile, (st) => removePending(st, op));
+        throw err;
+      }
       if (interrupted) throw new Error(`lab: ${name}: interrupted`); // never recorded: the process is gone
       updateState(stateFile, (st) => removePending(st, op));
       record(result);
       return result;
-    }).catch((err: unknown) => {
-      if (!interrupted) updateState(stateFile, (st) => removePending(st, { name, type, operation }));
-      throw err;
     });
   }
 
@@ -397,10 +403,7 @@ export function labMocks(options: LabMocksOptions): LabMocks {
       inFlight++;
       try {
         // After an error the engine answers no registration any more (the executor's context is cancelled).
-        if (stopped()) {
-          cancelled.push(args.name);
-          throw new Error(`lab: ${args.name} not started: the update already ${interrupted ? "was interrupted" : `failed (${failed[0]!.name})`}`);
-        }
+        if (stopped()) throw notStarted(args.name);
         return await register(args, resource);
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
@@ -464,7 +467,7 @@ export function labMocks(options: LabMocksOptions): LabMocks {
     const state: LabState = readLabState(stateFile);
     const condemned = state.resources.filter((r) => r.delete || !registered.has(r.name));
     const key = (r: ResourceRecord) => (r.delete ? `${r.name}#old` : r.name);
-    const graph = state.resources.map((r) => ({ ...r, name: key(r), parent: r.parent, dependsOn: r.dependsOn }));
+    const graph = state.resources.map((r) => ({ ...r, name: key(r) }));
     const spared = new Set<string>();
     for (const name of failedInState) for (const d of transitiveDependenciesOf(name, graph)) spared.add(d);
     const byKey = new Map(condemned.map((r) => [key(r), r]));
