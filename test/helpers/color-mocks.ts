@@ -28,7 +28,7 @@ interface Request extends RegisterRequest {
 export const TOKEN = "k7x2qa.9f3b1c0d8e7a6b5c";
 export const HASH = `sha256:${"3c".repeat(32)}`;
 export const JOIN_LINE = `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH}\n`;
-export const WRAPPER = `sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"'`;
+export { WRAPPER } from "../../planning/commands";
 
 let current: Request | undefined;
 watchRequests(MockMonitor, (req) => (current = req as Request));
@@ -88,4 +88,4 @@ export const one = (all: readonly Rec[], t: string, name?: string) => {
   return found[0]!;
 };
 /** The resource name at the end of a URN. */
-export const urnName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+export { nameOf as urnName } from "./program-runs";
