@@ -1,8 +1,16 @@
-/** Jest: TypeScript tests under test/, compiled by ts-jest (type-checking is `tsc --noEmit` in `npm test`). */
+/**
+ * Jest: TypeScript tests under test/, compiled by ts-jest (type-checking is `tsc --noEmit` in `npm test`).
+ * @kubernetes/client-node and the ESM-only packages it loads are compiled to CommonJS for Jest's module system.
+ */
+const ESM_PACKAGES = ["@kubernetes/client-node", "openid-client", "oauth4webapi", "jose"];
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
+    "^.+\\.js$": ["ts-jest", { diagnostics: false, tsconfig: { allowJs: true, module: "commonjs", target: "es2022" } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join("|")})/)`],
   testTimeout: 60000,
 };
