@@ -119,11 +119,15 @@ function answer(req: RecordedRequest, res: ServerResponse, options: StaticApiOpt
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify(body));
   };
-  if (options.fail && req.path.startsWith(options.fail.path)) {
-    const a = requestAttributes(req);
-    return status(res, options.fail.code, `${a.resource} is forbidden: User "tester" cannot ${a.verb} resource "${a.resource}" in API group "${a.apiGroup}"`);
-  }
   const a = requestAttributes(req);
+  if (options.fail && req.path.startsWith(options.fail.path)) {
+    const messages: Record<number, string> = {
+      401: "Unauthorized",
+      403: `${a.resource} is forbidden: User "tester" cannot ${a.verb} resource "${a.resource}" in API group "${a.apiGroup}"`,
+      410: "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+    };
+    return status(res, options.fail.code, messages[options.fail.code] ?? "Internal error occurred: the test asked for it");
+  }
   if (options.missing?.includes(req.path) || req.method !== "GET") return status(res, 404, `${a.resource} "${a.name}" not found`);
   const nodes = readData("nodes.json");
   if (req.path === "/api/v1/nodes") return json(page("NodeList", nodes.items, req.query, nodes.metadata.resourceVersion));
