@@ -1,0 +1,80 @@
+/**
+ * The discovery ClusterRole: every request readCluster makes (recorded by the static API,
+ * in pages and whole) is allowed by it, every rule is needed, and rbacManifest prints it.
+ * Authorization follows RBAC's rule matching: group, resource, verb, and resourceNames only
+ * for requests naming an object (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources).
+ */
+import { parseAllDocuments } from "yaml";
+import { DISCOVERY_CLUSTER_ROLE, PolicyRule, rbacManifest } from "../../discovery/rbac";
+import { readCluster } from "../../discovery/read-cluster";
+import { kubeconfigFor, RecordedRequest, requestAttributes, RequestAttributes, startStaticApi } from "./static-api";
+
+function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
+  const has = (list: readonly string[], value: string) => list.includes(value) || list.includes("*");
+  const named = !rule.resourceNames || rule.resourceNames.length === 0 || (a.name !== undefined && rule.resourceNames.includes(a.name));
+  return has(rule.apiGroups, a.apiGroup) && has(rule.resources, a.resource) && has(rule.verbs, a.verb) && named;
+}
+
+async function recordedRequests(pageSize: number): Promise<RecordedRequest[]> {
+  const api = await startStaticApi();
+  try {
+    await readCluster(kubeconfigFor(api.url), { pageSize });
+    return api.requests;
+  } finally {
+    await api.close();
+  }
+}
+
+describe("the discovery ClusterRole", () => {
+  test("allows every request readCluster makes, and each rule is used", async () => {
+    const requests = [...(await recordedRequests(500)), ...(await recordedRequests(2))];
+    const attributes = requests.map(requestAttributes);
+    expect(attributes.filter((a) => !DISCOVERY_CLUSTER_ROLE.rules.some((rule) => ruleAllows(rule, a)))).toEqual([]);
+    for (const rule of DISCOVERY_CLUSTER_ROLE.rules) expect(attributes.some((a) => ruleAllows(rule, a))).toBe(true);
+  });
+
+  test("read verbs only; objects fetched by name are limited to their names", () => {
+    expect(DISCOVERY_CLUSTER_ROLE.rules.flatMap((r) => r.verbs).every((verb) => verb === "get" || verb === "list")).toBe(true);
+    expect(DISCOVERY_CLUSTER_ROLE.rules.filter((r) => r.verbs.includes("get")).every((r) => r.resourceNames && r.resourceNames.length > 0)).toBe(true);
+  });
+
+  test("the checker refuses what the role does not grant", () => {
+    const refused: RequestAttributes[] = [
+      { verb: "list", apiGroup: "", resource: "configmaps", namespace: "kube-system" },
+      { verb: "get", apiGroup: "", resource: "configmaps", namespace: "kube-system", name: "kubelet-config" },
+      { verb: "get", apiGroup: "", resource: "secrets", namespace: "kube-system", name: "kubeadm-config" },
+      { verb: "watch", apiGroup: "", resource: "nodes" },
+      { verb: "get", apiGroup: "", resource: "daemonsets", namespace: "kube-system", name: "kube-proxy" },
+      { verb: "patch", apiGroup: "", resource: "nodes", name: "cp-1" },
+    ];
+    for (const a of refused) expect(DISCOVERY_CLUSTER_ROLE.rules.some((rule) => ruleAllows(rule, a))).toBe(false);
+  });
+
+  test("rbacManifest: the ClusterRole and a ClusterRoleBinding to a group, as YAML", () => {
+    const text = rbacManifest("readers");
+    const docs = parseAllDocuments(text).map((d) => d.toJS());
+    expect(docs).toEqual([
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: "readers" },
+        rules: [
+          { apiGroups: [""], resources: ["nodes"], verbs: ["list"] },
+          { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+          { apiGroups: [""], resources: ["configmaps"], resourceNames: ["kubeadm-config"], verbs: ["get"] },
+          { apiGroups: ["apps"], resources: ["daemonsets"], resourceNames: ["kube-proxy"], verbs: ["get"] },
+          { apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["coredns"], verbs: ["get"] },
+        ],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: "readers" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "readers" },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "readers" }],
+      },
+    ]);
+    expect(text).toContain('# Template: binds the role to the group "readers"; replace it with your group');
+    expect(parseAllDocuments(rbacManifest()).map((d) => d.toJS().metadata.name)).toEqual(["cluster-maintenance-discovery", "cluster-maintenance-discovery"]);
+  });
+});
