@@ -11,7 +11,7 @@ import { ETCD_TAG, kubeImageVersion, versionTag } from "./images";
 import { MIRROR_ANNOTATION, RawPod } from "./raw-objects";
 
 /** kubeadm's static pods, by their `component` label (= container name = manifest file name). */
-export const STATIC_POD_COMPONENTS = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"] as const;
+const STATIC_POD_COMPONENTS = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"] as const;
 type StaticComponent = (typeof STATIC_POD_COMPONENTS)[number];
 
 /** The label selectors that list, in kube-system, every pod {@link nodePods} uses (and few others). */

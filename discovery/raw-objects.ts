@@ -58,7 +58,7 @@ export const OPERATOR_CORDONED_ANNOTATION = "cluster-maintenance.io/operator-cor
 /** The annotation the kubelet puts on a static pod's mirror pod. https://kubernetes.io/docs/tasks/configure-pod-container/static-pod/ */
 export const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
 /** Pod labels read: kubeadm's static pods (`component`, `tier`), kube-proxy's pods (`k8s-app`). */
-export const POD_LABELS = ["component", "tier", "k8s-app"] as const;
+const POD_LABELS = ["component", "tier", "k8s-app"] as const;
 
 /**
  * A node reduced to the fields {@link RawNode} names, and only the annotations read: what is

@@ -4,7 +4,7 @@
  */
 import { DiscoveryError } from "../../discovery/errors";
 import { LiveCluster, LiveNode, parseLiveCluster, RawCluster } from "../../discovery/live-cluster";
-import type { RawNode, RawPod } from "../../discovery/raw-objects";
+import { RawNode, RawPod, slimNode, slimPod } from "../../discovery/raw-objects";
 import { KubeVersion } from "../../planning/versions";
 import { readData, sharedRawCluster } from "./static-api";
 
@@ -159,6 +159,24 @@ describe("parseLiveCluster on a real v1.31.4 kubeadm HA cluster", () => {
     expect(node(terminating, "general-1")).not.toHaveProperty("kubeProxy");
     const elsewhere = parsed(withPod("kube-scheduler-cp-1", (p) => (p.metadata.namespace = "shop")));
     expect(node(elsewhere, "cp-1").staticPods).not.toHaveProperty("kube-scheduler");
+  });
+});
+
+describe("slimNode and slimPod keep everything parseLiveCluster reads", () => {
+  test("cordon annotations, unschedulable, a taint with a value, Ready, a terminating pod", () => {
+    const nodeChanged = withNode("general-1", (n) => {
+      n.spec.unschedulable = true;
+      n.spec.taints = [{ key: "dedicated", value: "batch", effect: "NoExecute" }];
+      n.metadata.annotations["cluster-maintenance.io/cordoned"] = "true";
+      n.metadata.annotations["cluster-maintenance.io/operator-cordoned"] = "true";
+      n.status.conditions.find((c: { type: string }) => c.type === "Ready").status = "False";
+    });
+    const raw = { ...nodeChanged, pods: withPod("kube-proxy-228nx", (p) => (p.metadata.deletionTimestamp = "2026-11-28T00:00:00Z")).pods };
+    const slim = { ...raw, nodes: raw.nodes.map(slimNode), pods: raw.pods.map(slimPod) };
+    expect(parsed(slim)).toEqual(parsed(raw));
+    expect(node(parsed(slim), "general-1")).toMatchObject({ unschedulable: true, cordonedByUs: true, operatorCordoned: true, ready: "False", taints: [{ key: "dedicated", value: "batch", effect: "NoExecute" }] });
+    expect(node(parsed(slim), "general-1")).not.toHaveProperty("kubeProxy");
+    expect(JSON.stringify(slim.nodes).length).toBeLessThan(JSON.stringify(raw.nodes).length / 4);
   });
 });
 
