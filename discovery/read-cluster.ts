@@ -35,7 +35,7 @@ export interface ReadOptions {
  * kubeadm-config ConfigMap (404) is absent from the result.
  * @throws InputErrors for a pageSize or requestTimeoutSeconds that is not a positive integer.
  * @throws DiscoveryError naming the server, the request, the HTTP status and the fix when the
- *   kubeconfig has no server, the server cannot be reached or does not answer in time, or a
+ *   kubeconfig has no server, the server cannot be reached, its certificate is not trusted or it does not answer in time, or a
  *   request fails (401: the credentials; 403: the ClusterRole of discovery/rbac.ts; 410: the
  *   list expired between pages); and for what {@link parseLiveCluster} refuses.
  */
@@ -121,6 +121,9 @@ function requestError(kubeconfig: KubeConfig, server: string, what: string, e: u
   }
   if (e instanceof AbortError || (e instanceof Error && e.name === "AbortError")) {
     return new DiscoveryError(summary, [`${what}: no complete answer within ${timeoutSeconds} s: check that ${server} is the API server and is not overloaded (kubectl get --raw '/readyz?verbose'), then run again`]);
+  }
+  if (e instanceof FetchError && /CERT|SELF_SIGNED|TLS|SSL/.test(e.code ?? "")) {
+    return new DiscoveryError(summary, [`${what}: ${e.message}: the server's certificate was not accepted; check the cluster's certificate-authority-data (or certificate-authority) in the kubeconfig (kubeadm's is /etc/kubernetes/pki/ca.crt)`]);
   }
   if (e instanceof FetchError) {
     return new DiscoveryError(summary, [`${what}: ${e.message}: check the server address in the kubeconfig, that the API server is running, and that this machine can reach it (VPN, firewall, proxy)`]);

@@ -3,7 +3,12 @@
  * the result equals the pure parse of the same files, lists are paginated and selected by
  * label (never every pod of the cluster), failures name the server, the status and the fix.
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DiscoveryError } from "../../discovery/errors";
 import { parseLiveCluster } from "../../discovery/live-cluster";
 import { readCluster } from "../../discovery/read-cluster";
@@ -120,6 +125,27 @@ describe("readCluster", () => {
     const e = await failure(readCluster(kubeconfigFor(server)));
     expect(e.message).toContain(`cannot read the cluster at ${server}: list nodes (GET /api/v1/nodes): request to ${server}/api/v1/nodes?limit=500 failed, reason: connect ECONNREFUSED 127.0.0.1:${port}`);
     expect(e.message).toContain("check the server address in the kubeconfig, that the API server is running");
+  });
+
+  test("an HTTPS server whose certificate the kubeconfig does not trust: the CA to check", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tls-"));
+    const key = join(dir, "key.pem");
+    const cert = join(dir, "cert.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end("{}"));
+    rmSync(dir, { recursive: true, force: true });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const kc = kubeconfigFor(url);
+      kc.clusters[0] = { ...kc.clusters[0]!, skipTLSVerify: false };
+      const e = await failure(readCluster(kc));
+      expect(e.message).toContain(`cannot read the cluster at ${url}: list nodes (GET /api/v1/nodes): request to ${url}/api/v1/nodes?limit=500 failed, reason: self-signed certificate`);
+      expect(e.message).toContain("the server's certificate was not accepted; check the cluster's certificate-authority-data");
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   test("a server that never answers: abandoned after requestTimeoutSeconds", async () => {
