@@ -34,7 +34,7 @@ export function runPlan(args: readonly string[], io: PlanIo): number {
     const files = readStackFiles(io.cwd, stack);
     const config = parseStackConfig(files.raw, stack);
     const plan = planFromConfig(config, io.now);
-    const commands = planCommands(plan, executionOptions(config));
+    const { commands } = planCommands(plan, executionOptions(config));
     io.out(json ? `${JSON.stringify(planToJson(plan, commands), null, 2)}\n` : renderText(plan, commands));
     return 0;
   } catch (e) {

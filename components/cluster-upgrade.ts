@@ -2,14 +2,16 @@
  * ClusterUpgrade: plans the upgrade of a kubeadm cluster (planning/plan.ts) and creates one
  * NodeUpgrade per node from the plan, and under each node the `remote.Command`s that carry
  * its steps out (planning/commands.ts), ordered with `dependsOn` exactly as the plan orders
- * the steps. The plan is computed before the component registers,
+ * the steps: between two stages of several steps each (batches of a pool), through one
+ * barrier resource that runs nothing, so the dependencies grow with the steps, not with the
+ * square of a batch. The plan is computed before the component registers,
  * so an impossible upgrade fails the program before any resource exists. During
  * `pulumi preview` the plan's text is logged on the component.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../planning/cluster";
-import { commandKey, ExecutionOptions, planCommands, scheduledRebootBootId, shellQuote } from "../planning/commands";
+import { commandKey, ExecutionOptions, planCommands, scheduledRebootBootId, shellQuote, StageBarrier } from "../planning/commands";
 import { planUpgrade } from "../planning/plan";
 import type { UpgradePlan } from "../planning/plan-types";
 import type { ReleaseCatalogue } from "../planning/releases";
@@ -22,6 +24,17 @@ import { BlueGreenNodePool, ColorSpec } from "./blue-green-node-pool";
 import { scriptText } from "./node-scripts";
 import { NodeUpgrade } from "./node-upgrade";
 import type { Connection } from "./ssh-connection";
+
+/**
+ * Every input of a `local.Command` (command.local.CommandArgs; pulumi-command
+ * provider/pkg/provider/common/inputs.go and local/base.go): a stage barrier sets none and runs
+ * nothing (no `create`: the provider's local `Create` returns at once, local/commandController.go),
+ * and, like a finished remote command (command-intent.ts), is never updated whatever a later
+ * version of this program gives it.
+ */
+const BARRIER_IGNORES: readonly string[] = [
+  "triggers", "create", "update", "delete", "stdin", "logging", "interpreter", "dir", "environment", "assetPaths", "archivePaths", "addPreviousOutputInEnv",
+];
 
 export interface ClusterUpgradeArgs {
   /**
@@ -43,7 +56,11 @@ export interface ClusterUpgradeArgs {
   readonly blueGreenAws?: ReadonlyMap<string, AwsPoolSettings>;
 }
 
-/** Type token `cluster-maintenance:upgrade:ClusterUpgrade`; children `${name}-${node}`, `${name}-${pool}` (blue-green pools). */
+/**
+ * Type token `cluster-maintenance:upgrade:ClusterUpgrade`; children `${name}-${node}`,
+ * `${name}-${pool}` (blue-green pools) and the stage barriers, `local.Command`s named
+ * `${name}-${barrier}` (StageBarrier.name, e.g. `prod-v1.35.9-general-batch-2`).
+ */
 export class ClusterUpgrade extends pulumi.ComponentResource {
   /** The plan, as plain data. */
   readonly plan: UpgradePlan;
@@ -65,7 +82,7 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     refuseRepeatedReplacement(plan);
     super("cluster-maintenance:upgrade:ClusterUpgrade", name, {}, opts);
     this.plan = plan;
-    const commands = planCommands(plan, args.execution);
+    const { commands, barriers } = planCommands(plan, args.execution);
     const text = renderText(plan, commands);
     this.planText = pulumi.output(text);
     this.hops = pulumi.output(plan.hops.map((h) => h.to.toString()));
@@ -103,9 +120,23 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
       pools.set(poolName, component);
       return component;
     };
+    const barrierSpecs = new Map(barriers.map((b) => [b.key, b]));
+    const barrierResources = new Map<string, command.local.Command>();
+    // A barrier is registered when the first command of its stage is: after the commands it waits for.
+    const barrier = (spec: StageBarrier): command.local.Command => {
+      let resource = barrierResources.get(spec.key);
+      if (!resource) {
+        resource = new command.local.Command(`${name}-${spec.name}`, {}, {
+          parent: this, dependsOn: spec.dependsOn.map((key) => created.get(key)!), ignoreChanges: [...BARRIER_IGNORES],
+        });
+        barrierResources.set(spec.key, resource);
+      }
+      return resource;
+    };
+    const resourceOf = (key: string): pulumi.Resource => created.get(key) ?? barrier(barrierSpecs.get(key)!);
     const stepById = new Map(plan.steps.map((s) => [s.id, s]));
     for (const spec of commands) {
-      const after = spec.dependsOn.map((key) => created.get(key)!);
+      const after = spec.dependsOn.map(resourceOf);
       let green: pulumi.Resource[] = [];
       if (spec.greenOf) {
         const step = stepById.get(spec.step)!;

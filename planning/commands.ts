@@ -85,7 +85,7 @@ export interface CommandSpec {
   readonly runsOn: string;
   readonly script: ScriptName;
   readonly args: readonly string[];
-  /** Keys (`node/name`) of the commands that must finish first. */
+  /** Keys of what must finish first: commands (`node/name`) or a stage barrier ({@link StageBarrier.key}). */
   readonly dependsOn: readonly string[];
   /**
    * For the wait after an OS patch: the key of the os-patch command whose output's last
@@ -209,43 +209,86 @@ export function intentLabel(step: Step): string {
 }
 
 /**
- * The commands of a plan, in plan order. Inside a step they run one after another; the
- * first command of a step waits for the last command of every step the step depends on.
+ * A point between two stages of several steps each, which runs nothing: the first command of
+ * every step of the later stage waits for it, and it waits for the last command of every step
+ * of the earlier one, so k + k dependencies stand for the k x k of waiting on each other.
+ */
+export interface StageBarrier {
+  /**
+   * The stage it opens, by intent: `<intent label>-<pool>-batch-<index>`, e.g.
+   * `v1.35.9-general-batch-2` ({@link intentLabel}); the component prefixes its own name.
+   */
+  readonly name: string;
+  /** Its key in a command's `dependsOn`: `barrier:<name>` (no node name holds a colon). */
+  readonly key: string;
+  /** Keys of the commands it waits for: the last command of every step of the previous stage. */
+  readonly dependsOn: readonly string[];
+}
+
+/** The commands that carry a plan out, and the barriers between its stages. */
+export interface PlanCommands {
+  /** Every remote command, in plan order. */
+  readonly commands: readonly CommandSpec[];
+  /** The stage barriers, in plan order; each comes after the commands it waits for. */
+  readonly barriers: readonly StageBarrier[];
+}
+
+/**
+ * The commands of a plan, in plan order. Inside a step they run one after another; the first
+ * command of a step waits for the last command of every step of the previous stage
+ * (Step.stage): directly when either stage has one step, else through a {@link StageBarrier},
+ * so the dependencies grow with the steps, not with the square of a batch.
  * A blue-green pool replacement becomes the commands of {@link replacementCommands} (its
  * new nodes are the blue-green node pool component's); without blue-green settings on the
- * pool it has none.
+ * pool it has none, and the next stage waits for what the replacement would have waited for.
  */
-export function planCommands(plan: UpgradePlan, options: ExecutionOptions): CommandSpec[] {
-  const lastOfStep = new Map<string, string[]>();
+export function planCommands(plan: UpgradePlan, options: ExecutionOptions): PlanCommands {
   const specs: CommandSpec[] = [];
-  for (const step of plan.steps) {
-    const before = step.dependsOn.flatMap((id) => lastOfStep.get(id) ?? []);
-    if (step.kind === "pool-replace") {
-      const own = replacementCommands(plan, step, options, before);
-      specs.push(...own);
-      lastOfStep.set(step.id, own.length > 0 ? [commandKey(own[own.length - 1]!)] : before);
-      continue;
-    }
-    const node = step.nodes[0]!;
-    let previous = before;
-    let patch: string | undefined;
-    for (const action of step.actions) {
-      for (const { name, ...call } of invocations(step, action, node, options)) {
-        const spec: CommandSpec = {
-          name: `${intentLabel(step)}-${name}`,
-          step: step.id,
-          node,
-          ...call,
-          dependsOn: previous,
-          ...(action.kind === "wait-ready" && patch ? { bootIdFrom: patch } : {}),
-          command: commandLine(call.script, call.args),
-        };
-        specs.push(spec);
-        previous = [commandKey(spec)];
-        if (action.kind === "os-patch") patch = commandKey(spec);
+  const barriers: StageBarrier[] = [];
+  /** Last commands of the steps of the stage being placed, and of the stage before. */
+  let ends = new Set<string>();
+  let before: readonly string[] = [];
+  plan.steps.forEach((step, i) => {
+    if (i === 0 || step.stage !== plan.steps[i - 1]!.stage) {
+      const finished = [...ends];
+      ends = new Set();
+      before = finished;
+      if (finished.length > 1 && plan.steps[i + 1]?.stage === step.stage) {
+        // A stage of several steps is a batch of a pool.
+        const name = `${intentLabel(step)}-${step.pool}-batch-${step.batch!.index}`;
+        const barrier: StageBarrier = { name, key: `barrier:${name}`, dependsOn: finished };
+        barriers.push(barrier);
+        before = [barrier.key];
       }
     }
-    lastOfStep.set(step.id, previous);
+    const own = step.kind === "pool-replace" ? replacementCommands(plan, step, options, before) : stepCommands(step, options, before);
+    specs.push(...own);
+    for (const key of own.length > 0 ? [commandKey(own[own.length - 1]!)] : before) ends.add(key);
+  });
+  return { commands: specs, barriers };
+}
+
+/** A node step's commands, one after another, the first after `before`. */
+function stepCommands(step: Step, options: ExecutionOptions, before: readonly string[]): CommandSpec[] {
+  const node = step.nodes[0]!;
+  const specs: CommandSpec[] = [];
+  let previous = before;
+  let patch: string | undefined;
+  for (const action of step.actions) {
+    for (const { name, ...call } of invocations(step, action, node, options)) {
+      const spec: CommandSpec = {
+        name: `${intentLabel(step)}-${name}`,
+        step: step.id,
+        node,
+        ...call,
+        dependsOn: previous,
+        ...(action.kind === "wait-ready" && patch ? { bootIdFrom: patch } : {}),
+        command: commandLine(call.script, call.args),
+      };
+      specs.push(spec);
+      previous = [commandKey(spec)];
+      if (action.kind === "os-patch") patch = commandKey(spec);
+    }
   }
   return specs;
 }

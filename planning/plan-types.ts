@@ -52,6 +52,7 @@ export interface Action {
   readonly revision?: string;
 }
 
+/** One step of the plan: what it does to which nodes, when it may start, the state after it. */
 export interface Step {
   /**
    * Stable id, unique in the plan: `<label>/<node or pool>/<kind>`, where the label is the
@@ -78,8 +79,13 @@ export interface Step {
    * this stack's instances, and the replacement's duration and extra capacity.
    */
   readonly replacement?: { readonly newNodes: readonly string[]; readonly managed: boolean; readonly estimate: ReplacementEstimate };
-  /** Ids of the steps that must finish first (the previous batch or step). */
-  readonly dependsOn: readonly string[];
+  /**
+   * 1-based stage number, counted over the whole plan without gaps. A stage is a step alone
+   * or a batch of a pool, whose steps run together; a step starts once every step of stage
+   * `stage - 1` has finished. So the order is stored once per step, not as a list of the
+   * previous batch's ids on every step of the next one.
+   */
+  readonly stage: number;
   /** The cluster after this step; it passes the version-skew policy (the planner checks). */
   readonly stateAfter: NodeTable;
 }

@@ -154,7 +154,7 @@ class PlanBuilder {
   private bounds: ApiserverBounds | undefined;
   private readonly steps: Step[] = [];
   private readonly hops: Hop[] = [];
-  private previousStage: string[] = [];
+  private stages = 0;
   private readonly controlPlane: readonly string[];
   private readonly rollingFailures: string[] = [];
   private readonly maintenance: Phase[] = [];
@@ -293,24 +293,22 @@ class PlanBuilder {
     return { kind: "workers", pool: pool.name, strategy: "blue-green", steps: step };
   }
 
-  /** Places steps that may run together after the previous stage; checks each resulting state. */
+  /** Places steps that may run together, as the next stage; checks each resulting state. */
   private stage(hop: number, label: string, specs: readonly StepSpec[]): Step[] {
-    const dependsOn = this.previousStage;
-    const placed = specs.map((spec) => {
+    const stage = ++this.stages;
+    return specs.map((spec) => {
       const id = `${label}/${spec.kind === "pool-replace" ? spec.pool : spec.nodes[0]}/${spec.kind}`;
       this.state = this.state.with(spec.changes);
       this.check(id, this.state, spec.touchesControlPlane, spec.changes);
       const step: Step = {
         id, index: this.steps.length + 1, hop, kind: spec.kind, pool: spec.pool, nodes: spec.nodes,
-        version: spec.version, actions: spec.actions, dependsOn, stateAfter: this.state,
+        version: spec.version, actions: spec.actions, stage, stateAfter: this.state,
         ...(spec.batch ? { batch: spec.batch } : {}),
         ...(spec.replacement ? { replacement: spec.replacement } : {}),
       };
       this.steps.push(step);
       return step;
     });
-    this.previousStage = placed.map((s) => s.id);
-    return placed;
   }
 
   /** The OS patch revision due on `node` in the drain being planned, if any (once per node). */

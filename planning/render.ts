@@ -130,7 +130,8 @@ interface JsonStep extends Omit<Step, "stateAfter"> {
  * The plan as a JSON-ready object. Each step's `changes` holds the nodes it changed, so the
  * state after step k is `initialState` with the changes of steps 1..k applied; its
  * `commands` are the remote commands that carry it out (with `undoCommand`, the delete hook
- * that undoes one on a blue-green rollback).
+ * that undoes one on a blue-green rollback); its `stage` orders it (Step.stage: it starts once
+ * every step of the stage before has finished), so the JSON grows linearly with the steps.
  */
 export function planToJson(plan: UpgradePlan, commands: readonly CommandSpec[] = []): object {
   let previous = plan.initialState;

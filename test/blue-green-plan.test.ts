@@ -21,10 +21,10 @@ const NOW = new Date("2026-11-21");
 function withBatch(changes: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...dev, ...extra, pools: [devPools[0], { ...devPools[1], ...changes }] };
 }
-function planOf(raw: Record<string, unknown>): { plan: UpgradePlan; commands: CommandSpec[] } {
+function planOf(raw: Record<string, unknown>): { plan: UpgradePlan; commands: readonly CommandSpec[] } {
   const config = parseStackConfig(raw, "dev");
   const plan = planFromConfig(config, NOW);
-  return { plan, commands: planCommands(plan, executionOptions(config)) };
+  return { plan, commands: planCommands(plan, executionOptions(config)).commands };
 }
 const replacements = (plan: UpgradePlan) => plan.steps.filter((s) => s.kind === "pool-replace");
 

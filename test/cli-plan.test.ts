@@ -56,7 +56,9 @@ describe("--json", () => {
     expect(plan.target).toBe("1.37.1");
     expect(plan.hops.map((h: { to: string }) => h.to)).toEqual(["1.35.9", "1.36.4", "1.37.1"]);
     expect(plan.steps).toHaveLength(34);
-    expect(plan.steps[1]).toMatchObject({ id: "v1.35/cp-1/control-plane-upgrade", kind: "control-plane-upgrade", nodes: ["cp-1"], version: "1.35.9", dependsOn: ["v1.35/cp-1/etcd-snapshot"] });
+    expect(plan.steps[1]).toMatchObject({ id: "v1.35/cp-1/control-plane-upgrade", kind: "control-plane-upgrade", nodes: ["cp-1"], version: "1.35.9", stage: 2 });
+    expect(plan.steps.map((s: { stage: number }) => s.stage).slice(6, 11)).toEqual([7, 8, 8, 9, 9]); // the batches of pool general
+    expect(plan.steps.some((s: object) => "dependsOn" in s)).toBe(false);
     expect(plan.warnings.length).toBeGreaterThan(0);
   });
 

@@ -103,6 +103,36 @@ describe("the remote commands", () => {
   });
 });
 
+describe("two batches of 10 nodes (planning's tests count 100 + 100)", () => {
+  const web = Array.from({ length: 20 }, (_, i) => node(`web-${i + 1}`, "web", "1.37.0"));
+  const big: ClusterUpgradeArgs = {
+    ...args, cluster: { name: "lab", pools: [{ name: "web", strategy: "rolling", maxUnavailable: 10 }], nodes: [node("cp-1", "control-plane", "1.37.0"), ...web] },
+    connection: () => pulumi.secret({ host: "10.0.0.11", user: "ubuntu", privateKey: "test-key" }),
+  };
+
+  it("waits between them through one barrier that runs nothing: 10 + 10 dependencies, not 10 x 10", async () => {
+    new ClusterUpgrade("lab", big);
+    await settled();
+    const barriers = registered.filter((r) => r.type === "command:local:Command");
+    expect(barriers.map((b) => [b.name, b.inputs, b.parent.split("::").pop(), [...b.ignoreChanges].sort()])).toEqual([[
+      "lab-v1.37.1-web-batch-2", {}, "lab",
+      ["addPreviousOutputInEnv", "archivePaths", "assetPaths", "create", "delete", "dir", "environment", "interpreter", "logging", "stdin", "triggers", "update"],
+    ]]);
+    const name = (urn: string) => urn.split("::").pop();
+    const commands = registered.filter((r) => r.type === "command:remote:Command");
+    const ownOf = (n: string) => commands.filter((c) => c.name.startsWith(`lab-${n}-v1.37.1-`));
+    expect(barriers[0]!.dependsOn.map(name)).toEqual(web.slice(0, 10).map((n) => ownOf(n.name).pop()!.name));
+    for (const n of web.slice(10)) expect(ownOf(n.name)[0]!.dependsOn.map(name)).toEqual(["lab-v1.37.1-web-batch-2"]);
+    // Between the batches: 10 into the barrier and 10 out of it.
+    const batch1 = new Set(web.slice(0, 10).flatMap((n) => ownOf(n.name).map((c) => c.name)));
+    const batch2 = web.slice(10).map((n) => ownOf(n.name)[0]!);
+    const across = barriers[0]!.dependsOn.filter((u) => batch1.has(name(u)!)).length + batch2.reduce((sum, c) => sum + c.dependsOn.length, 0);
+    expect(across).toBe(20);
+    // Every command but the first waits for one other (the one before it, the control plane's last, or the barrier); the barrier waits for 10.
+    expect([...registered].reduce((sum, r) => sum + r.dependsOn.length, 0)).toBe(commands.length - 1 + 10);
+  });
+});
+
 it("registers every command so that only its name (node, exact version, action) decides whether it runs", async () => {
   new ClusterUpgrade("lab", args);
   await settled();

@@ -1,15 +1,21 @@
 /** planning/commands.ts: the remote commands of a plan, their arguments, hosts and order. */
 import { spawnSync } from "node:child_process";
 import { executionOptions, parseStackConfig, planFromConfig } from "../config/stack-config";
-import { commandKey, CommandSpec, planCommands, shellQuote, WRAPPER } from "../planning/commands";
+import { commandKey, commandsByStep, CommandSpec, ExecutionOptions, planCommands, PlanCommands, shellQuote, WRAPPER } from "../planning/commands";
+import { planUpgrade } from "../planning/plan";
+import { ReleaseCatalogue } from "../planning/releases";
+import { cp, v, worker } from "./helpers/cluster-fixtures";
 import { stackConfig } from "./helpers/pulumi-mocks";
 
 const raw = stackConfig("dev");
-function commandsFor(overrides: Record<string, unknown> = {}): CommandSpec[] {
+function planned(overrides: Record<string, unknown> = {}): PlanCommands {
   const config = parseStackConfig({ ...raw, ...overrides }, "dev");
   return planCommands(planFromConfig(config, new Date("2026-11-21")), executionOptions(config));
 }
-const dev = commandsFor();
+function commandsFor(overrides: Record<string, unknown> = {}): readonly CommandSpec[] {
+  return planned(overrides).commands;
+}
+const { commands: dev, barriers } = planned();
 const byKey = new Map(dev.map((c) => [commandKey(c), c]));
 
 it("quotes every argument for a POSIX shell, quotes inside included", () => {
@@ -56,31 +62,54 @@ it("runs kubectl steps on the first control plane and node steps on the node", (
   ]);
 });
 
-it("starts a batch after every node of the previous batch, and the nodes of a batch together", () => {
+it("starts a batch after every node of the previous batch (through one barrier between two batches), and the nodes of a batch together", () => {
   const first = (node: string) => byKey.get(`${node}/v1.35.9-switch-repository`)!;
   expect(first("general-1").dependsOn).toEqual(["cp-3/v1.35.9-uncordon"]);
   expect(first("general-2").dependsOn).toEqual(["cp-3/v1.35.9-uncordon"]);
-  expect(first("general-3").dependsOn).toEqual(["general-1/v1.35.9-uncordon", "general-2/v1.35.9-uncordon"]);
-  expect(first("general-4").dependsOn).toEqual(["general-1/v1.35.9-uncordon", "general-2/v1.35.9-uncordon"]);
+  expect(first("general-3").dependsOn).toEqual(["barrier:v1.35.9-general-batch-2"]);
+  expect(first("general-4").dependsOn).toEqual(["barrier:v1.35.9-general-batch-2"]);
   expect(byKey.get("cp-1/v1.36.4-etcd-snapshot")!.dependsOn).toEqual(["general-3/v1.35.9-uncordon", "general-4/v1.35.9-uncordon"]);
+  expect(barriers).toEqual(["v1.35.9", "v1.36.4", "v1.37.1"].map((label) => ({
+    name: `${label}-general-batch-2`, key: `barrier:${label}-general-batch-2`, dependsOn: [`general-1/${label}-uncordon`, `general-2/${label}-uncordon`],
+  })));
 });
 
-it("gives a blue-green replacement only kubectl-node commands, after every rolling pool of its hop", () => {
-  const replacement = dev.filter((c) => c.step === "v1.37/batch/pool-replace");
-  expect(replacement.map((c) => `${c.node}/${c.name}`)).toEqual([
-    "batch-v1-34-6-1/v1-37-1-cordon", "batch-v1-34-6-2/v1-37-1-cordon", "batch-v1-34-6-3/v1-37-1-cordon",
-    "batch-v1-34-6-1/v1-37-1-drain", "batch-v1-34-6-2/v1-37-1-drain", "batch-v1-34-6-3/v1-37-1-drain",
-    "batch/v1-37-1-soak", "batch/v1-37-1-delete-old-nodes",
-  ]);
-  expect(new Set(replacement.map((c) => c.runsOn))).toEqual(new Set(["cp-1"]));
-  expect(replacement[0]!.dependsOn).toEqual(["general-3/v1.37.1-uncordon", "general-4/v1.37.1-uncordon"]);
-  expect(dev).toHaveLength(3 * (1 + 3 * 3 + 3 * 4 + 4 * 7) + 8);
+describe("a pool of 200 nodes in 2 batches of 100", () => {
+  const execution: ExecutionOptions = {
+    kubectlNode: "cp-1",
+    drain: () => ({ timeoutSeconds: 300, deleteEmptyDirData: false, deleteUnmanagedPods: false, disableEviction: false }),
+    etcd: { endpoint: "https://127.0.0.1:2379", caCert: "/ca.crt", cert: "/server.crt", key: "/server.key", backupDir: "/backups", verify: "restore", keep: 5 },
+    readyTimeoutSeconds: 120,
+  };
+  const workers = Array.from({ length: 200 }, (_, i) => worker(`web-${i + 1}`, "web", "1.37.0"));
+  const plan = planUpgrade(
+    { name: "big", pools: [{ name: "web", strategy: "rolling", maxUnavailable: 100 }], nodes: [cp("cp-1", "1.37.0"), ...workers] },
+    v("1.37.1"), { catalogue: ReleaseCatalogue.embedded(), now: new Date("2026-11-21") },
+  );
+  const { commands, barriers: between } = planCommands(plan, execution);
+
+  it("links the batches with 100 + 100 dependencies through one barrier, not 100 x 100", () => {
+    expect(plan.steps.slice(-200).map((s) => s.stage)).toEqual([...Array(100).fill(4), ...Array(100).fill(5)]);
+    const lasts = workers.slice(0, 100).map((n) => commandKey(commands.filter((c) => c.node === n.name).pop()!));
+    expect(between).toEqual([{ name: "v1.37.1-web-batch-2", key: "barrier:v1.37.1-web-batch-2", dependsOn: lasts }]);
+    const firsts = [...commandsByStep(commands).values()].map((own) => own[0]!).filter((c) => c.node.startsWith("web-"));
+    expect(firsts).toHaveLength(200);
+    const cpLast = commandKey(commands.filter((c) => c.node === "cp-1").pop()!);
+    expect(firsts.slice(0, 100).every((c) => c.dependsOn.length === 1 && c.dependsOn[0] === cpLast)).toBe(true);
+    expect(firsts.slice(100).every((c) => c.dependsOn.length === 1 && c.dependsOn[0] === between[0]!.key)).toBe(true);
+    // Every command but the first waits for one other (the one before it, the control plane's last, or the barrier); the barrier waits for 100.
+    const edges = commands.reduce((sum, c) => sum + c.dependsOn.length, 0) + between[0]!.dependsOn.length;
+    expect(edges).toBe(commands.length - 1 + 100);
+  });
 });
 
-it("every dependency names an earlier command, and names are unique per node", () => {
+it("every dependency names an earlier command, or a barrier waiting for earlier commands, and names are unique per node", () => {
   const seen = new Set<string>();
+  const barrierOf = new Map(barriers.map((b) => [b.key, b]));
   for (const c of dev) {
-    for (const d of c.dependsOn) expect(seen.has(d)).toBe(true);
+    for (const d of c.dependsOn) {
+      for (const before of barrierOf.get(d)?.dependsOn ?? [d]) expect(seen.has(before)).toBe(true);
+    }
     expect(seen.has(commandKey(c))).toBe(false);
     seen.add(commandKey(c));
   }

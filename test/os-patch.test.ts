@@ -8,7 +8,7 @@ const now = new Date("2026-11-21");
 const withPatch = (overrides: Record<string, unknown>) => {
   const config = parseStackConfig({ ...raw, ...overrides }, "dev");
   const plan = planFromConfig(config, now);
-  return { plan, commands: planCommands(plan, executionOptions(config)) };
+  return { plan, commands: planCommands(plan, executionOptions(config)).commands };
 };
 const general = { ...raw.pools[0], osPatchRevision: "2026-11" };
 const batch = raw.pools[1];
@@ -49,10 +49,10 @@ describe("without an upgrade", () => {
 
   it("plans no hop, and patches the control plane one node at a time, then each pool in batches of maxUnavailable", () => {
     expect(plan.hops).toEqual([]);
-    expect(plan.steps.map((s) => [s.id, s.batch?.index, s.dependsOn.length])).toEqual([
-      ["os-2026-12/cp-1/os-patch", 1, 0], ["os-2026-12/cp-2/os-patch", 2, 1], ["os-2026-12/cp-3/os-patch", 3, 1],
-      ["os-2026-11/general-1/os-patch", 1, 1], ["os-2026-11/general-2/os-patch", 1, 1],
-      ["os-2026-11/general-3/os-patch", 2, 2], ["os-2026-11/general-4/os-patch", 2, 2],
+    expect(plan.steps.map((s) => [s.id, s.batch?.index, s.stage])).toEqual([
+      ["os-2026-12/cp-1/os-patch", 1, 1], ["os-2026-12/cp-2/os-patch", 2, 2], ["os-2026-12/cp-3/os-patch", 3, 3],
+      ["os-2026-11/general-1/os-patch", 1, 4], ["os-2026-11/general-2/os-patch", 1, 4],
+      ["os-2026-11/general-3/os-patch", 2, 5], ["os-2026-11/general-4/os-patch", 2, 5],
     ]);
     expect(plan.steps[0]!.actions.map((a) => a.kind)).toEqual(["drain", "os-patch", "wait-ready", "uncordon"]);
     expect(plan.steps.flatMap((s) => s.stateAfter.changedFrom(plan.initialState))).toEqual([]);

@@ -35,7 +35,11 @@ describe("the program on the dev stack", () => {
     expect(commands).toHaveLength(150 + 8 + 2 * (1 + 1 + 3 + 3));
     const aws = registered.filter((r) => r.type.startsWith("aws:")).map((r) => r.type).sort();
     expect(aws).toEqual([...Array(6).fill("aws:ec2/instance:Instance"), ...Array(2).fill("aws:ec2/launchTemplate:LaunchTemplate"), "aws:iam/instanceProfile:InstanceProfile", "aws:iam/role:Role"]);
-    expect(registered).toHaveLength(1 + 10 + 4 + 174 + 10);
+    // Between pool general's two batches of 2 in each hop, one barrier that runs nothing.
+    expect(registered.filter((r) => r.type === "command:local:Command").map((r) => r.name)).toEqual(
+      ["v1.35.9", "v1.36.4", "v1.37.1"].map((v) => `dev-${v}-general-batch-2`),
+    );
+    expect(registered).toHaveLength(1 + 10 + 4 + 174 + 10 + 3);
     expect(registered.filter((r) => !r.custom).map((r) => r.type).sort()).toEqual([
       ...Array(10).fill("cluster-maintenance:upgrade:NodeUpgrade"), "cluster-maintenance:upgrade:ClusterUpgrade",
       "cluster-maintenance:pool:BlueGreenNodePool", "cluster-maintenance:pool:PoolInstanceProfile", "cluster-maintenance:pool:PoolColor", "cluster-maintenance:pool:PoolColor",
@@ -65,7 +69,7 @@ describe("the program on the dev stack", () => {
   it("exports the same plan text that npm run plan prints", async () => {
     const config = parseStackConfig(raw, "dev");
     const plan = planFromConfig(config);
-    const expected = renderText(plan, planCommands(plan, executionOptions(config)));
+    const expected = renderText(plan, planCommands(plan, executionOptions(config)).commands);
     const text = await valueOf(program.plan);
     expect(text).toBe(expected);
     expect(text).toContain("[on cp-1] kubeadm-upgrade.sh 'apply' '1.35.9'");

@@ -38,6 +38,12 @@
  *   (deployment_executor.go `printPendingOperationsWarning`); a pending create is not a resource
  *   of the state, so its create runs again; `clearPendingOperations` is what `pulumi refresh`
  *   (interactive, for creates) does.
+ * - A `command:local:Command` with no `create`, `update` or `delete` (a stage barrier) is created,
+ *   updated and deleted without running anything (pulumi-command
+ *   provider/pkg/provider/local/commandController.go: `Create` returns when `input.Create == nil`,
+ *   `Update` when neither `update` nor `create` is set, `Delete` when `delete` is not); it is a
+ *   command, not a resource for the create and delete hooks. A local command that runs something
+ *   is refused: the lab has no local shell for it.
  * - Nothing runs during a preview (`pulumi.runtime.isDryRun()`): the provider's Create and
  *   Update return early on a dry run.
  * - `environment` fails the command: the provider sends it with SSH Setenv, which sshd refuses
@@ -59,6 +65,7 @@ export { readLabState } from "./engine-state";
 export type { LabState, ResourceRecord } from "./engine-state";
 
 export const REMOTE_COMMAND = "command:remote:Command";
+export const LOCAL_COMMAND = "command:local:Command";
 
 /**
  * Properties whose change replaces a resource of another provider (the provider's ForceNew).
@@ -67,6 +74,7 @@ export const REMOTE_COMMAND = "command:remote:Command";
  */
 export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
   [REMOTE_COMMAND]: ["triggers"],
+  [LOCAL_COMMAND]: ["triggers"],
   "aws:ec2/instance:Instance": ["ami", "subnetId", "availabilityZone", "keyName", "privateIp", "launchTemplate"],
 };
 
@@ -337,13 +345,18 @@ export function labMocks(options: LabMocksOptions): LabMocks {
     const isCommand = type === REMOTE_COMMAND;
     const component = args.custom === false;
 
+    const isLocal = type === LOCAL_COMMAND;
+    if (isLocal && ["create", "update", "delete"].some((k) => inputs[k] !== undefined)) {
+      throw new Error(`lab: ${name}: a local command that runs something is not emulated`);
+    }
+
     if (!isCommand) {
       if (component || (old && !(REPLACE_ON_CHANGE[type] ?? []).some((p) => !same(inputs[p], oldInputs![p])))) {
         updateState(stateFile, (st) => putRecord(st, recordOf(args, inputs, resource.secrets, old?.id ?? `${name}-id`, {})));
         return { id: old?.id ?? `${name}-id`, state: args.inputs };
       }
       const id = old ? newId(name) : `${name}-id`;
-      await step(name, type, "creating", async () => options.onCreate?.(resource, id), () => {
+      await step(name, type, "creating", async () => (isLocal ? undefined : options.onCreate?.(resource, id)), () => {
         updateState(stateFile, (st) => {
           const withOld = old ? putRecord(dropRecord(st, old), { ...old, delete: true }) : st;
           return putRecord(withOld, recordOf(args, inputs, resource.secrets, id, {}));
@@ -455,7 +468,7 @@ export function labMocks(options: LabMocksOptions): LabMocks {
     const hook = record.type === REMOTE_COMMAND && typeof inputs.delete === "string";
     await step(record.name, record.type, "deleting", async () => {
       if (hook) await execute(toConnection(inputs.connection, record.name), inputs.delete as string, inputs.stdin as string | undefined);
-      else if (record.type !== REMOTE_COMMAND) await options.onDelete?.(record.name, record.type);
+      else if (record.type !== REMOTE_COMMAND && record.type !== LOCAL_COMMAND) await options.onDelete?.(record.name, record.type);
     }, () => {
       deleted.push(hook ? `${record.name} (delete hook)` : record.name);
       updateState(stateFile, (st) => dropRecord(st, record));
