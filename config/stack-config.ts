@@ -19,6 +19,8 @@ import { BackupConfig, parseBackup } from "./backup-config";
 import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-green-config";
 import { BlueGreenSpec, colorNodeNames, refuseRepeatedReplacement } from "../planning/blue-green";
 import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
+import { LiveSelection, MaxUnavailable, parseLiveKeys, parseMaxUnavailableSpec, parseSelectorKey } from "./live-config";
+import type { LabelSelector } from "./selector";
 
 export type { SshConfig, SshTarget } from "./ssh-config";
 
@@ -26,7 +28,13 @@ export type { SshConfig, SshTarget } from "./ssh-config";
 export const PROJECT = "cluster-maintenance";
 
 /** Every top-level key this program reads (sshPrivateKey is read as a Pulumi secret, apart). */
-export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup"] as const;
+export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup", "maxNodesPerUpdate", "hosts", "nodeAddressType", "kubeconfig"] as const;
+
+/**
+ * Default `maxNodesPerUpdate`: a rolling worker costs 8 registered resources (its component and
+ * seven commands), so 250 workers keep one `pulumi up` at about 2,000 resources.
+ */
+export const DEFAULT_MAX_NODES_PER_UPDATE = 250;
 
 export interface NodeConfig {
   readonly name: string;
@@ -39,6 +47,8 @@ export interface NodeConfig {
   /** Version of every component not given in `components`. */
   readonly version: KubeVersion;
   readonly components: Partial<Record<Component, KubeVersion>>;
+  /** Read from the cluster: a drain of this program's left the node cordoned (annotation cluster-maintenance.io/cordoned). */
+  readonly cordonedByUs?: boolean;
 }
 
 export interface PoolConfig {
@@ -49,7 +59,10 @@ export interface PoolConfig {
   readonly osPatchRevision?: string;
   /** Whole nodes, resolved from a count or a percentage. */
   readonly maxUnavailable: number;
-  /** Listed nodes; for a blue-green pool of this stack's instances, its current color's nodes. */
+  /**
+   * Listed nodes; for a blue-green pool of this stack's instances, its current color's nodes;
+   * for a pool with a `selector`, empty until the cluster is read (config/live-nodes.ts).
+   */
   readonly nodes: readonly NodeConfig[];
   /** Blue-green pools: version, target, size, batches, soaks, capacity, AWS settings. */
   readonly blueGreen?: BlueGreenPoolConfig;
@@ -75,6 +88,16 @@ export interface StackConfig {
   /** The kube-proxy DaemonSet's version. @default the oldest kube-apiserver's version */
   readonly kubeProxyVersion?: KubeVersion;
   readonly ssh: SshConfig;
+  /** Most nodes one `pulumi up` changes (planning/waves.ts). @default {@link DEFAULT_MAX_NODES_PER_UPDATE} */
+  readonly maxNodesPerUpdate: number;
+  /**
+   * Present when the config declares no versions (no `controlPlane.nodes`): how the nodes are
+   * found in the cluster and reached. The control plane and the selected pools have no nodes
+   * until {@link resolveLive} (config/live-nodes.ts) fills them from the cluster.
+   */
+  readonly live?: LiveSelection;
+  /** Nodes read from the cluster that no pool selects: they are not upgraded, but constrain the plan. */
+  readonly unpooled: readonly NodeConfig[];
 }
 
 const CP_COMPONENTS: readonly Component[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"];
@@ -149,10 +172,14 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
     });
   };
 
-  const cp = r.object(raw.controlPlane, "controlPlane", `{ nodes: ${NODE_EXAMPLE} }`);
-  if (cp) r.noUnknownKeys(cp, "controlPlane", ["nodes", "drain", "osPatchRevision"]);
+  const cp = raw.controlPlane === undefined ? plainData({}) : r.object(raw.controlPlane, "controlPlane", `{ nodes: ${NODE_EXAMPLE} }`);
+  // Without controlPlane.nodes the config declares no versions: the cluster is read (config/live-config.ts).
+  const live = cp !== undefined && cp.nodes === undefined;
+  if (cp) r.noUnknownKeys(cp, "controlPlane", ["nodes", "drain", "osPatchRevision", "order"]);
+  if (!live) refuseLiveKeys(r, raw);
   const controlPlaneOsPatch = parseRevision(r, cp?.osPatchRevision, "controlPlane.osPatchRevision");
-  const controlPlane = cp ? nodes(cp.nodes, "controlPlane.nodes", "control-plane", CONTROL_PLANE_POOL) : [];
+  const controlPlane = cp && !live ? nodes(cp.nodes, "controlPlane.nodes", "control-plane", CONTROL_PLANE_POOL) : [];
+  const selected = new Map<string, { selector: LabelSelector; maxUnavailable: MaxUnavailable }>();
   const controlPlaneDrain = parseDrain(r, cp?.drain, "controlPlane.drain");
   const poolItems = raw.pools === undefined ? [] : (r.array(raw.pools, "pools", '[{ name: "general", strategy: "rolling", maxUnavailable: 1, nodes: [...] }]') ?? []);
   const poolNames = new Set<string>([CONTROL_PLANE_POOL]);
@@ -162,7 +189,7 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
     if (!p) return [];
     const strategy = r.choice(p.strategy, `${key}.strategy`, POOL_STRATEGIES, "rolling");
     const blueGreen = strategy === "blue-green";
-    r.noUnknownKeys(p, key, ["name", "strategy", "maxUnavailable", "nodes", "drain", "osPatchRevision", ...(blueGreen ? BLUE_GREEN_KEYS : [])]);
+    r.noUnknownKeys(p, key, ["name", "strategy", "maxUnavailable", "nodes", "drain", "osPatchRevision", ...(blueGreen ? BLUE_GREEN_KEYS : ["selector"])]);
     const name = r.string(p.name, `${key}.name`, LABEL, "a DNS label (lowercase letters, digits, '-'; at most 63)");
     if (name && poolNames.has(name)) problems.add(`${key}.name`, name, "is already used by another pool (control-plane is reserved)", "give every pool its own name");
     if (name) poolNames.add(name);
@@ -178,6 +205,15 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
       return [{ name, strategy, maxUnavailable: 1, drain, nodes: own, blueGreen: bg }];
     }
     const osPatchRevision = parseRevision(r, p.osPatchRevision, `${key}.osPatchRevision`);
+    if (live) {
+      if (p.nodes !== undefined) problems.add(`${key}.nodes`, "(a list)", "lists nodes in a config without versions (no controlPlane.nodes)", `select the pool's nodes with ${key}.selector, e.g. selector: "pool=${name ?? "general"}"; or declare every node with its version, control plane included`);
+      const selector = p.selector === undefined ? undefined : parseSelectorKey(r, p.selector, `${key}.selector`);
+      if (p.selector === undefined) problems.add(`${key}.selector`, undefined, "is required when the nodes are read from the cluster", `give a label selector for the pool's nodes, e.g. selector: "pool=${name ?? "general"}"`);
+      const spec = parseMaxUnavailableSpec(r, p.maxUnavailable, `${key}.maxUnavailable`);
+      if (!name || !strategy || !spec || !drain || !selector) return [];
+      selected.set(name, { selector, maxUnavailable: spec });
+      return [{ name, strategy, maxUnavailable: 1, drain, nodes: [], ...(osPatchRevision ? { osPatchRevision } : {}) }];
+    }
     const poolNodes = nodes(p.nodes, `${key}.nodes`, "worker", name ?? "");
     const maxUnavailable = parseMaxUnavailable(r, p.maxUnavailable, `${key}.maxUnavailable`, poolNodes.length);
     if (!name || !strategy || maxUnavailable === undefined || !drain) return [];
@@ -187,6 +223,13 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
   const etcd = parseEtcd(r, raw.etcd);
   const backup = parseBackup(r, raw.backup, clusterName);
   const readyTimeoutSeconds = r.integer(raw.readyTimeoutSeconds, "readyTimeoutSeconds", 30, 86400, DEFAULT_READY_TIMEOUT_SECONDS);
+  const maxNodesPerUpdate = r.integer(raw.maxNodesPerUpdate, "maxNodesPerUpdate", 1, MAX_NODES, DEFAULT_MAX_NODES_PER_UPDATE);
+  for (const [i, p] of pools.entries()) {
+    if (maxNodesPerUpdate !== undefined && p.maxUnavailable > maxNodesPerUpdate) {
+      problems.add(`pools[${i}].maxUnavailable`, p.maxUnavailable, `is more than maxNodesPerUpdate (${maxNodesPerUpdate}): a batch must fit in one update`, `lower it, or raise maxNodesPerUpdate to at least ${p.maxUnavailable}`);
+    }
+  }
+  const liveSelection = live ? parseLiveKeys(r, raw, cp, selected, hostKey) : undefined;
   const kubectlNode = raw.kubectlNode ?? controlPlane[0]?.name;
   if (controlPlane.length > 0 && !controlPlane.some((n) => n.name === kubectlNode)) {
     problems.add("kubectlNode", raw.kubectlNode, "is not a control-plane node", `name one of ${controlPlane.map((n) => n.name).join(", ")} (kubectl needs its admin.conf)`);
@@ -194,11 +237,27 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
   problems.throwIfAny(`invalid stack config for ${PROJECT}`);
   return {
     clusterName: clusterName!, target: target!, catalogue, controlPlane, controlPlaneDrain: controlPlaneDrain!, pools, ssh: ssh!,
-    kubectlNode: kubectlNode as string, etcd: etcd!, readyTimeoutSeconds: readyTimeoutSeconds!,
+    kubectlNode: kubectlNode as string, etcd: etcd!, readyTimeoutSeconds: readyTimeoutSeconds!, maxNodesPerUpdate: maxNodesPerUpdate!, unpooled: [],
+    ...(liveSelection ? { live: liveSelection } : {}),
     ...(kubeProxyVersion ? { kubeProxyVersion } : {}),
     ...(controlPlaneOsPatch ? { controlPlaneOsPatchRevision: controlPlaneOsPatch } : {}),
     ...(backup ? { backup } : {}),
   };
+}
+
+/** Refuses the keys only a config without versions has (config/live-config.ts), in a config that declares its nodes. */
+function refuseLiveKeys(r: FieldReader, raw: RawObject): void {
+  const fix = "declared nodes carry their own host and hostKey; to read the nodes from the cluster instead, remove controlPlane.nodes and every pool's nodes";
+  for (const k of ["hosts", "nodeAddressType"] as const) {
+    if (raw[k] !== undefined) r.problems.add(k, raw[k], "applies only to nodes read from the cluster (no controlPlane.nodes)", fix);
+  }
+  const cp = raw.controlPlane as RawObject | undefined;
+  if (cp && typeof cp === "object" && Object.hasOwn(cp, "order")) r.problems.add("controlPlane.order", cp.order, "applies only to nodes read from the cluster", "list controlPlane.nodes in the order they are upgraded");
+  if (Array.isArray(raw.pools)) {
+    raw.pools.forEach((p, i) => {
+      if (p && typeof p === "object" && Object.hasOwn(p, "selector")) r.problems.add(`pools[${i}].selector`, (p as RawObject).selector, "applies only to nodes read from the cluster (no controlPlane.nodes)", `list the pool's nodes with their versions, or ${fix}`);
+    });
+  }
 }
 
 function parseNode(
@@ -248,7 +307,7 @@ function parseMaxUnavailable(r: FieldReader, value: unknown, key: string, size: 
 
 /** The planner's view of the config: pools and nodes with every component's version. */
 export function toClusterSpec(config: StackConfig): ClusterSpec {
-  const all = [...config.controlPlane, ...config.pools.flatMap((p) => p.nodes)];
+  const all = [...config.controlPlane, ...config.pools.flatMap((p) => p.nodes), ...config.unpooled];
   const oldestApiserver = config.controlPlane
     .map((n) => n.components["kube-apiserver"] ?? n.version)
     .reduce((a, b) => (b.isBefore(a) ? b : a));
@@ -258,7 +317,10 @@ export function toClusterSpec(config: StackConfig): ClusterSpec {
     const cp = n.role === "control-plane"
       ? { "kube-apiserver": v("kube-apiserver"), "kube-controller-manager": v("kube-controller-manager"), "kube-scheduler": v("kube-scheduler") }
       : {};
-    return { name: n.name, role: n.role, pool: n.pool, versions: { ...cp, kubelet: v("kubelet"), kubectl: v("kubectl"), "kube-proxy": kubeProxy } };
+    return {
+      name: n.name, role: n.role, pool: n.pool, versions: { ...cp, kubelet: v("kubelet"), kubectl: v("kubectl"), "kube-proxy": kubeProxy },
+      ...(n.cordonedByUs ? { cordonedByUs: true } : {}),
+    };
   });
   const osPatch: Record<string, string> = {};
   if (config.controlPlaneOsPatchRevision) osPatch[CONTROL_PLANE_POOL] = config.controlPlaneOsPatchRevision;

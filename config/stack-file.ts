@@ -10,14 +10,25 @@ import { inputError, InputErrors } from "../planning/errors";
 import { RawObject } from "./fields";
 import { PROJECT } from "./stack-config";
 
-/** The one key that must be a Pulumi secret (`pulumi config set --secret`). */
-export const SECRET_KEYS = ["sshPrivateKey"] as const;
+/** The keys that must be Pulumi secrets (`pulumi config set --secret`): the SSH key, and a kubeconfig given in the stack. */
+export const SECRET_KEYS = ["sshPrivateKey", "kubeconfig"] as const;
+
+/** How to set each secret key. */
+const SECRET_FIX: Record<(typeof SECRET_KEYS)[number], string> = {
+  sshPrivateKey: "pulumi config set --secret sshPrivateKey < ~/.ssh/your_key",
+  kubeconfig: "pulumi config set --secret kubeconfig < ~/.kube/config",
+};
 
 export interface StackFileConfig {
   /** Plain config values by key (namespace removed); secrets are left out. */
   readonly raw: RawObject;
   /** Keys set as Pulumi secrets (`secure:`); their values stay encrypted and unread. */
   readonly secrets: readonly string[];
+  /**
+   * `kubernetes:kubeconfig`, the Pulumi Kubernetes provider's own key (a path or the
+   * kubeconfig's text), when the stack sets it in plain text.
+   */
+  readonly providerKubeconfig?: string;
 }
 
 /**
@@ -80,14 +91,16 @@ export function readStackFiles(dir: string, stack: string): StackFileConfig {
   const file = readYaml(stackPath, `Pulumi.${stack}.yaml`);
   const secrets: string[] = [];
   const problems: InputErrors["problems"][number][] = [];
+  let providerKubeconfig: string | undefined;
   for (const [key, value] of configEntries(file)) {
     const ns = key.includes(":") ? key.slice(0, key.indexOf(":")) : PROJECT;
+    if (key === "kubernetes:kubeconfig" && typeof value === "string") providerKubeconfig = value;
     if (ns !== PROJECT) continue;
     const k = key.includes(":") ? key.slice(key.indexOf(":") + 1) : key;
     const isSecret = typeof value === "object" && value !== null && Object.hasOwn(value, "secure");
     if ((SECRET_KEYS as readonly string[]).includes(k)) {
       if (isSecret) secrets.push(k);
-      else problems.push({ key: `${PROJECT}:${k}`, value: "(plain text, not shown)", problem: "must be a Pulumi secret, never plain text", fix: `remove it and run: pulumi config set --secret ${k} < ~/.ssh/your_key` });
+      else problems.push({ key: `${PROJECT}:${k}`, value: "(plain text, not shown)", problem: "must be a Pulumi secret, never plain text", fix: `remove it and run: ${SECRET_FIX[k as (typeof SECRET_KEYS)[number]]}` });
     } else if (isSecret) {
       problems.push({ key: `${PROJECT}:${k}`, value: "(secret)", problem: "is a secret, but this key is plain config", fix: `run: pulumi config set ${k} VALUE` });
     } else {
@@ -95,5 +108,5 @@ export function readStackFiles(dir: string, stack: string): StackFileConfig {
     }
   }
   if (problems.length) throw new InputErrors(problems, `invalid stack file Pulumi.${stack}.yaml`);
-  return { raw, secrets };
+  return { raw, secrets, ...(providerKubeconfig !== undefined ? { providerKubeconfig } : {}) };
 }

@@ -33,6 +33,12 @@ export type ComponentVersions = {
 /** The pool name given to control-plane nodes. */
 export const CONTROL_PLANE_POOL = "control-plane";
 
+/**
+ * The pool of workers read from the cluster that no pool selects: never changed, but their
+ * kubelets constrain the plan (each step keeps them within the version skew).
+ */
+export const UNPOOLED = "(no pool)";
+
 export interface NodeState {
   /** The Kubernetes node name (`kubectl get nodes`). */
   readonly name: string;
@@ -40,6 +46,11 @@ export interface NodeState {
   /** Worker pool name, or {@link CONTROL_PLANE_POOL}. */
   readonly pool: string;
   readonly versions: ComponentVersions;
+  /**
+   * A drain of this program's left the node cordoned (read from the cluster: annotation
+   * `cluster-maintenance.io/cordoned`); an interrupted step to finish. @default false
+   */
+  readonly cordonedByUs?: boolean;
 }
 
 /**

@@ -118,7 +118,9 @@ describe("bad input", () => {
     [{ ...base, pools: [{ name: "web", nodes: [node("cp-1")] }] }, 'pools[0].nodes[0].name: repeats the node name at controlPlane.nodes[0].name (got "cp-1")'],
     [{ ...base, controlPlane: { nodes: [node("CP_1")] } }, 'controlPlane.nodes[0].name: is not a Kubernetes node name (lowercase DNS name) (got "CP_1")'],
     [{ ...base, controlPlane: { nodes: [node("cp-1", "1.36.4", "10.0.0.1; rm -rf /")] } }, `controlPlane.nodes[0].host: is not a host name or IP address (has a label that is not letters, digits, '-' (at most 63, '.' between labels)) (got "10.0.0.1; rm -rf /")`],
-    [{ ...base, controlPlane: undefined }, "controlPlane: is not a mapping (got nothing)"],
+    // No controlPlane.nodes: the nodes are read from the cluster, so pools select theirs.
+    [{ ...base, controlPlane: undefined }, 'pools[0].nodes: lists nodes in a config without versions (no controlPlane.nodes) (got "(a list)"). select the pool\'s nodes with pools[0].selector'],
+    [{ ...base, controlPlane: "cp-1" }, 'controlPlane: is not a mapping (got "cp-1")'],
     [{ ...base, pools: [{ name: "web", nodes: [{ ...node("w"), components: { "kube-apiserver": "1.36.4" } }] }] }, "pools[0].nodes[0].components.kube-apiserver: is not a known key"],
     [{ ...base, ssh: { user: "root; id" } }, 'ssh.user: is not a user name'],
     [{ ...base, ssh: { bastion: { host: "$(reboot)" } } }, `ssh.bastion.host: is not a host name or IP address (has a label that is not letters, digits, '-' (at most 63, '.' between labels)) (got "$(reboot)")`],
@@ -274,9 +276,9 @@ describe("SSH host keys (hostKey on every node reached over SSH and on the basti
 });
 
 describe("the project file (Pulumi.yaml)", () => {
-  it("declares sshPrivateKey a secret, so the Pulumi CLI refuses a plain value", () => {
+  it("declares sshPrivateKey and kubeconfig secrets, so the Pulumi CLI refuses a plain value", () => {
     const project = parse(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { config: Record<string, { type?: string; secret?: boolean }> };
-    expect(SECRET_KEYS).toEqual(["sshPrivateKey"]);
+    expect(SECRET_KEYS).toEqual(["sshPrivateKey", "kubeconfig"]);
     for (const key of SECRET_KEYS) expect(project.config[key]).toMatchObject({ type: "string", secret: true });
     // Declarations only: the other keys keep theirs.
     expect(project.config.targetVersion).toMatchObject({ type: "string" });

@@ -1,0 +1,111 @@
+/**
+ * A config without versions, filled in from the cluster: the control plane and every
+ * selected pool get their nodes, each with the versions the cluster runs
+ * (discovery/live-cluster.ts), its SSH address and host key. What the program and
+ * `npm run plan` do next is the same as for a config that declares its nodes.
+ */
+import type { LiveCluster, LiveNode } from "../discovery/live-cluster";
+import { CONTROL_PLANE_POOL, UNPOOLED } from "../planning/cluster";
+import { ProblemList } from "../planning/errors";
+import type { KubeVersion } from "../planning/versions";
+import { CONTROL_PLANE_LABEL, resolveMaxUnavailable } from "./live-config";
+import { selects } from "./selector";
+import { MAX_NODES, NodeConfig, PROJECT, StackConfig } from "./stack-config";
+
+/**
+ * `config` with its nodes read from `live`. A config that declares its nodes is returned
+ * with only `cordonedByUs` taken from the cluster (compare it first: config/drift.ts).
+ * Rules: the control plane is the nodes labelled {@link CONTROL_PLANE_LABEL}, in
+ * `controlPlane.order`, then by name; a rolling pool is the workers its selector selects;
+ * workers no pool selects (and that are not a blue-green pool's) are `unpooled`: they are
+ * not changed, but the plan keeps their kubelets within the version skew. kubectl's version on
+ * a node is not visible through the API (REFERENCE.md, "Measured on a real kube-apiserver"):
+ * it is taken to be the kubelet's, as the upgrade installs both together.
+ * @throws InputErrors naming the config key to change for: an order naming no control-plane
+ *   node, a node two pools select, a selector that selects nothing, a node without the
+ *   address to reach it or without a host key, a kubectlNode that is not a control-plane node,
+ *   maxUnavailable above maxNodesPerUpdate, more than {@link MAX_NODES} nodes, a control-plane
+ *   node without one of its static pods.
+ */
+export function resolveLive(config: StackConfig, live: LiveCluster): StackConfig {
+  const byName = new Map(live.nodes.map((n) => [n.name, n]));
+  const mark = (n: NodeConfig): NodeConfig => (byName.get(n.name)?.cordonedByUs ? { ...n, cordonedByUs: true } : n);
+  if (!config.live) {
+    return { ...config, controlPlane: config.controlPlane.map(mark), pools: config.pools.map((p) => ({ ...p, nodes: p.nodes.map(mark) })) };
+  }
+  const selection = config.live;
+  const problems = new ProblemList();
+  if (live.nodes.length > MAX_NODES) {
+    problems.add("(the cluster)", `${live.nodes.length} nodes`, `has more than ${MAX_NODES} nodes, the most a Kubernetes cluster supports (https://kubernetes.io/docs/setup/best-practices/cluster-large/)`, "check that the kubeconfig points at the right cluster");
+    problems.throwIfAny(`cannot plan from the cluster at ${live.server}`);
+  }
+  const reach = (n: LiveNode, needed: boolean): { host: string; hostKey?: string } => {
+    const own = selection.hosts.get(n.name);
+    if (!needed) return { host: "" };
+    const host = own?.host ?? n.addresses.find((a) => a.type === selection.addressType)?.address;
+    if (!host) {
+      problems.add(`hosts.${n.name}.host`, undefined, `is needed: node ${n.name} reports no ${selection.addressType} address`, `set hosts.${n.name}.host, or nodeAddressType to one it has (${n.addresses.map((a) => a.type).join(", ") || "none"})`);
+    }
+    if (!own?.hostKey && !config.ssh.insecureIgnoreHostKey) {
+      problems.add(`hosts.${n.name}.hostKey`, undefined, `is required: node ${n.name} is reached over SSH and its host key is checked`, `take the key part of \`ssh-keyscan -t ed25519 ${host ?? "<host>"}\`, run from a trusted network, e.g. hosts: { ${n.name}: { hostKey: "ssh-ed25519 AAAA..." } }`);
+    }
+    return { host: host ?? "", ...(own?.hostKey ? { hostKey: own.hostKey } : {}) };
+  };
+  const nodeConfig = (n: LiveNode, pool: string, needsSsh: boolean): NodeConfig => {
+    const components: Partial<Record<"kube-apiserver" | "kube-controller-manager" | "kube-scheduler", KubeVersion>> = {};
+    if (pool === CONTROL_PLANE_POOL) {
+      for (const c of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const) {
+        const v = n.staticPods?.[c];
+        if (v) components[c] = v;
+        else problems.add(`(the cluster) node ${n.name}`, undefined, `is a control-plane node without a ${c} mirror pod in kube-system`, `check the node (crictl ps on it); if it is no longer a control-plane node, remove its ${CONTROL_PLANE_LABEL} label`);
+      }
+    }
+    return {
+      name: n.name, ...reach(n, needsSsh), role: pool === CONTROL_PLANE_POOL ? "control-plane" : "worker", pool,
+      version: n.kubeletVersion, components, ...(n.cordonedByUs ? { cordonedByUs: true } : {}),
+    };
+  };
+
+  const cpLive = live.nodes.filter((n) => Object.hasOwn(n.labels, CONTROL_PLANE_LABEL));
+  const cpNames = new Set(cpLive.map((n) => n.name));
+  selection.controlPlaneOrder.forEach((name, i) => {
+    if (!cpNames.has(name)) problems.add(`controlPlane.order[${i}]`, name, "is not a control-plane node of the cluster", `name one of ${[...cpNames].join(", ") || "(none found)"}`);
+  });
+  const rank = (name: string) => {
+    const i = selection.controlPlaneOrder.indexOf(name);
+    return i < 0 ? selection.controlPlaneOrder.length : i;
+  };
+  const controlPlane = [...cpLive].sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name)).map((n) => nodeConfig(n, CONTROL_PLANE_POOL, true));
+  if (controlPlane.length === 0) problems.add("(the cluster)", live.server, `has no node labelled ${CONTROL_PLANE_LABEL}`, "point the kubeconfig at a kubeadm cluster (kubeadm labels its control-plane nodes)");
+
+  const owner = new Map<string, string>();
+  const declared = new Set(config.pools.flatMap((p) => p.nodes.map((n) => n.name)));
+  const pools = config.pools.map((pool, i) => {
+    const chosen = selection.pools.get(pool.name);
+    if (!chosen) return { ...pool, nodes: pool.nodes.map(mark) };
+    const members = live.nodes.filter((n) => !cpNames.has(n.name) && !declared.has(n.name) && selects(chosen.selector, n.labels));
+    for (const n of members) {
+      const other = owner.get(n.name);
+      if (other) problems.add(`pools[${i}].selector`, chosen.selector.text, `selects node ${n.name}, which pool ${other} selects too`, "make the selectors select disjoint nodes");
+      owner.set(n.name, pool.name);
+    }
+    if (members.length === 0) problems.add(`pools[${i}].selector`, chosen.selector.text, "selects no worker node of the cluster", "check the label (kubectl get nodes --show-labels), or remove the pool");
+    const maxUnavailable = resolveMaxUnavailable(chosen.maxUnavailable, members.length);
+    if (members.length > 0 && maxUnavailable > members.length) problems.add(`pools[${i}].maxUnavailable`, maxUnavailable, `is more than the pool's ${members.length} node(s)`, `give a whole number from 1 to ${members.length}, or a percentage`);
+    if (maxUnavailable > config.maxNodesPerUpdate) problems.add(`pools[${i}].maxUnavailable`, maxUnavailable, `is more than maxNodesPerUpdate (${config.maxNodesPerUpdate}): a batch must fit in one update`, `lower it, or raise maxNodesPerUpdate to at least ${maxUnavailable}`);
+    return { ...pool, maxUnavailable, nodes: members.map((n) => nodeConfig(n, pool.name, true)) };
+  });
+  const unpooled = live.nodes
+    .filter((n) => !cpNames.has(n.name) && !owner.has(n.name) && !declared.has(n.name))
+    .map((n) => nodeConfig(n, UNPOOLED, false));
+
+  const kubectlNode = selection.kubectlNode ?? controlPlane[0]?.name;
+  if (controlPlane.length > 0 && !cpNames.has(kubectlNode ?? "")) {
+    problems.add("kubectlNode", selection.kubectlNode, "is not a control-plane node of the cluster", `name one of ${controlPlane.map((n) => n.name).join(", ")} (kubectl needs its admin.conf)`);
+  }
+  problems.throwIfAny(`cannot plan ${PROJECT} from the cluster at ${live.server}`);
+  return {
+    ...config, controlPlane, pools, unpooled, kubectlNode: kubectlNode!,
+    ...(live.kubeProxy && !config.kubeProxyVersion ? { kubeProxyVersion: live.kubeProxy.version } : {}),
+  };
+}
