@@ -115,9 +115,6 @@ export function parseHosts(
   return hosts;
 }
 
-/** The keys only a config without versions may have, with the key that makes a config declared. */
-export const LIVE_ONLY_KEYS = ["controlPlane.order", "pools[].selector", "hosts", "nodeAddressType"] as const;
-
 /** Reads the live-only top-level keys of `raw`. */
 export function parseLiveKeys(
   r: FieldReader,
