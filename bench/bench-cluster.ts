@@ -4,11 +4,13 @@
  * and a blue-green pool), so every kind of step and batch is in the plan.
  */
 import { ClusterSpec, NodeState, PoolSpec } from "../planning/cluster";
+import type { ExecutionOptions } from "../planning/commands";
 import { KubeVersion } from "../planning/versions";
 
 /** Control-plane nodes of the benchmark cluster. */
 export const CONTROL_PLANE = 5;
 
+/** The benchmark cluster of `size` nodes (at least {@link CONTROL_PLANE}), all at 1.34.6. */
 export function benchCluster(size: number): ClusterSpec {
   const v = KubeVersion.of(1, 34, 6);
   const pools: PoolSpec[] = [
@@ -27,3 +29,14 @@ export function benchCluster(size: number): ClusterSpec {
   }
   return { name: "bench", pools, nodes };
 }
+
+/** How the benchmark cluster's plan is carried out (the dev stack's defaults): for its commands and its JSON. */
+export const BENCH_EXECUTION: ExecutionOptions = {
+  kubectlNode: "cp-1",
+  drain: () => ({ timeoutSeconds: 600, deleteEmptyDirData: false, deleteUnmanagedPods: false, disableEviction: false }),
+  etcd: {
+    endpoint: "https://127.0.0.1:2379", caCert: "/etc/kubernetes/pki/etcd/ca.crt", cert: "/etc/kubernetes/pki/etcd/server.crt",
+    key: "/etc/kubernetes/pki/etcd/server.key", backupDir: "/var/lib/cluster-maintenance/etcd-backups", verify: "restore", keep: 5,
+  },
+  readyTimeoutSeconds: 600,
+};

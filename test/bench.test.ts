@@ -25,10 +25,11 @@ function runLine(nodeExit: number, tsxExit: number): { code: number | null; out:
 }
 
 describe("npm run bench", () => {
-  it("runs the snapshot part even when the plan part exits non-zero, and exits non-zero when any part broke", () => {
+  it("runs the start and snapshot parts even when the plan part exits non-zero, and exits non-zero when any part broke", () => {
     const broken = runLine(1, 0);
     expect(broken.out).toContain("node --expose-gc --import tsx bench/plan-bench.ts");
     expect(broken.out).toContain("node --expose-gc --import tsx bench/plan-growth-bench.ts");
+    expect(broken.out).toContain("tsx bench/start-bench.ts");
     expect(broken.out).toContain("tsx bench/snapshot-bench.ts");
     expect(broken.code).not.toBe(0);
     expect(runLine(0, 1).code).not.toBe(0);
@@ -45,6 +46,18 @@ describe("npm run bench", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^time: .*\(target < 0 ms\)$/m);
     expect(r.stdout).toMatch(/^memory: .*\(target < 1 MB peak\)$/m);
+    expect(r.stdout).toContain("OVER TARGET");
+  }, 130_000);
+
+  it("start-bench prints npm run plan's start through npm, alone and under tsx, with its target, and exits 0 over it", () => {
+    const r = spawnSync("node", ["--import", "tsx", "bench/start-bench.ts"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, CM_BENCH_START_TARGET_MS: "0" },
+      timeout: 120_000,
+    });
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toMatch(/^start: npm run plan -- --stack dev, process start to exit, median of 7: \d+ ms through npm; \d+ ms the launcher alone \(target < 0 ms\), [\d.]+x faster than tsx cli\/plan\.ts \(\d+ ms\)$/m);
     expect(r.stdout).toContain("OVER TARGET");
   }, 130_000);
 });
