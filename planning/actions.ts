@@ -48,6 +48,11 @@ function drained(node: string, version: KubeVersion, inside: Action[]): Action[]
   ];
 }
 
+/** What is left of a step a stopped run left with its node cordoned: wait until Ready with kubelet `version`, uncordon. */
+export function resumeActions(node: string, version: KubeVersion): Action[] {
+  return drained(node, version, []).slice(1);
+}
+
 function osPatchActions(revision: string): Action[] {
   return [{ kind: "os-patch", revision, summary: `apt-get upgrade (OS patch revision ${revision}), held packages kept; reboot if the OS asks for it` }];
 }

@@ -20,7 +20,9 @@ export type StepKind =
   /** A blue-green pool replaced by new nodes joining at the control plane's version. */
   | "pool-replace"
   /** OS patching of a node not drained by the upgrade: drain, patch, reboot if asked, wait Ready, uncordon. */
-  | "os-patch";
+  | "os-patch"
+  /** A node a stopped run left cordoned after its upgrade: wait until Ready, uncordon. */
+  | "resume";
 
 /** The kinds of action inside a step, in the order they run. */
 export type ActionKind =
@@ -123,7 +125,12 @@ export interface UpgradePlan {
   readonly hops: readonly Hop[];
   /** OS patching of nodes the hops do not drain, after the last hop (see ClusterSpec.osPatch). */
   readonly maintenance: readonly Phase[];
-  /** Every step in order (the hops' steps, then the maintenance steps, flattened). */
+  /**
+   * Before the hops: nodes a stopped run left cordoned (NodeState.cordonedByUs) after their
+   * kubelet caught up with the control plane, each made Ready and uncordoned, one at a time.
+   */
+  readonly resume: readonly Step[];
+  /** Every step in order (the resume steps, the hops' steps, then the maintenance steps, flattened). */
   readonly steps: readonly Step[];
   readonly warnings: readonly PlanWarning[];
 }

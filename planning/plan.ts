@@ -19,8 +19,8 @@
  * The planner checks the state after every step
  * against the version-skew policy and refuses rather than return a plan that breaks it.
  */
-import { controlPlaneActions, kubeletActions, osPatchStepActions, replaceActions, snapshotActions, workerActions } from "./actions";
-import { CONTROL_PLANE_COMPONENTS, CONTROL_PLANE_POOL, ClusterSpec, COMPONENTS, NodeState, PoolSpec, raised } from "./cluster";
+import { controlPlaneActions, kubeletActions, osPatchStepActions, replaceActions, resumeActions, snapshotActions, workerActions } from "./actions";
+import { CONTROL_PLANE_COMPONENTS, CONTROL_PLANE_POOL, ClusterSpec, COMPONENTS, NodeState, PoolSpec, raised, UNPOOLED } from "./cluster";
 import { PlanningError } from "./errors";
 import { NodeTable } from "./node-table";
 import type { Action, Hop, Phase, Step, StepKind, UpgradePlan } from "./plan-types";
@@ -74,6 +74,7 @@ export function planUpgrade(cluster: ClusterSpec, target: KubeVersion, options: 
   const builder = new PlanBuilder(cluster, target, initial);
   const minors = hopMinors(cluster, initial, target);
   const versions = hopVersions(minors, initial, target, options.catalogue);
+  builder.resume();
   minors.forEach((minor, i) => builder.hop(minor, versions[i]!, versions[i + 1]));
   builder.osPatching();
   const plan = builder.finish();
@@ -96,7 +97,7 @@ function checkShape(cluster: ClusterSpec): void {
   for (const node of cluster.nodes) {
     const cp = node.role === "control-plane";
     if (cp !== (node.pool === CONTROL_PLANE_POOL)) reasons.push(`node ${node.name}: role ${node.role} does not match pool ${node.pool}`);
-    if (!cp && !poolNames.has(node.pool)) reasons.push(`node ${node.name} is in pool ${node.pool}, which is not declared`);
+    if (!cp && node.pool !== UNPOOLED && !poolNames.has(node.pool)) reasons.push(`node ${node.name} is in pool ${node.pool}, which is not declared`);
     const hasCp = node.versions["kube-apiserver"] && node.versions["kube-controller-manager"] && node.versions["kube-scheduler"];
     if (cp && !hasCp) reasons.push(`control-plane node ${node.name} lacks a kube-apiserver, kube-controller-manager or kube-scheduler version`);
   }
@@ -158,6 +159,7 @@ class PlanBuilder {
   private readonly controlPlane: readonly string[];
   private readonly rollingFailures: string[] = [];
   private readonly maintenance: Phase[] = [];
+  private readonly resumed: Step[] = [];
   /** Nodes whose OS patch is planned, or that are replaced by new nodes. */
   private readonly patched = new Set<string>();
 
@@ -174,6 +176,27 @@ class PlanBuilder {
   /** True when `v` must move in the hop to `to`. */
   private behind(v: KubeVersion, to: KubeVersion): boolean {
     return v.minor < to.minor || (to.minor === this.target.minor && v.isBefore(this.target));
+  }
+
+  /**
+   * Nodes a stopped run left cordoned (cordonedByUs) whose kubelet has caught up with the
+   * oldest kube-apiserver: the step that cordoned them finished but for its wait and uncordon,
+   * which are all that is left, one node at a time, before anything else. A node whose kubelet
+   * is behind is in the middle of the step for the control plane's version: that step, still
+   * in the plan, finds it cordoned by us and goes on (drain.sh). A blue-green pool's nodes are
+   * the replacement's to uncordon; unpooled nodes are not ours.
+   */
+  resume(): void {
+    const blueGreen = new Set(this.cluster.pools.filter((p) => p.strategy === "blue-green").map((p) => p.name));
+    const controlPlane = this.bounds!.oldest.version;
+    for (const named of this.cluster.nodes) {
+      const node = this.node(named.name);
+      if (!node.cordonedByUs || blueGreen.has(node.pool) || node.pool === UNPOOLED || node.versions.kubelet.isBefore(controlPlane)) continue;
+      this.resumed.push(...this.stage(0, "resume", [{
+        kind: "resume", pool: node.pool, nodes: [node.name], version: node.versions.kubelet,
+        actions: resumeActions(node.name, node.versions.kubelet), changes: [], touchesControlPlane: false,
+      }]));
+    }
   }
 
   hop(minor: number, to: KubeVersion, next: KubeVersion | undefined): void {
@@ -371,6 +394,7 @@ class PlanBuilder {
     const left: string[] = [];
     const held = new Map(this.cluster.pools.filter((p) => p.blueGreen?.targetVersion).map((p) => [p.name, p.blueGreen!.targetVersion!]));
     for (const node of this.state) {
+      if (node.pool === UNPOOLED) continue;
       for (const c of COMPONENTS) {
         const v = node.versions[c];
         const expected = (c === "kubelet" || c === "kubectl" ? held.get(node.pool) : undefined) ?? this.target;
@@ -388,6 +412,7 @@ class PlanBuilder {
       finalState: this.state,
       hops: this.hops,
       maintenance: this.maintenance,
+      resume: this.resumed,
       steps: this.steps,
     };
   }

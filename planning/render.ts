@@ -94,6 +94,7 @@ export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] =
     out.push(`Upgrade plan for cluster ${plan.cluster}: ${from.tag} -> ${plan.target.tag}, ${plan.hops.length} hop(s), ${plan.steps.length} step(s), ${nodes} node(s)`);
     out.push("", ...table(componentRows(plan)), "", "HOPS", ...plan.hops.map((h) => `  ${hopSummary(h)}`));
   }
+  if (plan.resume.length > 0) out.push("", `RESUME first: ${plan.resume.length} node(s) a stopped run left cordoned after their upgrade (${plan.resume.map((s) => s.nodes[0]).join(", ")}): wait until Ready, uncordon`);
   const patched = plan.maintenance.flatMap((p) => p.steps).length;
   if (patched > 0) out.push("", `OS PATCHING after the hops: ${patched} node(s) not drained by an upgrade (nodes the upgrade drains are patched inside that drain)`);
   if (plan.steps.length > 0) {
@@ -108,6 +109,7 @@ export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] =
       out.push(title);
       for (const phase of phases) for (const step of phase.steps) out.push(...stepLines(step, width, byStep.get(step.id) ?? []).map((l) => `  ${l}`));
     };
+    if (plan.resume.length > 0) section("Resume", [{ kind: "workers", pool: "", steps: plan.resume }]);
     for (const hop of plan.hops) section(`Hop ${hop.index}: ${hop.from.tag} -> ${hop.to.tag}`, hop.phases);
     if (patched > 0) section("OS patching", plan.maintenance);
   }
@@ -149,6 +151,7 @@ export function planToJson(plan: UpgradePlan, commands: readonly CommandSpec[] =
     initialState: plan.initialState,
     hops: plan.hops.map((h) => ({ ...h, phases: h.phases.map(phaseJson) })),
     maintenance: plan.maintenance.map(phaseJson),
+    resume: plan.resume.map((s) => s.id),
     steps,
     finalState: plan.finalState,
     warnings: plan.warnings,

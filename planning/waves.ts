@@ -1,0 +1,109 @@
+/**
+ * Waves: the plan cut into the parts one `pulumi up` carries out each. A wave is
+ * - `resume`: nodes a stopped run left cordoned, made Ready and uncordoned;
+ * - `control-plane`: the control plane's part of a hop (etcd snapshot, every kubeadm step,
+ *   every control-plane kubelet);
+ * - `workers`: consecutive batches of the rolling pools of one hop, as many as fit in
+ *   `maxNodesPerUpdate` nodes (a batch is never split);
+ * - `replacement`: one blue-green pool replaced;
+ * - `os-patch`: consecutive OS-patch batches, as many as fit.
+ * Waves are consecutive runs of the plan's steps, in plan order, so the first wave depends
+ * on nothing outside itself. Each `pulumi up` reads the cluster again, plans what is left
+ * and carries out its first wave; a finished cluster has none (../shared/DESIGN.md,
+ * "How data flows", point 4).
+ */
+import type { Step, UpgradePlan } from "./plan-types";
+
+export type WaveKind = "resume" | "control-plane" | "workers" | "replacement" | "os-patch";
+
+export interface Wave {
+  /** 1-based; wave 1 is what the next `pulumi up` carries out. */
+  readonly index: number;
+  readonly kind: WaveKind;
+  /** The hop it belongs to (1-based); 0 for resume and OS patching. */
+  readonly hop: number;
+  /** The version its steps bring their nodes to (for OS patching: the revision label). */
+  readonly label: string;
+  /** Pools it changes, in order. */
+  readonly pools: readonly string[];
+  /** Ids of its steps, in plan order. */
+  readonly steps: readonly string[];
+  /** Nodes its steps run on, each counted once (a blue-green replacement: the old nodes). */
+  readonly nodes: number;
+}
+
+/** What a step's wave is made of: the steps of one batch, or a whole replacement, or a hop's control plane. */
+interface Unit {
+  readonly kind: WaveKind;
+  readonly key: string;
+  readonly hop: number;
+  readonly label: string;
+  readonly pool: string;
+  readonly steps: Step[];
+  readonly nodes: Set<string>;
+}
+
+function unitOf(step: Step): Omit<Unit, "steps" | "nodes"> {
+  const label = step.kind === "os-patch" || step.kind === "resume" ? step.id.slice(0, step.id.indexOf("/")) : step.version.tag;
+  switch (step.kind) {
+    case "resume":
+      return { kind: "resume", key: step.id, hop: 0, label, pool: step.pool };
+    case "etcd-snapshot":
+    case "control-plane-upgrade":
+    case "kubelet-upgrade":
+      return { kind: "control-plane", key: `cp/${step.hop}`, hop: step.hop, label, pool: step.pool };
+    case "pool-replace":
+      return { kind: "replacement", key: `replace/${step.id}`, hop: step.hop, label, pool: step.pool };
+    case "worker-upgrade":
+    case "os-patch":
+      return { kind: step.kind === "os-patch" ? "os-patch" : "workers", key: `${step.id.slice(0, step.id.indexOf("/"))}/${step.pool}/${step.batch?.index ?? step.id}`, hop: step.hop, label, pool: step.pool };
+  }
+}
+
+/**
+ * Cuts `plan` into waves.
+ * @param maxNodesPerUpdate most nodes a `workers`, `os-patch` or `resume` wave changes (whole
+ *   batches only); a control-plane wave or a replacement is one wave whatever its size.
+ * @throws Error when a batch is larger than maxNodesPerUpdate (the config refuses that first).
+ */
+export function planWaves(plan: UpgradePlan, maxNodesPerUpdate: number): Wave[] {
+  const units: Unit[] = [];
+  for (const step of plan.steps) {
+    const u = unitOf(step);
+    const last = units[units.length - 1];
+    if (last && last.key === u.key) {
+      last.steps.push(step);
+      for (const n of step.nodes) last.nodes.add(n);
+    } else {
+      units.push({ ...u, steps: [step], nodes: new Set(step.nodes) });
+    }
+  }
+  const waves: Wave[] = [];
+  let open: { kind: WaveKind; hop: number; label: string; pools: string[]; steps: string[]; nodes: Set<string> } | undefined;
+  const close = () => {
+    if (open) waves.push({ index: waves.length + 1, ...open, nodes: open.nodes.size });
+    open = undefined;
+  };
+  for (const u of units) {
+    const fills = u.kind === "workers" || u.kind === "os-patch" || u.kind === "resume";
+    if (fills && u.nodes.size > maxNodesPerUpdate) throw new Error(`a batch of ${u.nodes.size} nodes (${u.key}) is more than maxNodesPerUpdate (${maxNodesPerUpdate})`);
+    const joins = open && fills && open.kind === u.kind && open.label === u.label && open.nodes.size + u.nodes.size <= maxNodesPerUpdate;
+    if (!joins) {
+      close();
+      open = { kind: u.kind, hop: u.hop, label: u.label, pools: [], steps: [], nodes: new Set() };
+    }
+    if (!open!.pools.includes(u.pool)) open!.pools.push(u.pool);
+    for (const s of u.steps) open!.steps.push(s.id);
+    for (const n of u.nodes) open!.nodes.add(n);
+    if (!fills) close();
+  }
+  close();
+  return waves;
+}
+
+/** One line per wave, e.g. `wave 2 (next pulumi up): hop 1 v1.35.9, workers of general: 12 node(s), 12 step(s)`. */
+export function describeWave(wave: Wave, next: boolean): string {
+  const what = wave.kind === "control-plane" ? "control plane" : wave.kind === "replacement" ? `replacement of pool ${wave.pools[0]}` : wave.kind === "resume" ? "resume nodes a stopped run left cordoned" : `${wave.kind === "os-patch" ? "OS patching" : "workers"} of ${wave.pools.join(", ")}`;
+  const where = wave.hop > 0 ? `hop ${wave.hop} ${wave.label}` : wave.label;
+  return `wave ${wave.index}${next ? " (next pulumi up)" : ""}: ${where}, ${what}: ${wave.nodes} node(s), ${wave.steps.length} step(s)`;
+}
