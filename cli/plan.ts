@@ -1,13 +1,22 @@
 /**
- * `npm run plan`: the upgrade plan for a stack, offline (no Pulumi CLI, no cluster).
- * Reads Pulumi.yaml and Pulumi.<stack>.yaml from the working directory, plans with the same
- * code the Pulumi program uses, prints text (default) or JSON. Exit code 1 with one clear
- * message on bad config or an impossible upgrade.
+ * `npm run plan`: the upgrade plan for a stack, without the Pulumi CLI: what the next
+ * `pulumi up` would run and every wave after it.
+ * Reads Pulumi.yaml and Pulumi.<stack>.yaml from the working directory; reads the cluster
+ * (config/cluster-source.ts) when the config declares no versions, or to compare declared
+ * versions with it, unless `--offline`; plans with the same code the Pulumi program uses;
+ * prints text (default) or JSON. Exit code 1 with one clear message on bad config, drift, a
+ * cluster that cannot be read, or an impossible upgrade.
  */
 import { Command } from "commander";
 import { InputErrors, PlanningError } from "../planning/errors";
-import { planToJson, renderText } from "../planning/render";
+import { planToJson } from "../planning/render";
+import { reportText } from "../planning/report";
+import { planWaves } from "../planning/waves";
 import { executionOptions, parseStackConfig, planFromConfig } from "../config/stack-config";
+import { clusterSource, ClusterReader } from "../config/cluster-source";
+import { DriftError } from "../config/drift";
+import { DiscoveryError } from "../discovery/errors";
+import { rbacManifest } from "../discovery/rbac";
 import { planCommands } from "../planning/commands";
 import { readStackFiles } from "../config/stack-file";
 import { CliIo, parseArgs, processIo } from "./io";
@@ -15,30 +24,51 @@ import { CliIo, parseArgs, processIo } from "./io";
 export interface PlanIo extends CliIo {
   /** "Today" for end-of-life warnings. @default new Date() */
   readonly now?: Date;
+  /** For KUBECONFIG and ~/.kube/config. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Reads the cluster (tests pass a stub). @default discovery/read-cluster.ts readCluster */
+  readonly reader?: ClusterReader;
 }
 
 /**
  * Runs the plan command.
  * @param args the arguments after the program name, e.g. `["--stack", "prod", "--json"]`.
- * @returns the exit code: 0 planned, 1 bad config or impossible upgrade, 2 bad usage.
+ * @returns the exit code: 0 planned, 1 bad config, drift, an unreadable cluster or an
+ *   impossible upgrade, 2 bad usage.
  */
-export function runPlan(args: readonly string[], io: PlanIo): number {
+export async function runPlan(args: readonly string[], io: PlanIo): Promise<number> {
   const program = new Command("npm run plan --")
-    .description("Print the upgrade plan for a stack, offline.")
+    .description("Print the upgrade plan for a stack: what the next pulumi up runs, and every wave after it.")
     .option("-s, --stack <name>", "stack whose Pulumi.<name>.yaml to read", "dev")
-    .option("--json", "print the whole plan as JSON", false);
+    .option("--json", "print the whole plan as JSON", false)
+    .option("--offline", "plan from the versions the stack config declares, without reading the cluster", false)
+    .option("--kubeconfig <path>", "read the cluster with this kubeconfig (before kubernetes:kubeconfig, KUBECONFIG and ~/.kube/config)")
+    .option("--print-rbac", "print the read-only ClusterRole the cluster is read with, and exit", false);
   const usage = parseArgs(program, args, io);
   if (usage !== undefined) return usage;
-  const { stack, json } = program.opts<{ stack: string; json: boolean }>();
+  const opts = program.opts<{ stack: string; json: boolean; offline: boolean; kubeconfig?: string; printRbac: boolean }>();
+  if (opts.printRbac) {
+    io.out(rbacManifest());
+    return 0;
+  }
   try {
-    const files = readStackFiles(io.cwd, stack);
-    const config = parseStackConfig(files.raw, stack);
+    const files = readStackFiles(io.cwd, opts.stack);
+    const declared = parseStackConfig(files.raw, opts.stack);
+    // The stack's kubeconfig secret cannot be decrypted without Pulumi: --kubeconfig takes its place.
+    const providerConfig = opts.kubeconfig ?? files.providerKubeconfig;
+    const source = await clusterSource(declared, { ...(providerConfig ? { providerConfig } : {}), env: io.env ?? process.env }, { offline: opts.offline, ...(io.reader ? { reader: io.reader } : {}) });
+    const config = source.config;
     const plan = planFromConfig(config, io.now);
     const { commands } = planCommands(plan, executionOptions(config));
-    io.out(json ? `${JSON.stringify(planToJson(plan, commands), null, 2)}\n` : renderText(plan, commands));
+    const waves = source.live ? planWaves(plan, config.maxNodesPerUpdate) : undefined;
+    if (opts.json) {
+      io.out(`${JSON.stringify({ ...planToJson(plan, commands), origin: source.origin, ...(waves ? { waves } : {}) }, null, 2)}\n`);
+    } else {
+      io.out(reportText({ plan, commands, origin: source.origin, ...(waves ? { waves, maxNodesPerUpdate: config.maxNodesPerUpdate } : {}) }));
+    }
     return 0;
   } catch (e) {
-    if (e instanceof InputErrors || e instanceof PlanningError) {
+    if (e instanceof InputErrors || e instanceof PlanningError || e instanceof DriftError || e instanceof DiscoveryError) {
       io.err(`error: ${e.message}\n`);
       return 1;
     }
@@ -47,5 +77,5 @@ export function runPlan(args: readonly string[], io: PlanIo): number {
 }
 
 if (require.main === module) {
-  process.exitCode = runPlan(process.argv.slice(2), processIo());
+  void runPlan(process.argv.slice(2), processIo()).then((code) => (process.exitCode = code));
 }

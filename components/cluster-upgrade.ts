@@ -10,12 +10,13 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterSpec } from "../planning/cluster";
+import type { ClusterSpec, NodeState } from "../planning/cluster";
 import { commandKey, ExecutionOptions, planCommands, scheduledRebootBootId, shellQuote, StageBarrier } from "../planning/commands";
 import { planUpgrade } from "../planning/plan";
-import type { UpgradePlan } from "../planning/plan-types";
+import type { Step, UpgradePlan } from "../planning/plan-types";
+import { describeWave, planWaves, Wave } from "../planning/waves";
 import type { ReleaseCatalogue } from "../planning/releases";
-import { renderText } from "../planning/render";
+import { reportText } from "../planning/report";
 import type { KubeVersion } from "../planning/versions";
 import type { AwsPoolSettings } from "../config/blue-green-config";
 import { FINISHED_COMMAND_IGNORES } from "./command-intent";
@@ -54,6 +55,15 @@ export interface ClusterUpgradeArgs {
   readonly connection: (node: string) => pulumi.Input<Connection>;
   /** The AWS settings of each blue-green pool (pools[i].aws); pools without are not this stack's instances. */
   readonly blueGreenAws?: ReadonlyMap<string, AwsPoolSettings>;
+  /**
+   * Most nodes one update changes: only the plan's first wave is registered
+   * (planning/waves.ts), and the next `pulumi up`, having read the cluster again, plans what is
+   * left. Set it whenever the plan starts from the live cluster. Absent: the whole plan, for a
+   * plan from declared versions alone, which cannot tell what a previous update did.
+   */
+  readonly maxNodesPerUpdate?: number;
+  /** Where the versions planned from came from, for the plan's text (config/cluster-source.ts). */
+  readonly origin?: string;
 }
 
 /**
@@ -72,6 +82,12 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
 
   /** Blue-green pools of this stack's instances, by pool name. */
   readonly blueGreenPools: ReadonlyMap<string, BlueGreenNodePool>;
+  /** The waves of the plan; with maxNodesPerUpdate, only the first is registered. */
+  readonly waves: readonly Wave[];
+  /** What this update carries out, one line (describeWave), or that nothing is left. */
+  readonly wave: string;
+  /** The waves after this update's, one line each; empty when this update finishes the plan. */
+  readonly wavesLeft: readonly string[];
 
   /**
    * @throws PlanningError (before anything is registered) when the upgrade cannot be planned,
@@ -82,20 +98,36 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     refuseRepeatedReplacement(plan);
     super("cluster-maintenance:upgrade:ClusterUpgrade", name, {}, opts);
     this.plan = plan;
-    const { commands, barriers } = planCommands(plan, args.execution);
-    const text = renderText(plan, commands);
+    const all = planCommands(plan, args.execution);
+    const waves = args.maxNodesPerUpdate === undefined ? [] : planWaves(plan, args.maxNodesPerUpdate);
+    this.waves = waves;
+    // Waves are runs of the plan's steps in order: the first depends on nothing outside itself.
+    const inWave = new Set(waves[0]?.steps ?? []);
+    const steps = args.maxNodesPerUpdate === undefined ? plan.steps : plan.steps.filter((s) => inWave.has(s.id));
+    const stepIds = new Set(steps.map((s) => s.id));
+    const commands = all.commands.filter((c) => stepIds.has(c.step));
+    this.wave = args.maxNodesPerUpdate === undefined
+      ? `the whole plan (${plan.steps.length} step(s)): planned from declared versions, not from the cluster`
+      : waves[0] ? describeWave(waves[0], true) : `nothing left: the cluster is at ${plan.target}`;
+    this.wavesLeft = waves.slice(1).map((w) => describeWave(w, false));
+    const text = reportText({
+      plan, commands: all.commands, ...(args.origin ? { origin: args.origin } : {}),
+      ...(args.maxNodesPerUpdate !== undefined ? { waves, maxNodesPerUpdate: args.maxNodesPerUpdate } : {}),
+    });
     this.planText = pulumi.output(text);
     this.hops = pulumi.output(plan.hops.map((h) => h.to.toString()));
-    const stepsOf = new Map<string, typeof plan.steps[number][]>();
-    for (const step of plan.steps) {
+    const stepsOf = new Map<string, Step[]>();
+    for (const step of steps) {
       for (const node of step.nodes) {
         const list = stepsOf.get(node);
         if (list) list.push(step);
         else stepsOf.set(node, [step]);
       }
     }
+    // One NodeUpgrade per node this update changes (every node, for the whole plan).
+    const changed = args.maxNodesPerUpdate === undefined ? plan.initialState.toArray() : [...stepsOf.keys()].map((n) => plan.initialState.get(n)).filter((n): n is NodeState => n !== undefined);
     const components = new Map(
-      plan.initialState.toArray().map((node) => [
+      changed.map((node) => [
         node.name,
         new NodeUpgrade(`${name}-${node.name}`, { node, target: plan.target, steps: stepsOf.get(node.name) ?? [] }, { parent: this }),
       ]),
@@ -120,7 +152,7 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
       pools.set(poolName, component);
       return component;
     };
-    const barrierSpecs = new Map(barriers.map((b) => [b.key, b]));
+    const barrierSpecs = new Map(all.barriers.map((b) => [b.key, b]));
     const barrierResources = new Map<string, command.local.Command>();
     // A barrier is registered when the first command of its stage is: after the commands it waits for.
     const barrier = (spec: StageBarrier): command.local.Command => {
@@ -171,6 +203,7 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     }
     this.blueGreenPools = pools;
     if (pulumi.runtime.isDryRun()) pulumi.log.info(text, this);
-    this.registerOutputs({ planText: this.planText, hops: this.hops });
+    if (args.maxNodesPerUpdate !== undefined) pulumi.log.info(`this update: ${this.wave}${this.wavesLeft.length > 0 ? `; ${this.wavesLeft.length} more wave(s) after it: run pulumi up again` : ""}`, this);
+    this.registerOutputs({ planText: this.planText, hops: this.hops, wave: this.wave, wavesLeft: this.wavesLeft });
   }
 }

@@ -26,10 +26,16 @@ export interface ClusterSource {
   readonly origin: string;
 }
 
+/** A config that declares its versions, planned as it is: offline, or with no kubeconfig to compare it with. */
+export function declaredSource(config: StackConfig, offline: boolean): ClusterSource {
+  return { config, origin: offline ? "the versions declared in the stack config (offline)" : "the versions declared in the stack config (no kubeconfig found: not compared with the cluster)" };
+}
+
 /** Reads the cluster with a kubeconfig; tests pass their own. */
 export type ClusterReader = (kubeconfig: KubeConfig) => Promise<LiveCluster>;
 
-function anySource(sources: KubeconfigSources): boolean {
+/** True when any of the four places gives a kubeconfig (without reading it). */
+export function kubeconfigFound(sources: KubeconfigSources): boolean {
   const env = sources.env ?? process.env;
   const home = sources.home ?? env.HOME;
   return Boolean(sources.override || sources.providerConfig || env.KUBECONFIG || (home && existsSync(join(home, ".kube", "config"))));
@@ -46,9 +52,7 @@ function anySource(sources: KubeconfigSources): boolean {
  *   DriftError, InputErrors from {@link resolveLive}.
  */
 export async function clusterSource(config: StackConfig, sources: KubeconfigSources, options: { readonly offline?: boolean; readonly reader?: ClusterReader } = {}): Promise<ClusterSource> {
-  if (!config.live && (options.offline || !anySource(sources))) {
-    return { config, origin: options.offline ? "the versions declared in the stack config (offline)" : "the versions declared in the stack config (no kubeconfig found: not compared with the cluster)" };
-  }
+  if (!config.live && (options.offline || !kubeconfigFound(sources))) return declaredSource(config, options.offline ?? false);
   if (config.live && options.offline) {
     inputError("--offline", true, "needs a stack config that declares every node with its version (controlPlane.nodes and each pool's nodes); this one reads its nodes from the cluster", "leave out --offline, or declare the nodes");
   }

@@ -46,25 +46,25 @@ describe("a scratch project", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const built = () => fs.statSync(path.join(dir, "node_modules", ".cache", "cluster-maintenance-cli", "hello.js")).mtimeMs;
 
-  it("compiles the entry on the first start and runs it as the main module, with its arguments and exit code", () => {
+  it("compiles the entry on the first start and runs it as the main module, with its arguments and exit code", async () => {
     const r = run(dir, "hello", "a", "b");
     expect([r.stdout, r.stderr, r.status]).toEqual(["one a,b\n", "", 3]);
   });
 
-  it("runs the cached build while no source changed", () => {
+  it("runs the cached build while no source changed", async () => {
     const before = built();
     expect(run(dir, "hello", "c").stdout).toBe("one c\n");
     expect(built()).toBe(before);
   });
 
-  it("compiles again after an imported source changed, even to an older mtime", () => {
+  it("compiles again after an imported source changed, even to an older mtime", async () => {
     write(dir, "two", 2_000_000);
     expect(run(dir, "hello", "d").stdout).toBe("two d\n");
     write(dir, "three", 500_000);
     expect(run(dir, "hello", "e").stdout).toBe("three e\n");
   });
 
-  it("refuses an entry that is not a file of cli/ (exit 2)", () => {
+  it("refuses an entry that is not a file of cli/ (exit 2)", async () => {
     for (const name of ["nope", "../lib/message", ""]) {
       const r = run(dir, name);
       expect([r.status, r.stdout]).toEqual([2, ""]);
@@ -72,7 +72,7 @@ describe("a scratch project", () => {
     }
   });
 
-  it("fails with esbuild's message and exit 1 when a source does not compile", () => {
+  it("fails with esbuild's message and exit 1 when a source does not compile", async () => {
     write(dir, "four`; export const broken = (;", 3_000_000);
     const r = run(dir, "hello");
     expect(r.status).toBe(1);
@@ -81,9 +81,9 @@ describe("a scratch project", () => {
   });
 });
 
-it("npm run plan's launcher prints what the plan command prints, with its exit codes", () => {
+it("npm run plan's launcher prints what the plan command prints, with its exit codes", async () => {
   const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "cli", "run.js"), "plan", "--stack", "dev", "--json"], { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
-  const inProcess = captured((io) => runPlan(["--stack", "dev", "--json"], io));
+  const inProcess = await captured((io) => runPlan(["--stack", "dev", "--json"], { ...io, env: { HOME: "/nonexistent" } }));
   expect([r.status, r.stderr]).toEqual([0, ""]);
   expect(r.stdout).toBe(inProcess.out);
   const bad = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "cli", "run.js"), "plan", "--stack", "nope"], { cwd: PROJECT_ROOT, encoding: "utf8" });

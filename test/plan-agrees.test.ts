@@ -21,11 +21,11 @@ describe("a blue-green pool replaced twice in one update", () => {
 
   it("is refused by npm run plan (exit 1) with the message the program fails with", async () => {
     expect(twice).not.toBe(dev);
-    const plan = captured((io) => runPlan(["--stack", "dev"], { ...io, now }), dir);
+    const plan = await captured((io) => runPlan(["--stack", "dev"], { ...io, now, env: { HOME: "/nonexistent" } }), dir);
     const program = await programRegistrations(readStackFiles(dir, "dev").raw as Record<string, unknown>).then(() => "", (e: Error) => e.message);
     expect(program).toMatch(/^one pulumi up replaces a blue-green pool once: .*: pool batch must be replaced 2 times \(at v1\.35\.9, then v1\.37\.1\) to keep the kubelet version skew$/);
     expect([plan.code, plan.out, plan.err]).toEqual([1, "", `error: ${program}\n`]);
-    const json = captured((io) => runPlan(["--stack", "dev", "--json"], { ...io, now }), dir);
+    const json = await captured((io) => runPlan(["--stack", "dev", "--json"], { ...io, now, env: { HOME: "/nonexistent" } }), dir);
     expect([json.code, json.out, json.err]).toEqual([1, "", `error: ${program}\n`]);
   });
 });

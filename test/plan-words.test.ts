@@ -6,23 +6,28 @@ import { runPlan } from "../cli/plan";
 import { inToolWords } from "../planning/command-words";
 import { captured } from "./helpers/cli";
 
-const { code, out } = captured((io) => runPlan([], { ...io, now: new Date("2026-11-21") }));
-const calls = out.split("\n").filter((l) => /^ +\[on \S+\] /.test(l));
+let code = -1;
+let calls: string[] = [];
+beforeAll(async () => {
+  const r = await captured((io) => runPlan([], { ...io, now: new Date("2026-11-21"), env: { HOME: "/nonexistent" } }));
+  code = r.code;
+  calls = r.out.split("\n").filter((l) => /^ +\[on \S+\] /.test(l));
+});
 const words = (script: string) => calls.filter((l) => l.includes(`] ${script} `)).map((l) => l.slice(l.indexOf("   # ") + 5));
 
 describe("the dev stack's plan text", () => {
-  it("gives every script call its tools' words after '   # '", () => {
+  it("gives every script call its tools' words after '   # '", async () => {
     expect(code).toBe(0);
     expect(calls.length).toBeGreaterThan(100);
     for (const l of calls) expect([l, / {3}# \S/.test(l)]).toEqual([l, true]);
   });
 
-  it("says kubeadm upgrade apply on the first control-plane node, kubeadm upgrade node elsewhere", () => {
+  it("says kubeadm upgrade apply on the first control-plane node, kubeadm upgrade node elsewhere", async () => {
     expect(new Set(words("kubeadm-upgrade.sh"))).toEqual(new Set(["kubeadm upgrade apply v1.35.9", "kubeadm upgrade apply v1.36.4", "kubeadm upgrade apply v1.37.1", "kubeadm upgrade node"]));
     expect(calls.filter((l) => l.endsWith("# kubeadm upgrade apply v1.35.9")).map((l) => l.trim().split(" ")[1])).toEqual(["cp-1]"]);
   });
 
-  it("says apt-get install with the version's package pin, kubectl drain, wait, uncordon", () => {
+  it("says apt-get install with the version's package pin, kubectl drain, wait, uncordon", async () => {
     expect(words("switch-repository.sh")).toContain("apt source deb https://pkgs.k8s.io/core:/stable:/v1.35/deb/ / && apt-get update");
     expect(words("upgrade-packages.sh")).toContain("apt-get install -y kubeadm=1.35.9-* (apt-mark hold)");
     expect(words("upgrade-kubelet.sh")).toContain("apt-get install -y kubelet=1.35.9-* kubectl=1.35.9-* (apt-mark hold) && systemctl restart kubelet");
@@ -45,7 +50,7 @@ describe("inToolWords", () => {
     ["join-command.sh", ["75", "batch", "1.37.1", "1-10"], "kubeadm token create --print-join-command --ttl 75m"],
     ["pool-node.sh", ["remove", "n-1", "600", "false", "false", "false"], "kubectl drain n-1 --ignore-daemonsets --timeout=600s && kubectl delete node n-1"],
     ["cordon-node.sh", ["uncordon", "n-1"], "kubectl uncordon n-1"],
-  ] as const)("%s %j: %s", (script, args, expected) => {
+  ] as const)("%s %j: %s", async (script, args, expected) => {
     expect(inToolWords(script, args)).toBe(expected);
   });
 });

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, setStackConfig, settled, stackConfig, TEST_PRIVATE_KEY, secretValue, valueOf } from "./helpers/pulumi-mocks";
 import { executionOptions, planFromConfig, parseStackConfig } from "../config/stack-config";
 import { planCommands } from "../planning/commands";
-import { renderText } from "../planning/render";
+import { reportText } from "../planning/report";
 
 const registered = installMocks("dev");
 const raw = stackConfig("dev");
@@ -69,7 +69,7 @@ describe("the program on the dev stack", () => {
   it("exports the same plan text that npm run plan prints", async () => {
     const config = parseStackConfig(raw, "dev");
     const plan = planFromConfig(config);
-    const expected = renderText(plan, planCommands(plan, executionOptions(config)).commands);
+    const expected = reportText({ plan, commands: planCommands(plan, executionOptions(config)).commands, origin: "the versions declared in the stack config (no kubeconfig found: not compared with the cluster)" });
     const text = await valueOf(program.plan);
     expect(text).toBe(expected);
     expect(text).toContain("[on cp-1] kubeadm-upgrade.sh 'apply' '1.35.9'");
@@ -77,13 +77,19 @@ describe("the program on the dev stack", () => {
 
   it("logs the plan text on the ClusterUpgrade during preview", async () => {
     const text = await valueOf(program.plan);
-    expect(logged).toHaveBeenCalledTimes(1);
-    expect(logged.mock.calls[0]![0]).toBe(text);
+    // Where the versions came from (no kubeconfig here: the declared ones), then the plan.
+    expect(logged.mock.calls.map((c) => c[0])).toEqual([
+      "planning from the versions declared in the stack config (no kubeconfig found: not compared with the cluster)",
+      text,
+    ]);
   });
 
   it("exports the hops, the target and the warnings", async () => {
     expect(await valueOf(program.hops)).toEqual(["1.35.9", "1.36.4", "1.37.1"]);
     expect(program.targetVersion).toBe("1.37.1");
-    expect(program.warnings.some((w) => w.includes("blue-green pool batch is replaced 1 time(s), at v1.37.1"))).toBe(true);
+    expect((await valueOf(program.warnings)).some((w) => w.includes("blue-green pool batch is replaced 1 time(s), at v1.37.1"))).toBe(true);
+    // Declared versions alone cannot tell what an earlier update did: the whole plan, no waves.
+    expect(await valueOf(program.wave)).toBe("the whole plan (34 step(s)): planned from declared versions, not from the cluster");
+    expect(await valueOf(program.wavesLeft)).toEqual([]);
   });
 });

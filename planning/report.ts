@@ -1,0 +1,33 @@
+/**
+ * The plan's text as `npm run plan` prints it and `pulumi preview` logs it: where the
+ * versions came from, the plan (render.ts), then its waves (waves.ts). One function, so the
+ * two cannot drift apart.
+ */
+import type { CommandSpec } from "./commands";
+import type { UpgradePlan } from "./plan-types";
+import { renderText } from "./render";
+import { describeWave, Wave } from "./waves";
+
+export interface ReportParts {
+  readonly plan: UpgradePlan;
+  /** The commands of the whole plan, shown under their steps. */
+  readonly commands: readonly CommandSpec[];
+  /** Where the versions came from (config/cluster-source.ts ClusterSource.origin). */
+  readonly origin?: string;
+  /** The plan's waves, when it starts from the live cluster; wave 1 is the next `pulumi up`'s. */
+  readonly waves?: readonly Wave[];
+  /** The bound the waves were cut with, nodes per update. */
+  readonly maxNodesPerUpdate?: number;
+}
+
+/** The report as text, ending with a newline. */
+export function reportText(parts: ReportParts): string {
+  const waves = parts.waves ?? [];
+  return [
+    ...(parts.origin ? [`Planned from ${parts.origin}.`] : []),
+    renderText(parts.plan, parts.commands).trimEnd(),
+    ...(waves.length > 0
+      ? ["", `WAVES (one per pulumi up, at most ${parts.maxNodesPerUpdate} node(s) each; each pulumi up reads the cluster again, plans what is left and runs its first wave)`, ...waves.map((w, i) => `  ${describeWave(w, i === 0)}`)]
+      : []),
+  ].join("\n") + "\n";
+}
