@@ -4,18 +4,18 @@
  * remote commands that carry it out) -> stack outputs.
  * `pulumi preview` logs the plan; `npm run plan` prints the same plan without Pulumi.
  * Each `pulumi up` reads the cluster again, plans what is left and carries out one wave.
+ *
+ * The module exports one async function, which the Pulumi CLI calls and awaits; its result's
+ * fields are the stack outputs, and a rejection is the program's failure ("If the exported
+ * value was itself a Function, then just execute it", @pulumi/pulumi cmd/run/run.js).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterUpgrade } from "./components/cluster-upgrade";
 import { EtcdBackupSchedule } from "./components/etcd-backup-schedule";
 import { sshConnection } from "./components/ssh-connection";
-import { clusterSource, ClusterSource, declaredSource, kubeconfigFound, KubeconfigSources } from "./config/cluster-source";
+import { clusterSource, ClusterSource, KubeconfigSources } from "./config/cluster-source";
 import { readPulumiConfig } from "./config/pulumi-source";
 import { executionOptions, parseStackConfig, PROJECT, sshTargetsOf, StackConfig, toClusterSpec } from "./config/stack-config";
-
-// Parsed before anything else: bad config stops the program with nothing read or registered.
-const config = parseStackConfig(readPulumiConfig(), pulumi.getStack());
-const privateKey = new pulumi.Config(PROJECT).requireSecret("sshPrivateKey");
 
 /** The kubeconfig sources: our secret first, then the Kubernetes provider's key, KUBECONFIG, ~/.kube/config. */
 async function kubeconfigSources(): Promise<KubeconfigSources> {
@@ -53,7 +53,7 @@ function backupSchedule(config: StackConfig): EtcdBackupSchedule | undefined {
 type Registered = { readonly upgrade: ClusterUpgrade; readonly backup?: EtcdBackupSchedule };
 
 /** Registers the backup and the upgrade (its next wave, when planned from the cluster) for the config `source` resolved. */
-function register(source: ClusterSource): Registered {
+function register(source: ClusterSource, privateKey: pulumi.Output<string>): Registered {
   const resolved = source.config;
   const targets = sshTargetsOf(resolved);
   pulumi.log.info(`planning from ${source.origin}`);
@@ -72,40 +72,43 @@ function register(source: ClusterSource): Registered {
   return { upgrade, ...(backup ? { backup } : {}) };
 }
 
-/** Whether a kubeconfig is set in the stack (our secret or the Kubernetes provider's key) or found in the environment. */
-function kubeconfigSet(): boolean {
-  const ours = Object.hasOwn(pulumi.runtime.allConfig(), `${PROJECT}:kubeconfig`);
-  const provider = new pulumi.Config("kubernetes").get("kubeconfig");
-  return kubeconfigFound({ ...(ours ? { override: "(set)" } : {}), ...(provider ? { providerConfig: provider } : {}) });
+/** The stack outputs. */
+interface ProgramOutputs {
+  /** The upgrade plan as text, as `npm run plan` prints it, every wave listed. */
+  readonly plan: pulumi.Output<string>;
+  /** The version of each hop left, in order, e.g. `["1.36.4", "1.37.1"]`. */
+  readonly hops: pulumi.Output<string[]>;
+  /** The version every component ends at. */
+  readonly targetVersion: string;
+  readonly warnings: string[];
+  /** What this `pulumi up` carries out (one line), or that nothing is left. */
+  readonly wave: string;
+  /** The waves after this one, one line each: run `pulumi up` again for each. */
+  readonly wavesLeft: readonly string[];
+  /** With `backup`: the bucket, and the IAM policy to attach to the control-plane nodes' role. */
+  readonly backupBucket?: pulumi.Output<string>;
+  readonly backupUploadPolicy?: pulumi.Output<string>;
 }
 
 /**
- * Declared versions and no kubeconfig: registered at once, so a refusal fails the program as
- * it loads. Otherwise the cluster is read first (drift stops here, with nothing registered); a
- * refusal then rejects, which the Pulumi CLI reports as the program's failure
- * (process.on("unhandledRejection") in @pulumi/pulumi cmd/run/run.js).
+ * Runs the program: parses the stack config (bad config: InputErrors, nothing read), reads the
+ * cluster unless the config declares its versions and no kubeconfig is found (drift:
+ * DriftError, nothing registered), then registers the backup and the upgrade's next wave.
+ * @throws InputErrors, DiscoveryError, DriftError, PlanningError.
  */
-const done: Registered | Promise<Registered> =
-  !config.live && !kubeconfigSet()
-    ? register(declaredSource(config, false))
-    : kubeconfigSources().then((sources) => clusterSource(config, sources)).then(register);
-
-/** An output of what was registered. */
-function fromDone<T>(pick: (r: Registered) => T): pulumi.Output<pulumi.Unwrap<T>> {
-  return pulumi.output(done instanceof Promise ? done.then(pick) : pick(done));
+async function main(): Promise<ProgramOutputs> {
+  const config = parseStackConfig(readPulumiConfig(), pulumi.getStack());
+  const privateKey = new pulumi.Config(PROJECT).requireSecret("sshPrivateKey");
+  const { upgrade, backup } = register(await clusterSource(config, await kubeconfigSources()), privateKey);
+  return {
+    plan: upgrade.planText,
+    hops: upgrade.hops,
+    targetVersion: config.target.toString(),
+    warnings: upgrade.plan.warnings.map((w) => w.message),
+    wave: upgrade.wave,
+    wavesLeft: upgrade.wavesLeft,
+    ...(backup ? { backupBucket: backup.bucketName, backupUploadPolicy: backup.uploadPolicyJson } : {}),
+  };
 }
 
-/** The upgrade plan as text, every wave listed. */
-export const plan = fromDone(({ upgrade: u }) => u.planText);
-/** The version of each hop left, in order. */
-export const hops = fromDone(({ upgrade: u }) => u.hops);
-export const targetVersion = config.target.toString();
-export const warnings = fromDone(({ upgrade: u }) => u.plan.warnings.map((w) => w.message));
-/** What this `pulumi up` carries out (one line), or that nothing is left. */
-export const wave = fromDone(({ upgrade: u }) => u.wave);
-/** The waves after this one, one line each: run `pulumi up` again for each. */
-export const wavesLeft = fromDone(({ upgrade: u }) => u.wavesLeft);
-
-/** With `backup`: the bucket, and the IAM policy to attach to the control-plane nodes' role. */
-export const backupBucket = fromDone(({ backup }) => backup?.bucketName);
-export const backupUploadPolicy = fromDone(({ backup }) => backup?.uploadPolicyJson);
+export = main;

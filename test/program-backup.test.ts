@@ -7,7 +7,7 @@ setStackConfig({ ...stackConfig("dev"), backup: { bucket: "dev-etcd-backups", re
 jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
 
 it("creates the EtcdBackupSchedule and chains upload and export after each snapshot", async () => {
-  const program = await import("../index");
+  const program = await (await import("../index")).default();
   await settled();
   const schedule = registered.filter((r) => r.type === "cluster-maintenance:backup:EtcdBackupSchedule");
   expect(schedule.map((r) => r.name)).toEqual(["dev-backup"]);

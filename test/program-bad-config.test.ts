@@ -7,7 +7,7 @@ const registered = installMocks("dev");
 it("refuses bad config with every problem named and registers no resource", async () => {
   const raw = stackConfig("dev");
   setStackConfig({ ...raw, targetVersion: "1.99", ssh: { user: "Root Admin", port: 70000 } });
-  const failure = import("../index");
+  const failure = import("../index").then((program) => program.default());
   await expect(failure).rejects.toBeInstanceOf(InputErrors);
   await expect(failure).rejects.toThrow(/targetVersion: names a minor the release catalogue does not know/);
   await expect(failure).rejects.toThrow(/ssh\.user: is not a user name/);

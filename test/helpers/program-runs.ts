@@ -12,15 +12,6 @@ export function nameOf(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
-/**
- * Waits until the program has registered what it registers: at once for declared versions,
- * after reading the cluster otherwise (its outputs settle then). `promise()` is the SDK's own
- * accessor of an Output's value (OutputImpl in @pulumi/pulumi output.js).
- */
-export async function programSettled(program: { readonly wave: pulumi.Output<string> }): Promise<void> {
-  await (program.wave as unknown as { promise(): Promise<unknown> }).promise();
-}
-
 /** Every registration of one run of the program with `raw` as the stack config (not a preview). */
 export async function programRegistrations(raw: Record<string, unknown>, stack = "dev"): Promise<Registered[]> {
   const registered: Registered[] = [];
@@ -34,7 +25,7 @@ export async function programRegistrations(raw: Record<string, unknown>, stack =
     await sdk.runtime.setMocks(recordingMocks(registered, () => current), PROJECT, stack, false);
     setStackConfig(raw, undefined, sdk);
     jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
-    await programSettled(await import("../../index"));
+    await (await import("../../index")).default();
   });
   // Registrations arrive a few event-loop turns after the program ran: wait until they stop.
   for (let seen = -1; seen !== registered.length; ) {

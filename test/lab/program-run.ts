@@ -44,7 +44,7 @@ export async function pulumiUp(
     await sdk.runtime.setMocks(run.mocks, "cluster-maintenance", "lab", false);
     setStackConfig(raw, privateKey, sdk);
     jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
-    await import("../../index");
+    await (await import("../../index")).default();
   });
   // The engine registers resources a few event-loop turns after the program ran: wait for
   // the first before waiting for the run to go quiet.
