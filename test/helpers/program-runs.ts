@@ -12,9 +12,11 @@ export function nameOf(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
-/** Every registration of one run of the program with `raw` as the stack config (not a preview). */
-export async function programRegistrations(raw: Record<string, unknown>, stack = "dev"): Promise<Registered[]> {
-  const registered: Registered[] = [];
+/**
+ * Every registration of one run of the program with `raw` as the stack config and `other` as
+ * other namespaces' keys (not a preview), collected in `registered` (so a test sees them when the program fails).
+ */
+export async function programRegistrations(raw: Record<string, unknown>, stack = "dev", other: Record<string, string> = {}, registered: Registered[] = []): Promise<Registered[]> {
   // Each fresh @pulumi/pulumi adds a process exit listener; a test file loads several.
   process.setMaxListeners(Math.max(process.getMaxListeners(), 32));
   await jest.isolateModulesAsync(async () => {
@@ -23,7 +25,7 @@ export async function programRegistrations(raw: Record<string, unknown>, stack =
     let current: RegisterRequest | undefined;
     watchRequests(MockMonitor, (req) => (current = req));
     await sdk.runtime.setMocks(recordingMocks(registered, () => current), PROJECT, stack, false);
-    setStackConfig(raw, undefined, sdk);
+    setStackConfig(raw, undefined, sdk, other);
     jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
     await (await import("../../index")).default();
   });

@@ -97,11 +97,11 @@ export const TEST_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key-n
 
 /**
  * Loads a stack file's plain config into Pulumi's config, as the Pulumi CLI hands it over,
- * plus `sshPrivateKey` as a secret.
+ * plus `sshPrivateKey` as a secret and `other` (full keys of other namespaces, e.g. `kubernetes:kubeconfig`) as plain values.
  * @param sdk the @pulumi/pulumi instance the program will load (one from jest.isolateModules).
  */
-export function setStackConfig(raw: Record<string, unknown>, privateKey = TEST_PRIVATE_KEY, sdk: typeof pulumi = pulumi): void {
-  const flat: Record<string, string> = { [`${PROJECT}:sshPrivateKey`]: privateKey };
+export function setStackConfig(raw: Record<string, unknown>, privateKey = TEST_PRIVATE_KEY, sdk: typeof pulumi = pulumi, other: Record<string, string> = {}): void {
+  const flat: Record<string, string> = { ...other, [`${PROJECT}:sshPrivateKey`]: privateKey };
   for (const [k, v] of Object.entries(raw)) flat[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   sdk.runtime.setAllConfig(flat, [`${PROJECT}:sshPrivateKey`]);
 }

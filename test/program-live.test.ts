@@ -1,0 +1,66 @@
+/**
+ * The program with a config that reads its nodes from the cluster (the real responses of
+ * ../shared/data/kube-api/v1.31-kubeadm-ha, served over HTTP by test/discovery/static-api.ts):
+ * one wave per update, and a declared config that lags the cluster refused with nothing
+ * registered.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { programRegistrations } from "./helpers/program-runs";
+import type { Registered } from "./helpers/pulumi-mocks";
+import { startStaticApi, StaticApi } from "./discovery/static-api";
+
+let api: StaticApi;
+let kubeconfigPath: string;
+beforeAll(async () => {
+  api = await startStaticApi();
+  kubeconfigPath = join(mkdtempSync(join(tmpdir(), "cm-live-")), "config");
+  // client-node refuses plain http unless TLS verification is off (static-api.ts kubeconfigFor).
+  writeFileSync(kubeconfigPath, `apiVersion: v1
+kind: Config
+clusters: [{ name: static, cluster: { server: "${api.url}", insecure-skip-tls-verify: true } }]
+users: [{ name: tester, user: { token: not-a-real-token } }]
+contexts: [{ name: static, context: { cluster: static, user: tester } }]
+current-context: static
+`);
+});
+afterAll(() => api.close());
+
+const live = {
+  targetVersion: "1.32",
+  controlPlane: {},
+  pools: [{ name: "general", strategy: "rolling", selector: "pool=general", maxUnavailable: 1 }],
+  ssh: { insecureIgnoreHostKey: true },
+  maxNodesPerUpdate: 2,
+};
+
+describe("a config without versions", () => {
+  it("registers the first wave only: the control plane's part of the hop, on the control-plane nodes", async () => {
+    const registered = await programRegistrations(live, "dev", { "kubernetes:kubeconfig": kubeconfigPath });
+    const nodes = registered.filter((r) => r.type === "cluster-maintenance:upgrade:NodeUpgrade").map((r) => r.name);
+    expect(nodes).toEqual(["dev-cp-1", "dev-cp-2", "dev-cp-3"]);
+    const commands = registered.filter((r) => r.type === "command:remote:Command").map((r) => r.name);
+    expect(commands[0]).toBe("dev-cp-1-v1.32.13-etcd-snapshot");
+    expect(commands.filter((c) => c.includes("general"))).toEqual([]);
+    expect(commands.filter((c) => c.endsWith("-uncordon"))).toEqual(["dev-cp-1-v1.32.13-uncordon", "dev-cp-2-v1.32.13-uncordon", "dev-cp-3-v1.32.13-uncordon"]);
+    // Only reads: the kube-apiserver was asked for nodes, kube-system pods and the three add-on objects.
+    expect(api.requests.every((r) => r.method === "GET")).toBe(true);
+  });
+
+  it("refuses a declared config that lags the cluster, before anything is registered", async () => {
+    const node = (name: string, version: string) => ({ name, host: "10.0.0.1", version });
+    const lagging = {
+      targetVersion: "1.32",
+      controlPlane: { nodes: [node("cp-1", "1.30.14"), node("cp-2", "1.31.4"), node("cp-3", "1.31.4")] },
+      pools: [{ name: "general", nodes: [node("general-1", "1.31.4"), node("general-2", "1.31.4"), node("general-3", "1.31.4")] }, { name: "batch", nodes: [node("batch-1", "1.30.14"), node("batch-2", "1.30.14")] }],
+      ssh: { insecureIgnoreHostKey: true },
+    };
+    const registered: Registered[] = [];
+    const failure = programRegistrations(lagging, "dev", { "kubernetes:kubeconfig": kubeconfigPath }, registered);
+    // The program loads its own copy of the modules: the class is compared by name.
+    await expect(failure).rejects.toMatchObject({ name: "DriftError" });
+    await expect(failure).rejects.toThrow(/cp-1  kubelet +1\.30\.14 +1\.31\.4/);
+    expect(registered).toEqual([]);
+  });
+});
