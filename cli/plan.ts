@@ -60,7 +60,7 @@ export async function runPlan(args: readonly string[], io: PlanIo): Promise<numb
     const config = source.config;
     const plan = planFromConfig(config, io.now);
     const { commands } = planCommands(plan, executionOptions(config));
-    const waves = source.live ? planWaves(plan, config.maxNodesPerUpdate) : undefined;
+    const waves = source.live ? planWaves(plan, { maxNodes: config.maxNodesPerUpdate, commands }) : undefined;
     if (opts.json) {
       io.out(`${JSON.stringify({ ...planToJson(plan, commands), origin: source.origin, ...(waves ? { waves } : {}) }, null, 2)}\n`);
     } else {

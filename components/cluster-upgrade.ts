@@ -99,7 +99,7 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     super("cluster-maintenance:upgrade:ClusterUpgrade", name, {}, opts);
     this.plan = plan;
     const all = planCommands(plan, args.execution);
-    const waves = args.maxNodesPerUpdate === undefined ? [] : planWaves(plan, args.maxNodesPerUpdate);
+    const waves = args.maxNodesPerUpdate === undefined ? [] : planWaves(plan, { maxNodes: args.maxNodesPerUpdate, commands: all.commands });
     this.waves = waves;
     // Waves are runs of the plan's steps in order: the first depends on nothing outside itself.
     const inWave = new Set(waves[0]?.steps ?? []);

@@ -12,7 +12,26 @@
  * and carries out its first wave; a finished cluster has none (../shared/DESIGN.md,
  * "How data flows", point 4).
  */
+import type { CommandSpec } from "./commands";
 import type { Step, UpgradePlan } from "./plan-types";
+
+/**
+ * Most resources one update registers for its wave's steps (their commands, one NodeUpgrade
+ * per node, one barrier per batch): the real engine rewrites its state after every step, so an
+ * update must stay small whatever the cluster's size. A blue-green pool's instances are
+ * registered in every update and come on top.
+ */
+export const MAX_RESOURCES_PER_UPDATE = 2_000;
+
+/** What bounds a wave. */
+export interface WaveBounds {
+  /** Most nodes a `workers`, `os-patch` or `resume` wave changes (whole batches only). */
+  readonly maxNodes: number;
+  /** The commands that carry the plan out (planning/commands.ts), counted per step. @default none */
+  readonly commands?: readonly CommandSpec[];
+  /** Most resources a filled wave registers (see {@link MAX_RESOURCES_PER_UPDATE}). @default MAX_RESOURCES_PER_UPDATE */
+  readonly maxResources?: number;
+}
 
 export type WaveKind = "resume" | "control-plane" | "workers" | "replacement" | "os-patch";
 
@@ -41,9 +60,11 @@ interface Unit {
   readonly pool: string;
   readonly steps: Step[];
   readonly nodes: Set<string>;
+  /** Resources its steps register: their commands, a NodeUpgrade per node, a barrier. */
+  resources: number;
 }
 
-function unitOf(step: Step): Omit<Unit, "steps" | "nodes"> {
+function unitOf(step: Step): Omit<Unit, "steps" | "nodes" | "resources"> {
   const label = step.kind === "os-patch" || step.kind === "resume" ? step.id.slice(0, step.id.indexOf("/")) : step.version.tag;
   switch (step.kind) {
     case "resume":
@@ -61,37 +82,48 @@ function unitOf(step: Step): Omit<Unit, "steps" | "nodes"> {
 }
 
 /**
- * Cuts `plan` into waves.
- * @param maxNodesPerUpdate most nodes a `workers`, `os-patch` or `resume` wave changes (whole
- *   batches only); a control-plane wave or a replacement is one wave whatever its size.
- * @throws Error when a batch is larger than maxNodesPerUpdate (the config refuses that first).
+ * Cuts `plan` into waves: a `workers`, `os-patch` or `resume` wave takes whole batches while it
+ * stays within `bounds.maxNodes` nodes and `bounds.maxResources` resources; a control-plane
+ * wave or a replacement is one wave whatever its size.
+ * @throws Error when one batch alone is larger than maxNodes (the config refuses that first).
  */
-export function planWaves(plan: UpgradePlan, maxNodesPerUpdate: number): Wave[] {
+export function planWaves(plan: UpgradePlan, bounds: WaveBounds): Wave[] {
+  const maxNodesPerUpdate = bounds.maxNodes;
+  const maxResources = bounds.maxResources ?? MAX_RESOURCES_PER_UPDATE;
+  const commandsOf = new Map<string, number>();
+  for (const c of bounds.commands ?? []) commandsOf.set(c.step, (commandsOf.get(c.step) ?? 0) + 1);
   const units: Unit[] = [];
   for (const step of plan.steps) {
     const u = unitOf(step);
     const last = units[units.length - 1];
+    const resources = (commandsOf.get(step.id) ?? 0) + step.nodes.length;
     if (last && last.key === u.key) {
       last.steps.push(step);
       for (const n of step.nodes) last.nodes.add(n);
+      last.resources += resources;
     } else {
-      units.push({ ...u, steps: [step], nodes: new Set(step.nodes) });
+      // A batch after another may need a barrier (planning/commands.ts StageBarrier).
+      units.push({ ...u, steps: [step], nodes: new Set(step.nodes), resources: resources + 1 });
     }
   }
   const waves: Wave[] = [];
-  let open: { kind: WaveKind; hop: number; label: string; pools: string[]; steps: string[]; nodes: Set<string> } | undefined;
+  let open: { kind: WaveKind; hop: number; label: string; pools: string[]; steps: string[]; nodes: Set<string>; resources: number } | undefined;
   const close = () => {
-    if (open) waves.push({ index: waves.length + 1, ...open, nodes: open.nodes.size });
+    if (open) {
+      const { resources: _, ...wave } = open;
+      waves.push({ index: waves.length + 1, ...wave, nodes: open.nodes.size });
+    }
     open = undefined;
   };
   for (const u of units) {
     const fills = u.kind === "workers" || u.kind === "os-patch" || u.kind === "resume";
     if (fills && u.nodes.size > maxNodesPerUpdate) throw new Error(`a batch of ${u.nodes.size} nodes (${u.key}) is more than maxNodesPerUpdate (${maxNodesPerUpdate})`);
-    const joins = open && fills && open.kind === u.kind && open.label === u.label && open.nodes.size + u.nodes.size <= maxNodesPerUpdate;
+    const joins = open && fills && open.kind === u.kind && open.label === u.label && open.nodes.size + u.nodes.size <= maxNodesPerUpdate && open.resources + u.resources <= maxResources;
     if (!joins) {
       close();
-      open = { kind: u.kind, hop: u.hop, label: u.label, pools: [], steps: [], nodes: new Set() };
+      open = { kind: u.kind, hop: u.hop, label: u.label, pools: [], steps: [], nodes: new Set(), resources: 0 };
     }
+    open!.resources += u.resources;
     if (!open!.pools.includes(u.pool)) open!.pools.push(u.pool);
     for (const s of u.steps) open!.steps.push(s.id);
     for (const n of u.nodes) open!.nodes.add(n);

@@ -6,6 +6,8 @@ import { planUpgrade } from "../planning/plan";
 import { describeWave, planWaves } from "../planning/waves";
 import { cp, v, worker } from "./helpers/cluster-fixtures";
 import { ReleaseCatalogue } from "../planning/releases";
+import { planCommands } from "../planning/commands";
+import { BENCH_EXECUTION as EXECUTION } from "../bench/bench-cluster";
 
 const catalogue = ReleaseCatalogue.embedded();
 
@@ -21,7 +23,7 @@ function cluster(workers: number, maxUnavailable: number): ClusterSpec {
 describe("waves", () => {
   it("are the control plane of each hop, then worker batches up to maxNodesPerUpdate, never a batch split", () => {
     const plan = planUpgrade(cluster(40, 3), v("1.37.1"), { catalogue, now: new Date("2026-11-28") });
-    const waves = planWaves(plan, 10);
+    const waves = planWaves(plan, { maxNodes: 10 });
     expect(waves.map((w) => [w.kind, w.hop, w.label, w.nodes])).toEqual([
       ["control-plane", 1, "v1.36.4", 3], // the snapshot, 3 kubeadm steps and 3 kubelet steps on 3 nodes
       ["workers", 1, "v1.36.4", 9], ["workers", 1, "v1.36.4", 9], ["workers", 1, "v1.36.4", 9], ["workers", 1, "v1.36.4", 9], ["workers", 1, "v1.36.4", 4],
@@ -37,14 +39,24 @@ describe("waves", () => {
 
   it("take every batch of a pool in one wave when they fit, and none for a cluster at its target", () => {
     const plan = planUpgrade(cluster(40, 3), v("1.36.4"), { catalogue, now: new Date("2026-11-28") });
-    expect(planWaves(plan, 250).map((w) => [w.kind, w.nodes])).toEqual([["control-plane", 3], ["workers", 40]]);
+    expect(planWaves(plan, { maxNodes: 250 }).map((w) => [w.kind, w.nodes])).toEqual([["control-plane", 3], ["workers", 40]]);
     const done = planUpgrade(cluster(4, 1), v("1.35.9"), { catalogue, now: new Date("2026-11-28") });
-    expect(planWaves(done, 10)).toEqual([]);
+    expect(planWaves(done, { maxNodes: 10 })).toEqual([]);
+  });
+
+  it("stay within the resources an update may register: its commands, a NodeUpgrade per node and a barrier per batch", () => {
+    const plan = planUpgrade(cluster(40, 3), v("1.36.4"), { catalogue, now: new Date("2026-11-28") });
+    const { commands } = planCommands(plan, EXECUTION);
+    // A worker step: 7 commands (repository, kubeadm package, kubeadm upgrade node, drain, kubelet, wait, uncordon) and its NodeUpgrade.
+    expect(commands.filter((c) => c.node === "general-1").length).toBe(7);
+    // A batch of 3: 24 resources and a barrier; 100 resources take 4 batches (100 >= 4 * 25).
+    const waves = planWaves(plan, { maxNodes: 250, commands, maxResources: 100 });
+    expect(waves.map((w) => w.nodes)).toEqual([3, 12, 12, 12, 4]);
   });
 
   it("refuse a batch larger than a wave", () => {
     const plan = planUpgrade(cluster(40, 20), v("1.36.4"), { catalogue, now: new Date("2026-11-28") });
-    expect(() => planWaves(plan, 10)).toThrow("a batch of 20 nodes");
+    expect(() => planWaves(plan, { maxNodes: 10 })).toThrow("a batch of 20 nodes");
   });
 });
 
@@ -64,7 +76,7 @@ describe("a run that stopped half way", () => {
     expect(plan.steps[0]!.id).toBe("resume/general-2/resume");
     expect(plan.steps.filter((s) => s.nodes.includes("general-2")).map((s) => s.id)).toEqual(["resume/general-2/resume"]);
     expect(plan.steps.filter((s) => s.nodes.includes("general-3")).map((s) => [s.id, s.actions[0]!.kind])).toEqual([["v1.36/general-3/worker-upgrade", "switch-repository"]]);
-    expect(planWaves(plan, 10).map((w) => [w.kind, w.label, w.nodes])).toEqual([["resume", "resume", 1], ["workers", "v1.36.4", 3]]);
+    expect(planWaves(plan, { maxNodes: 10 }).map((w) => [w.kind, w.label, w.nodes])).toEqual([["resume", "resume", 1], ["workers", "v1.36.4", 3]]);
   });
 
   it("resumes a cordoned node of a cluster already at its target, and nothing else", () => {
