@@ -63,8 +63,11 @@ check() {
   node=$all
 }
 
-start=$SECONDS
-deadline=$((start + soak_s))
+# The soak's clock in milliseconds ($EPOCHREALTIME): bash's whole-second $SECONDS can tick just after
+# the start and end a soak up to 1 s early.
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#${t:0:${#t}-3})); }
+start=$(now_ms)
+deadline=$((start + soak_s * 1000))
 errors=0
 while :; do
   if check; then
@@ -73,16 +76,17 @@ while :; do
     errors=$((errors + 1))
     ((errors < 3)) || fail 1 "reading the nodes failed three checks in a row; the soak did not pass"
   fi
-  elapsed=$((SECONDS - start))
+  now=$(now_ms)
+  elapsed=$(((now - start) / 1000))
   ((elapsed <= soak_s)) || elapsed=$soak_s
   if ((errors == 0)); then
     say "soak: $elapsed/$soak_s s, ${#nodes[@]} nodes Ready"
-    if ((elapsed >= soak_s)); then break; fi
+    if ((now >= deadline)); then break; fi
   else
     say "soak: $elapsed/$soak_s s, reading the nodes failed; checking again"
   fi
-  wait_s=$((deadline - SECONDS))
-  ((wait_s <= interval && wait_s > 0)) || wait_s=$((interval > 0 ? interval : 1))
-  sleep "$wait_s"
+  wait_ms=$((deadline - $(now_ms)))
+  ((wait_ms <= interval * 1000 && wait_ms > 0)) || wait_ms=$(((interval > 0 ? interval : 1) * 1000))
+  sleep "$((wait_ms / 1000)).$(printf '%03d' $((wait_ms % 1000)))"
 done
 say "soak passed: ${#nodes[@]} nodes Ready for ${soak_s}s"
