@@ -4,7 +4,7 @@
  * one wave per update, and a declared config that lags the cluster refused with nothing
  * registered.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { programRegistrations } from "./helpers/program-runs";
@@ -46,6 +46,14 @@ describe("a config without versions", () => {
     expect(commands.filter((c) => c.endsWith("-uncordon"))).toEqual(["dev-cp-1-v1.32.13-uncordon", "dev-cp-2-v1.32.13-uncordon", "dev-cp-3-v1.32.13-uncordon"]);
     // Only reads: the kube-apiserver was asked for nodes, kube-system pods and the three add-on objects.
     expect(api.requests.every((r) => r.method === "GET")).toBe(true);
+  });
+
+  it("registers no command once the cluster is at its target (read with the kubeconfig secret)", async () => {
+    // cp-1..3 and general-1..3 run 1.31.4; batch-1/2 (1.30.14) are in no pool: listed, not upgraded.
+    const kubeconfig = readFileSync(kubeconfigPath, "utf8");
+    const registered = await programRegistrations({ ...live, targetVersion: "1.31.4" }, "dev", { "cluster-maintenance:kubeconfig": kubeconfig });
+    expect(registered.filter((r) => r.type.startsWith("command:"))).toEqual([]);
+    expect(registered.map((r) => r.type)).toEqual(["cluster-maintenance:upgrade:ClusterUpgrade"]);
   });
 
   it("refuses a declared config that lags the cluster, before anything is registered", async () => {
