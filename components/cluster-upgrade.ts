@@ -1,7 +1,8 @@
 /**
- * ClusterUpgrade: plans the upgrade of a kubeadm cluster (planning/plan.ts) and creates one
- * NodeUpgrade per node from the plan, and under each node the `remote.Command`s that carry
- * its steps out (planning/commands.ts), ordered with `dependsOn` exactly as the plan orders
+ * ClusterUpgrade: plans the upgrade of a kubeadm cluster (planning/plan.ts) and, for the
+ * steps this update carries out (with `maxNodesPerUpdate`: the plan's first wave,
+ * planning/waves.ts; without: the whole plan), creates one NodeUpgrade per node they change,
+ * and under each node the `remote.Command`s that carry its steps out (planning/commands.ts), ordered with `dependsOn` exactly as the plan orders
  * the steps: between two stages of several steps each (batches of a pool), through one
  * barrier resource that runs nothing, so the dependencies grow with the steps, not with the
  * square of a batch. The plan is computed before the component registers,
