@@ -1,8 +1,10 @@
 /**
- * Simulated node kit: a lab directory of simulated kubeadm nodes whose kubeadm, kubelet, kubectl,
+ * Simulated node kit: a lab directory of simulated kubeadm nodes whose kubeadm, kubelet,
  * apt-get, apt-mark, dpkg-query, systemctl, systemd-run, curl (with an IMDSv2), gpg, sudo (and
  * hostname, hostnamectl, swapoff, modprobe, sysctl, containerd, reboot, shutdown, a logging etcdctl)
- * are the stand-ins in test/lab/standins/, plus helpers to run a node script the way the Pulumi
+ * are the stand-ins in test/lab/standins/, and whose kubectl is the real one (test/lab/recorded/kubectl
+ * records each call) talking to the lab's Kubernetes API double (test/lab/lab-api.ts, one process
+ * per lab, backed by the simulated nodes), plus helpers to run a node script the way the Pulumi
  * component does (the sudo-bash-c wrapper, the script on stdin), to boot a new EC2-like node from
  * user data ({@link Lab.bootNode}) and to read what happened. The state layout and the call log are
  * described at the top of test/lab/standins/lib/standin.bash; joining at test/lab/standins/kubeadm.
@@ -14,21 +16,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { scriptText } from "../../components/node-scripts";
 import { shellQuote, WRAPPER } from "../../planning/commands";
+import { startLabApi } from "./lab-api";
+
+export { LAB_EXPORTED_FILES, LAB_SECRET_MARKERS } from "./lab-api";
 
 /** Directory of the stand-in executables (put first on a lab node's PATH). */
 export const STANDINS_DIR = path.resolve(__dirname, "standins");
+/** Directory of the real tools whose calls the lab records (kubectl), second on a lab node's PATH. */
+export const RECORDED_DIR = path.resolve(__dirname, "recorded");
 /** Directory of the node scripts. */
 export const NODE_SCRIPTS_DIR = path.resolve(__dirname, "..", "..", "node-scripts");
-/** Files a resource export of the lab cluster (kubectl stand-in) keeps: events and, by default, Secrets skipped. */
-export const LAB_EXPORTED_FILES = [
-  "clusterroles.rbac.authorization.k8s.io.yaml",
-  "configmaps.yaml",
-  "customresourcedefinitions.apiextensions.k8s.io.yaml",
-  "namespaces.yaml",
-  "widgets.example.com.yaml",
-];
-/** Strings only the lab cluster's Secret holds (its data, base64 and plain, and its name). */
-export const LAB_SECRET_MARKERS = ["bGFiLXNlY3JldC12YWx1ZQ==", "lab-secret-value", "db-credentials"];
 /** The repository line of a minor (e.g. "1.35"), as switch-repository.sh writes it. */
 export function repositoryLine(minor: string): string {
   return `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v${minor}/deb/ /`;
@@ -41,7 +38,7 @@ export interface LabPod {
   /** The controller; undefined: a pod without a controller. */
   readonly owner?: "ReplicaSet" | "DaemonSet" | "StatefulSet";
   readonly emptyDir?: boolean;
-  /** Covered by a PodDisruptionBudget that allows no disruption: eviction is refused (429). */
+  /** Covered by a PodDisruptionBudget that allows no disruption (test/lab/lab-api.ts): eviction is refused (429). */
   readonly pdbBlocked?: boolean;
   /** A static pod's mirror (annotation kubernetes.io/config.mirror): drain ignores it. */
   readonly mirror?: boolean;
@@ -132,7 +129,7 @@ export interface BootOptions {
   readonly nameTag?: string | null;
   /**
    * The node joins but never becomes Ready: its Ready condition is False with this reason and
-   * message (nodes/<name>/not-ready "REASON MESSAGE", read by the kubectl stand-in), e.g.
+   * message (nodes/<name>/not-ready "REASON MESSAGE", read by the lab's API double), e.g.
    * "KubeletNotReady container runtime network not ready: NetworkReady=false". Default: Ready.
    */
   readonly notReady?: string;
@@ -182,7 +179,7 @@ export interface Lab {
   caCertHash(): string;
   /** Every bootstrap token made so far by `kubeadm token create` expires now. */
   expireJoinTokens(): void;
-  /** Ends background processes the lab started (systemd-run timers) and removes the directory. */
+  /** Ends background processes the lab started (its API double, systemd-run timers) and removes the directory. */
   cleanup(): void;
 }
 
@@ -280,7 +277,6 @@ function initNode(dir: string, spec: LabNodeSpec): void {
         ].join("\n"),
       );
     }
-    write(path.join(root, "etc/kubernetes/admin.conf"), "# lab admin.conf\n");
   } else {
     write(path.join(root, "etc/kubernetes/kubelet.conf"), "# lab kubelet.conf\n");
   }
@@ -307,6 +303,7 @@ export function createLab(options: LabOptions): Lab {
   write(path.join(dir, "timer-seconds"), `${options.timerSeconds ?? 1}\n`);
   write(path.join(dir, "boot-seconds"), `${options.bootSeconds ?? 1}\n`);
   for (const n of options.nodes) initNode(dir, n);
+  startLabApi(dir, options.nodes);
   const firstCp = options.nodes.find((n) => n.role === "control-plane") ?? options.nodes[0]!;
   write(path.join(dir, "cluster", "version"), `${firstCp.version}\n`);
   write(path.join(dir, "cluster", "endpoint"), `${LAB_API_ENDPOINT}\n`);
@@ -339,7 +336,7 @@ export function createLab(options: LabOptions): Lab {
       CM_LAB_DIR: dir,
       CM_LAB_NODE: node,
       CM_NODE_ROOT: path.join(nodeDir(node), "root"),
-      PATH: `${STANDINS_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      PATH: `${STANDINS_DIR}:${RECORDED_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     }),
     run: (node, command, runOptions) => runCommand(lab, node, command, "", runOptions),
     runScript: (node, script, args, runOptions) => runScript(lab, node, script, args, runOptions),

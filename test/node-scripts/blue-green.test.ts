@@ -50,7 +50,7 @@ const kept = (file: string) => JSON.parse(fs.readFileSync(path.join(KUBE_API, fi
 /** Lab lease timing: leaseDurationSeconds 8 (renewed every 2 s, stale after 4 s) instead of 40. */
 const shortLeases = (l: Lab) => fs.writeFileSync(path.join(l.dir, "lease-duration-seconds"), "8\n");
 
-describe("kubectl stand-in: what the blue-green scripts need", () => {
+describe("the lab's kubectl (the real one) against the API double: what the blue-green scripts need", () => {
   test("Ready condition status, reason and message follow the kubelet and the not-ready file", async () => {
     const l = lab();
     const ready = async () =>
@@ -507,7 +507,8 @@ describe("delete-nodes.sh", () => {
     expectExit(await run(l, "drain.sh", ["w-2", "1.35.9", "30", ...NO]), 0);
     const r = await callsDuring(l, () => run(l, "delete-nodes.sh", ["w-2", "w-1"]));
     expectExit(r.result, 3);
-    expect(r.result.stderr).toContain("cluster-maintenance: delete-nodes.sh: w-1: still runs pods (it was not drained): shop/web-1 default/debug");
+    // In the API's order: by namespace, then name.
+    expect(r.result.stderr).toContain("cluster-maintenance: delete-nodes.sh: w-1: still runs pods (it was not drained): default/debug shop/web-1");
     expect(r.result.stderr).toContain("delete-nodes.sh: w-1: refusing to delete nodes that were not drained: w-1; nothing deleted");
     expect(r.result.stderr).not.toContain("kube-proxy-x");
     expect(mutations(r.calls)).toEqual([]);

@@ -211,7 +211,7 @@ describe("drain.sh on a node already at or past the step's version", () => {
   });
 });
 
-describe("kubectl stand-in", () => {
+describe("the lab's kubectl (the real one) against the API double", () => {
   test("drain refuses pods without a controller and emptyDir pods unless told, DaemonSet pods without --ignore-daemonsets", async () => {
     const l = lab([web, bare, cache, proxy]);
     const r = await l.run("cp-1", ADMIN + "kubectl drain w-1 --timeout=5s");

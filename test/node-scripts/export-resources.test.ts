@@ -43,6 +43,11 @@ describe("export-resources.sh", () => {
     expectExit(result, 0);
     const dir = exportDir(l);
     expect(fs.readdirSync(dir).sort()).toEqual(LAB_EXPORTED_FILES);
+    // The kept discovery's 53 listable types (as real kubectl api-resources lists them), events and Secrets skipped.
+    expect(LAB_EXPORTED_FILES).toHaveLength(50);
+    expect(LAB_EXPORTED_FILES).toEqual(
+      expect.arrayContaining(["clusterroles.rbac.authorization.k8s.io.yaml", "configmaps.yaml", "customresourcedefinitions.apiextensions.k8s.io.yaml", "namespaces.yaml", "widgets.example.com.yaml", "nodes.yaml", "pods.yaml"]),
+    );
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     const widgets = fs.readFileSync(path.join(dir, "widgets.example.com.yaml"), "utf8");
     expect(widgets).toContain("kind: Widget");
@@ -51,7 +56,7 @@ describe("export-resources.sh", () => {
     expect(fs.readFileSync(path.join(dir, "customresourcedefinitions.apiextensions.k8s.io.yaml"), "utf8")).toContain("name: widgets.example.com");
     for (const f of fs.readdirSync(dir)) for (const m of LAB_SECRET_MARKERS) expect(fs.readFileSync(path.join(dir, f), "utf8")).not.toContain(m);
     expect(result.stdout).toMatch(
-      new RegExp(`^cluster-maintenance: export-resources\\.sh: cp-1: exported 5 resource types to ${OUT}/\\d{8}T\\d{6}Z \\(secrets excluded; skipped: events events\\.events\\.k8s\\.io secrets\\)\\n$`),
+      new RegExp(`^cluster-maintenance: export-resources\\.sh: cp-1: exported ${LAB_EXPORTED_FILES.length} resource types to ${OUT}/\\d{8}T\\d{6}Z \\(secrets excluded; skipped: events events\\.events\\.k8s\\.io secrets\\)\\n$`),
     );
     const kubectl = lines(calls).filter((c) => c.startsWith("cp-1 kubectl"));
     expect(kubectl[0]).toBe("cp-1 kubectl --request-timeout=120s api-resources --verbs=list -o name");
@@ -106,7 +111,7 @@ describe("export-resources.sh", () => {
     l.injectFailure("cp-1", "get widgets.example.com");
     const r = await l.runScript("cp-1", "export-resources.sh", [OUT, "exclude"]);
     expectExit(r, 1);
-    expect(r.stderr).toMatch(/cluster-maintenance: export-resources\.sh: cp-1: exporting these types failed: widgets\.example\.com \(the other 4 are in /);
+    expect(r.stderr).toContain(`cluster-maintenance: export-resources.sh: cp-1: exporting these types failed: widgets.example.com (the other ${LAB_EXPORTED_FILES.length - 1} are in `);
     expect(fs.readdirSync(exportDir(l)).sort()).toEqual(LAB_EXPORTED_FILES.filter((f) => !f.startsWith("widgets")));
   });
 

@@ -46,7 +46,7 @@ function userData(join: JoinParameters, version = "1.37.1"): string {
   return renderUserData({ version: KubeVersion.of(major!, minor!, patch!), join });
 }
 
-/** What the kubectl stand-in says about a node on cp-1 (status, reason, kubelet version), or its error. */
+/** What kubectl on cp-1 says about a node (status, reason, kubelet version), or its error. */
 async function nodeStatus(l: Lab, name: string): Promise<RunResult> {
   const ready = (f: string) => `{.status.conditions[?(@.type=="Ready")].${f}}`;
   return l.run(

@@ -1,10 +1,10 @@
-/** Static checks of the node scripts and the lab stand-ins: the set of scripts the components run, shellcheck, house rules. */
+/** Static checks of the node scripts, the lab stand-ins and the lab's recorded real tools: the set of scripts the components run, shellcheck, house rules. */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { scriptText } from "../../components/node-scripts";
-import { NODE_SCRIPTS_DIR, STANDINS_DIR } from "../lab/node-kit";
+import { NODE_SCRIPTS_DIR, RECORDED_DIR, STANDINS_DIR } from "../lab/node-kit";
 
 const SCRIPTS = [
   "cordon-node.sh",
@@ -82,8 +82,16 @@ describe("node scripts, statically", () => {
   test("shellcheck -x finds nothing in the lab stand-ins", () => {
     const files = fs.readdirSync(STANDINS_DIR).filter((f) => fs.statSync(path.join(STANDINS_DIR, f)).isFile());
     expect(files.sort()).toEqual(
-      expect.arrayContaining(["apt-get", "apt-mark", "curl", "dpkg-query", "gpg", "kubeadm", "kubectl", "kubelet", "sudo", "systemctl", "systemd-run"]),
+      expect.arrayContaining(["apt-get", "apt-mark", "curl", "dpkg-query", "gpg", "kubeadm", "kubelet", "sudo", "systemctl", "systemd-run"]),
     );
+    // kubectl is the real one: no stand-in, only its recorder.
+    expect(files).not.toContain("kubectl");
     shellcheck(STANDINS_DIR, files);
+  });
+
+  test("shellcheck -x finds nothing in the recorders of the real tools; each runs the real binary", () => {
+    expect(fs.readdirSync(RECORDED_DIR)).toEqual(["kubectl"]);
+    shellcheck(RECORDED_DIR, ["kubectl"]);
+    expect(fs.readFileSync(path.join(RECORDED_DIR, "kubectl"), "utf8")).toMatch(/^exec \/usr\/bin\/kubectl "\$@"$/m);
   });
 });

@@ -69,7 +69,7 @@ export function expectExit(r: RunResult, code: number): void {
 
 /**
  * Stops `node`'s kubelet (systemctl stop) and dates the stop `seconds` ago, as if it had stopped
- * then: the kubectl stand-in then shows what a real control plane shows that long after (Ready True
+ * then: the lab's API double then shows what a real control plane shows that long after (Ready True
  * for the node-monitor grace period, 50 s, then Unknown; the Lease not renewed since the stop).
  */
 export async function kubeletStoppedFor(lab: Lab, node: string, seconds: number): Promise<void> {

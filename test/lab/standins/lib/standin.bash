@@ -5,14 +5,18 @@
 #                                   os-reboot-after-upgrade, unit-changed
 #   $CM_LAB_DIR/nodes/<node>/root/  the node's filesystem as the scripts see it (CM_NODE_ROOT)
 #   $CM_LAB_DIR/cluster/version     the version `kubeadm upgrade apply` last set
-#   $CM_LAB_DIR/cluster/nodes/<node>/{unschedulable,annotations,pods}
+#   $CM_LAB_DIR/cluster/nodes/<node>/{unschedulable,annotations,labels,pods}  the Node object (its
+#                                   directory), as the lab's Kubernetes API double serves and changes
+#                                   it (test/lab/kube-api/lab-state.ts); pods: "NS NAME OWNER EMPTYDIR
+#                                   PDB MIRROR [DELETED_MS GRACE_S]" per line, the last two on a pod
+#                                   being deleted while its kubelet is down
 #   $CM_LAB_DIR/calls.log           "<epoch-ms> <node> <command> <args...>", one line per call
 #   $CM_LAB_DIR/fail/<node>         lines; a call whose "<command> <args...>" contains one fails
 #   $CM_LAB_DIR/slow/<node>         lines "SECONDS SUBSTRING": a call whose "<command> <args...>"
 #                                   contains SUBSTRING first takes SECONDS (a slow API server, a
 #                                   loaded node); the first matching line counts
 #   nodes/<node>/kubelet-stopped-at epoch ms of the kubelet's last stop (systemctl stop, a reboot);
-#                                   read by the kubectl stand-in (Ready and the node's Lease)
+#                                   read by the API double (Ready and the node's Lease)
 #   nodes/<node>/kubeadm-interrupt-after  a control-plane component name: the next kubeadm upgrade
 #                                   apply/node stops (exit 1, as if killed) right after writing that
 #                                   component's manifest; the file is removed
@@ -82,11 +86,17 @@ kubeadm_etcd_tag() {
   awk -v m="$(minor_of "$1")" '$1 == m { print $2 }' "$(dirname "${BASH_SOURCE[0]}")/kubeadm-etcd-versions"
 }
 
-# kubelet (re)start: runs the installed kubelet package's version.
+# kubelet (re)start: runs the installed kubelet package's version, and finishes the deletion of
+# the node's pods that were deleted while it was down (they were Terminating until now).
 kubelet_start() {
+  local pods="$lab_cluster/nodes/$CM_LAB_NODE/pods"
   pkg_version kubelet >"$lab_node_dir/kubelet-running"
   : >"$lab_node_dir/kubelet-active"
   rm -f "$lab_node_dir/kubelet-stopped-at"
+  if [[ -f $pods ]]; then
+    awk 'NF < 7' "$pods" >"$pods.kubelet"
+    mv "$pods.kubelet" "$pods"
+  fi
 }
 # kubelet stop: the time is kept (the control plane notices only through the Lease at once).
 kubelet_stop() {
