@@ -113,7 +113,7 @@ function requestError(kubeconfig: KubeConfig, server: string, what: string, e: u
       e.code === 401
         ? `the server did not accept the credentials of the kubeconfig's user ${JSON.stringify(user)}: renew them (an expired client certificate or token is the usual cause)`
         : e.code === 403
-          ? `the kubeconfig's user ${JSON.stringify(user)} may not do this: have a cluster admin grant it the read-only ClusterRole ${DISCOVERY_ROLE_NAME} (${rulesSummary()}), which rbacManifest() in discovery/rbac.ts prints with a ClusterRoleBinding for kubectl apply -f -`
+          ? `the kubeconfig's user ${JSON.stringify(user)} may not do this: have a cluster admin grant it the read-only ClusterRole ${DISCOVERY_ROLE_NAME} (${rulesSummary()}), which "npm run -s plan -- --print-rbac" prints with a ClusterRoleBinding for kubectl apply -f -`
           : e.code === 410
             ? "the list expired while it was read page by page: run again (a larger pageSize reads it in fewer pages)"
             : "check the API server's health (kubectl get --raw '/readyz?verbose') and run again";

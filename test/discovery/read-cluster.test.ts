@@ -94,7 +94,7 @@ describe("readCluster", () => {
         'HTTP 403 (pods is forbidden: User "tester" cannot list resource "pods" in API group ""): ' +
         'the kubeconfig\'s user "alice" may not do this: have a cluster admin grant it the read-only ClusterRole cluster-maintenance-discovery ' +
         "(list nodes; list pods; get configmaps/kubeadm-config; get daemonsets.apps/kube-proxy; get deployments.apps/coredns), " +
-        "which rbacManifest() in discovery/rbac.ts prints with a ClusterRoleBinding for kubectl apply -f -",
+        "which \"npm run -s plan -- --print-rbac\" prints with a ClusterRoleBinding for kubectl apply -f -",
     );
   });
 
