@@ -1,0 +1,91 @@
+/**
+ * `npm run plan` reading the cluster: the real responses of ../shared/data/kube-api/v1.31-kubeadm-ha
+ * served over HTTP (test/discovery/static-api.ts), a stack without versions, its waves; drift;
+ * --offline; --print-rbac.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runPlan } from "../cli/plan";
+import { captured, scratchProject } from "./helpers/cli";
+import { startStaticApi, StaticApi } from "./discovery/static-api";
+
+let api: StaticApi;
+let kubeconfig: string;
+beforeAll(async () => {
+  api = await startStaticApi();
+  kubeconfig = join(mkdtempSync(join(tmpdir(), "cm-cli-live-")), "config");
+  writeFileSync(kubeconfig, `apiVersion: v1
+kind: Config
+clusters: [{ name: static, cluster: { server: "${api.url}", insecure-skip-tls-verify: true } }]
+users: [{ name: tester, user: { token: not-a-real-token } }]
+contexts: [{ name: static, context: { cluster: static, user: tester } }]
+current-context: static
+`);
+});
+afterAll(() => api.close());
+
+const LIVE = `config:
+  cluster-maintenance:targetVersion: "1.32"
+  cluster-maintenance:pools:
+    - { name: general, selector: pool=general, maxUnavailable: 1 }
+  cluster-maintenance:ssh: { insecureIgnoreHostKey: true }
+  cluster-maintenance:maxNodesPerUpdate: 2
+`;
+const run = (args: string[], cwd: string) => captured((io) => runPlan(args, { ...io, now: new Date("2026-11-28"), env: { HOME: "/nonexistent" } }), cwd);
+
+describe("a stack without versions", () => {
+  it("is planned from the cluster, with every wave and the one the next pulumi up runs", async () => {
+    const r = await run(["--stack", "live", "--kubeconfig", kubeconfig], scratchProject("live", LIVE));
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.out.split("\n");
+    expect(lines[0]).toBe(`Planned from the cluster at ${api.url} (kubeconfig: kubernetes:kubeconfig (${kubeconfig})).`);
+    expect(lines[1]).toBe("Upgrade plan for cluster live: v1.31.4 -> v1.32.13, 1 hop(s), 10 step(s), 8 node(s)");
+    const waves = lines.slice(lines.findIndex((l) => l.startsWith("WAVES")));
+    expect(waves.slice(1, 4)).toEqual([
+      "  wave 1 (next pulumi up): hop 1 v1.32.13, control plane: 3 node(s), 7 step(s)",
+      "  wave 2: hop 1 v1.32.13, workers of general: 2 node(s), 2 step(s)",
+      "  wave 3: hop 1 v1.32.13, workers of general: 1 node(s), 1 step(s)",
+    ]);
+    const json = JSON.parse((await run(["--stack", "live", "--kubeconfig", kubeconfig, "--json"], scratchProject("live", LIVE))).out);
+    expect(json.origin).toBe(`the cluster at ${api.url} (kubeconfig: kubernetes:kubeconfig (${kubeconfig}))`);
+    expect(json.waves.map((w: { kind: string; nodes: number }) => [w.kind, w.nodes])).toEqual([["control-plane", 3], ["workers", 2], ["workers", 1]]);
+  });
+
+  it("cannot be planned --offline, nor without a kubeconfig", async () => {
+    const offline = await run(["--stack", "live", "--offline"], scratchProject("live", LIVE));
+    expect(offline.code).toBe(1);
+    expect(offline.err).toContain("--offline: needs a stack config that declares every node with its version");
+    const none = await run(["--stack", "live"], scratchProject("live", LIVE));
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/^error: .*kubeconfig/);
+  });
+});
+
+it("refuses a declared stack that differs from the cluster (exit 1, the drift table)", async () => {
+  const node = (name: string, version: string) => `{ name: ${name}, host: 10.0.0.1, version: "${version}" }`;
+  const declared = `config:
+  cluster-maintenance:targetVersion: "1.32"
+  cluster-maintenance:controlPlane: { nodes: [${node("cp-1", "1.31.4")}, ${node("cp-2", "1.31.4")}, ${node("cp-3", "1.31.4")}] }
+  cluster-maintenance:pools:
+    - { name: general, nodes: [${node("general-1", "1.31.4")}, ${node("general-2", "1.31.4")}, ${node("general-3", "1.30.14")}] }
+    - { name: batch, nodes: [${node("batch-1", "1.30.14")}, ${node("batch-2", "1.30.14")}] }
+  cluster-maintenance:ssh: { insecureIgnoreHostKey: true }
+`;
+  const r = await run(["--stack", "d", "--kubeconfig", kubeconfig], scratchProject("d", declared));
+  expect(r.code).toBe(1);
+  expect(r.err).toContain("general-3  kubelet    1.30.14   1.31.4  set the node's version to 1.31.4");
+  // --offline plans the declared versions without reading the cluster.
+  const offline = await run(["--stack", "d", "--offline"], scratchProject("d", declared));
+  expect(offline.code).toBe(0);
+  expect(offline.out.split("\n")[0]).toBe("Planned from the versions declared in the stack config (offline).");
+});
+
+it("prints the read-only RBAC", async () => {
+  const r = await run(["--print-rbac"], scratchProject("x", "config: {}\n"));
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("kind: ClusterRole\n");
+  expect(r.out).toContain("kind: ClusterRoleBinding\n");
+  expect(r.out).not.toMatch(/verbs:\n(\s+- \w+\n)*\s+- (create|update|patch|delete|watch)/);
+});
