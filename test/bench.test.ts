@@ -25,12 +25,13 @@ function runLine(nodeExit: number, tsxExit: number): { code: number | null; out:
 }
 
 describe("npm run bench", () => {
-  it("runs the start and snapshot parts even when the plan part exits non-zero, and exits non-zero when any part broke", () => {
+  it("runs the start, snapshot and live parts even when the plan part exits non-zero, and exits non-zero when any part broke", () => {
     const broken = runLine(1, 0);
     expect(broken.out).toContain("node --expose-gc --import tsx bench/plan-bench.ts");
     expect(broken.out).toContain("node --expose-gc --import tsx bench/plan-growth-bench.ts");
     expect(broken.out).toContain("tsx bench/start-bench.ts");
     expect(broken.out).toContain("tsx bench/snapshot-bench.ts");
+    expect(broken.out).toContain("tsx bench/live-bench.ts");
     expect(broken.code).not.toBe(0);
     expect(runLine(0, 1).code).not.toBe(0);
     expect(runLine(0, 0).code).toBe(0);
