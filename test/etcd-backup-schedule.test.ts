@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startEtcd, type LabEtcd } from "./lab/etcd";
-import { createLab, LAB_EXPORTED_FILES, LAB_SECRET_MARKERS, type Lab } from "./lab/node-kit";
+import { createLab, LAB_API_TYPES, LAB_EXPORTED_FILES, LAB_SECRET_MARKERS, RECORDED_DIR, type Lab } from "./lab/node-kit";
 import { installMocks, Registered, settled, valueOf, watchRequests } from "./helpers/pulumi-mocks";
 import { denyInsecureTransportPolicy, lifecycleRules, uploadPolicy } from "../components/backup-bucket";
 import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs, NEWEST_KEY, resolveBackupArgs, SNAPSHOT_SCRIPT } from "../components/etcd-backup-schedule";
@@ -544,7 +544,7 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
     expect(fs.readdirSync(path.join(objects, "newest"))).toEqual(["etcd-snapshot.db"]);
     expect(fs.readFileSync(path.join(objects, NEWEST_KEY)).equals(fs.readFileSync(path.join(objects, name)))).toBe(true);
     expect(fs.readdirSync(path.join(objects, `resources-${stamp}-cp-1`)).sort()).toEqual(LAB_EXPORTED_FILES);
-    expect(r.stdout).toContain(`cluster-maintenance: etcd-backup: cp-1: exported 5 resource types to s3://dev-etcd-backups/etcd-snapshots/resources-${stamp}-cp-1/ (secrets excluded;`);
+    expect(r.stdout).toContain(`cluster-maintenance: etcd-backup: cp-1: exported ${LAB_EXPORTED_FILES.length} resource types to s3://dev-etcd-backups/etcd-snapshots/resources-${stamp}-cp-1/ (secrets excluded;`);
     expect(fs.readdirSync(path.join(l.dir, "export"))).toEqual([]); // the scratch copy is gone
     const sum = createHash("sha256").update(fs.readFileSync(path.join(objects, name))).digest("hex");
     expect(fs.readFileSync(path.join(objects, `${name}.sha256`), "utf8")).toBe(`${sum}  ${name}\n`);
@@ -561,11 +561,9 @@ describe("the job's script, run for real (sh, real etcd 3.4, the lab's aws stand
   });
 });
 
-/** A kubeconfig file for the kubectl stand-in (in the pod, kubectl uses the ServiceAccount's token instead). */
+/** kubectl's kubeconfig: the lab's API double's (in the pod, kubectl uses the ServiceAccount's token instead). */
 function kubeconfig(l: Lab): string {
-  const f = path.join(l.dir, "kubeconfig");
-  fs.writeFileSync(f, "apiVersion: v1\nkind: Config\n");
-  return f;
+  return l.kubeconfigPath;
 }
 
 describe("the export part of the job's script, run for real (sh, the lab's kubectl and aws stand-ins)", () => {
@@ -597,12 +595,12 @@ describe("the export part of the job's script, run for real (sh, the lab's kubec
     const dir = path.join(objects(), "resources-20260101T000000Z-cp-1");
     expect(fs.readFileSync(path.join(dir, "widgets.example.com.yaml"), "utf8")).toContain("kind: Widget");
     for (const f of uploaded()) for (const m of LAB_SECRET_MARKERS) expect(fs.readFileSync(path.join(dir, f), "utf8")).not.toContain(m);
+    // In the order kubectl api-resources lists them.
     expect(kubectlCalls()).toEqual([
       "--request-timeout=120s api-resources --verbs=list -o name",
-      ...["configmaps", "namespaces", "clusterroles.rbac.authorization.k8s.io", "customresourcedefinitions.apiextensions.k8s.io", "widgets.example.com"]
-        .map((t) => `--request-timeout=120s get ${t} -A -o yaml`),
+      ...LAB_API_TYPES.filter((t) => !["events", "events.events.k8s.io", "secrets"].includes(t)).map((t) => `--request-timeout=120s get ${t} -A -o yaml`),
     ]);
-    expect(r.stdout).toBe("cluster-maintenance: etcd-backup: cp-1: exported 5 resource types to s3://cm-backups/dev/resources-20260101T000000Z-cp-1/ (secrets excluded; skipped: events secrets events.events.k8s.io; not permitted: none)\n");
+    expect(r.stdout).toBe(`cluster-maintenance: etcd-backup: cp-1: exported ${LAB_EXPORTED_FILES.length} resource types to s3://cm-backups/dev/resources-20260101T000000Z-cp-1/ (secrets excluded; skipped: events secrets events.events.k8s.io; not permitted: none)\n`);
     expect(fs.readdirSync(path.join(l.dir, "export"))).toEqual([]);
     expect(fs.readdirSync(l.dir).filter((f) => f.startsWith("cm-export-"))).toEqual([]);
   });
@@ -628,12 +626,12 @@ describe("the export part of the job's script, run for real (sh, the lab's kubec
   it("a type the ClusterRole does not allow (Forbidden) is reported, not fatal", async () => {
     const bin = path.join(l.dir, "forbidding");
     fs.mkdirSync(bin);
-    const standin = path.resolve(__dirname, "lab", "standins", "kubectl");
-    fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh\ncase " $* " in *" get widgets.example.com "*) echo 'Error from server (Forbidden): widgets.example.com is forbidden: User "system:serviceaccount:kube-system:prod-etcd-backup" cannot list resource "widgets"' >&2; exit 1 ;; esac\nexec ${standin} "$@"\n`, { mode: 0o755 });
+    const kubectl = path.join(RECORDED_DIR, "kubectl");
+    fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh\ncase " $* " in *" get widgets.example.com "*) echo 'Error from server (Forbidden): widgets.example.com is forbidden: User "system:serviceaccount:kube-system:prod-etcd-backup" cannot list resource "widgets"' >&2; exit 1 ;; esac\nexec ${kubectl} "$@"\n`, { mode: 0o755 });
     const r = await run("exclude", [bin]);
     if (r.code !== 0) throw new Error(r.stderr);
     expect(uploaded()).toEqual(LAB_EXPORTED_FILES.filter((f) => !f.startsWith("widgets")));
-    expect(r.stdout).toContain("exported 4 resource types");
+    expect(r.stdout).toContain(`exported ${LAB_EXPORTED_FILES.length - 1} resource types`);
     expect(r.stdout).toContain("not permitted: widgets.example.com)");
   });
 
@@ -641,7 +639,7 @@ describe("the export part of the job's script, run for real (sh, the lab's kubec
     l.injectFailure("cp-1", "get configmaps");
     const r = await run("exclude");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("cluster-maintenance: etcd-backup: cp-1: resource export: exporting these types failed: configmaps (the other 4 are in s3://cm-backups/dev/resources-20260101T000000Z-cp-1/)");
+    expect(r.stderr).toContain(`cluster-maintenance: etcd-backup: cp-1: resource export: exporting these types failed: configmaps (the other ${LAB_EXPORTED_FILES.length - 1} are in s3://cm-backups/dev/resources-20260101T000000Z-cp-1/)`);
     expect(uploaded()).toEqual(LAB_EXPORTED_FILES.filter((f) => f !== "configmaps.yaml"));
     expect(fs.readdirSync(path.join(l.dir, "export"))).toEqual([]);
   });

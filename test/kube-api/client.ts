@@ -32,7 +32,7 @@ export async function labEndpoint(lab: Lab): Promise<Endpoint> {
     if (Date.now() > deadline) throw new Error("the lab's API double did not listen within 30 s");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return endpointOf(fs.readFileSync(path.join(dir, "kubeconfig"), "utf8"));
+  return endpointOf(fs.readFileSync(lab.kubeconfigPath, "utf8"));
 }
 
 /** One request; `body` is sent as JSON (Content-Type application/json unless `headers` say otherwise). */

@@ -23,18 +23,23 @@ interface NodeSpecLike {
   readonly pods?: readonly { readonly name: string; readonly namespace: string; readonly owner?: string; readonly pdbBlocked?: boolean }[];
 }
 
+/**
+ * The types `kubectl api-resources --verbs=list -o name` lists against the lab's API, in its
+ * order: every listable type of the kept discovery once (NAME or NAME.GROUP), the core group
+ * first, then by group, each group's by name.
+ */
+export const LAB_API_TYPES: readonly string[] = [...new Map(RESOURCE_TYPES.filter((t) => t.verbs.includes("list")).map((t) => [storageKey(t), t])).values()]
+  .sort((a, b) => (a.group === b.group ? (a.name < b.name ? -1 : 1) : a.group < b.group ? -1 : 1))
+  .map(storageKey);
+
 /** The listable types a resource export skips: events in both groups, and Secrets (exported only encrypted). */
 const NOT_EXPORTED = new Set(["events", "events.events.k8s.io", "secrets"]);
 
 /**
- * Files a resource export of the lab cluster writes (export-resources.sh with Secrets excluded):
- * one per type `kubectl api-resources --verbs=list -o name` lists (every listable type of the
- * kept discovery, once per group), events and Secrets skipped.
+ * Files a resource export of the lab cluster writes (export-resources.sh with Secrets excluded),
+ * sorted: one per type of LAB_API_TYPES, events and Secrets skipped.
  */
-export const LAB_EXPORTED_FILES: readonly string[] = [
-  ...new Set(RESOURCE_TYPES.filter((t) => t.verbs.includes("list")).map(storageKey)),
-]
-  .filter((name) => !NOT_EXPORTED.has(name))
+export const LAB_EXPORTED_FILES: readonly string[] = LAB_API_TYPES.filter((name) => !NOT_EXPORTED.has(name))
   .map((name) => `${name}.yaml`)
   .sort();
 

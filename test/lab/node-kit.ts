@@ -18,7 +18,7 @@ import { scriptText } from "../../components/node-scripts";
 import { shellQuote, WRAPPER } from "../../planning/commands";
 import { startLabApi } from "./lab-api";
 
-export { LAB_EXPORTED_FILES, LAB_SECRET_MARKERS } from "./lab-api";
+export { LAB_API_TYPES, LAB_EXPORTED_FILES, LAB_SECRET_MARKERS } from "./lab-api";
 
 /** Directory of the stand-in executables (put first on a lab node's PATH). */
 export const STANDINS_DIR = path.resolve(__dirname, "standins");
@@ -50,6 +50,8 @@ export interface LabNodeSpec {
   /** Kubernetes version "X.Y.Z" of its packages, kubelet and (control plane) apiserver. */
   readonly version: string;
   readonly pods?: readonly LabPod[];
+  /** The Node's labels beyond the kubelet's and kubeadm's own, e.g. { pool: "general" } (cluster/nodes/<name>/labels). */
+  readonly labels?: Readonly<Record<string, string>>;
   /** OS packages waiting for `apt-get upgrade` (default 2). */
   readonly osUpdates?: number;
   /** `apt-get upgrade` leaves /var/run/reboot-required (default false). */
@@ -67,6 +69,13 @@ export interface LabOptions {
   readonly timerSeconds?: number;
   /** How long a simulated reboot keeps the kubelet down, seconds (default 1). */
   readonly bootSeconds?: number;
+  /**
+   * The lab's API serves, as a kubelet creates them, a mirror pod for each static pod manifest of
+   * a node (kube-system/<component>-<node>, the manifest's image), which the program's discovery
+   * reads for a control-plane node's versions (kube-api/lab-state.ts staticPodMirrors). Default
+   * false: the pods are exactly each node spec's `pods`, as the lab's earlier runs expect.
+   */
+  readonly mirrorStaticPods?: boolean;
 }
 
 export interface LabCall {
@@ -142,6 +151,8 @@ export interface BootOptions {
 export interface Lab {
   /** CM_LAB_DIR. */
   readonly dir: string;
+  /** A kubeconfig file for the lab's API double (what each control-plane node's admin.conf holds). */
+  readonly kubeconfigPath: string;
   readonly nodes: readonly LabNodeSpec[];
   /** Entries of calls.log, in file order. */
   calls(): LabCall[];
@@ -283,6 +294,9 @@ function initNode(dir: string, spec: LabNodeSpec): void {
   const cd = path.join(dir, "cluster", "nodes", spec.name);
   write(path.join(cd, "annotations"), "");
   write(path.join(cd, "pods"), (spec.pods ?? []).map((p) => `${podLine(p)}\n`).join(""));
+  const labels = Object.entries(spec.labels ?? {});
+  for (const [k, v] of labels) if (!/^[a-z0-9]([-a-z0-9./]*[a-z0-9])?$/.test(k) || !/^[-A-Za-z0-9_.]*$/.test(v)) throw new Error(`lab: bad label ${k}=${v}`);
+  if (labels.length > 0) write(path.join(cd, "labels"), labels.map(([k, v]) => `${k}=${v}\n`).join(""));
 }
 
 function ensureExecutable(): void {
@@ -302,6 +316,7 @@ export function createLab(options: LabOptions): Lab {
   write(path.join(dir, "calls.log"), "");
   write(path.join(dir, "timer-seconds"), `${options.timerSeconds ?? 1}\n`);
   write(path.join(dir, "boot-seconds"), `${options.bootSeconds ?? 1}\n`);
+  if (options.mirrorStaticPods) write(path.join(dir, "mirror-static-pods"), "");
   for (const n of options.nodes) initNode(dir, n);
   startLabApi(dir, options.nodes);
   const firstCp = options.nodes.find((n) => n.role === "control-plane") ?? options.nodes[0]!;
@@ -316,6 +331,7 @@ export function createLab(options: LabOptions): Lab {
   };
   const lab: Lab = {
     dir,
+    kubeconfigPath: path.join(dir, "kube-api", "kubeconfig"),
     nodes: options.nodes,
     calls: () => parseCalls(readOr(path.join(dir, "calls.log"), "")),
     nodeState: (name) => readNodeState(dir, nodeDir(name), name),

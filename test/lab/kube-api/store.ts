@@ -28,6 +28,7 @@ function bare(o: KubeObject): KubeObject {
   return { ...rest, metadata: { ...rest.metadata } };
 }
 
+/** The objects of every stored resource, and the resourceVersion counter. */
 export class Store {
   private revision = 1;
   private readonly maps = new Map<string, Map<string, KubeObject>>();
