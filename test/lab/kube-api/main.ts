@@ -1,7 +1,8 @@
 /**
  * The double as its own process (so that nothing in the process that starts it, a busy Jest
  * worker, can hold up an answer): `node --import tsx test/lab/kube-api/main.ts --dir DIR --host
- * HOST --port PORT [--seed FILE] [--cluster FILE] [--lab-dir DIR] [--log FILE]`.
+ * HOST --port PORT [--seed FILE] [--cluster FILE] [--lab-dir DIR] [--log FILE]` (index.ts runs
+ * it compiled: compiledMain).
  * DIR holds token, apiserver.crt and apiserver.key (index.ts prepares them); --seed is a JSON
  * array of objects, --cluster a ClusterSpec (JSON) for clusterObjects, --lab-dir the lab whose
  * nodes back Nodes, Leases and Pods. Once listening it writes DIR/url (the https URL) and prints
