@@ -20,9 +20,11 @@ export async function pulumiUp(
   hooks: Pick<LabMocksOptions, "onCreate" | "onDelete" | "continueOnError" | "parallel"> & {
     /** A new release of the node scripts: the text this run sends for each script. */
     readonly scriptText?: (name: string, text: string) => string;
+    /** Stack config of other namespaces, full keys (e.g. { "kubernetes:kubeconfig": path }). */
+    readonly otherConfig?: Record<string, string>;
   } = {},
 ): Promise<LabMocks> {
-  const { scriptText, ...engine } = hooks;
+  const { scriptText, otherConfig, ...engine } = hooks;
   const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold", ...engine });
   // Each fresh @pulumi/pulumi adds a process exit listener; a test file loads several.
   process.setMaxListeners(Math.max(process.getMaxListeners(), 32));
@@ -42,7 +44,7 @@ export async function pulumiUp(
       jest.doMock("../../components/node-scripts", () => ({ ...actual, scriptText: (name: string) => scriptText(name, actual.scriptText(name as never)) }));
     }
     await sdk.runtime.setMocks(run.mocks, "cluster-maintenance", "lab", false);
-    setStackConfig(raw, privateKey, sdk);
+    setStackConfig(raw, privateKey, sdk, otherConfig);
     jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
     await (await import("../../index")).default();
   });

@@ -12,7 +12,8 @@
  * grace period until its kubelet runs again: standin.bash's kubelet_start drops it). The
  * machine (nodes/<name>/) gives the kubelet's version, state and stop time, the boot id and the
  * not-ready file; the lab dir's node-monitor-grace-seconds (default 50) and
- * lease-duration-seconds (default 40) set the control plane's timing.
+ * lease-duration-seconds (default 40) set the control plane's timing; its mirror-static-pods file
+ * adds the mirror pods of each node's static pod manifests (staticPodMirrors).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -275,12 +276,32 @@ export class LabState {
     });
   }
 
+  /**
+   * With the lab dir's mirror-static-pods file (createLab's mirrorStaticPods): the mirror pod a
+   * kubelet creates for each static pod manifest in the node's /etc/kubernetes/manifests,
+   * `<component>-<node>` in kube-system (https://kubernetes.io/docs/tasks/configure-pod-container/static-pod/;
+   * kept: pods.json's kube-apiserver-cp-1 and the other three), unless the pods file lists it.
+   * Its image is the manifest's (mirrorImage), so it follows what kubeadm writes. Not deletable
+   * through the API (the kubelet would recreate it).
+   */
+  private staticPodMirrors(node: string, listed: readonly PodLine[]): PodLine[] {
+    if (!fs.existsSync(path.join(this.dir, "mirror-static-pods"))) return [];
+    const manifests = path.join(this.machineDir(node), "root", "etc", "kubernetes", "manifests");
+    const files = fs.existsSync(manifests) ? fs.readdirSync(manifests).filter((f) => f.endsWith(".yaml")).sort() : [];
+    return files
+      .map((f) => `${f.slice(0, -".yaml".length)}-${node}`)
+      .filter((name) => !listed.some((l) => l.namespace === "kube-system" && l.name === name))
+      .map((name) => ({ node, namespace: "kube-system", name, owner: "-", emptyDir: false, mirror: true }));
+  }
+
   /** Every pod on the cluster's Nodes, in etcd's order (namespace, name). */
   pods(): KubeObject[] {
     const out: KubeObject[] = [];
     for (const name of this.nodeNames()) {
       const node = this.node(name);
-      if (node !== undefined) for (const p of this.podLines(name)) out.push(this.pod(p, node));
+      if (node === undefined) continue;
+      const lines = this.podLines(name);
+      for (const p of [...lines, ...this.staticPodMirrors(name, lines)]) out.push(this.pod(p, node));
     }
     return out.sort((a, b) => (`${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1));
   }
