@@ -1,6 +1,9 @@
 /**
  * Waves: the plan cut into the parts one `pulumi up` carries out each. A wave is
- * - `resume`: nodes a stopped run left cordoned, made Ready and uncordoned;
+ * - `resume`: nodes a stopped run left cordoned, made Ready and uncordoned, when nothing else
+ *   is left; otherwise these steps come first in the next wave (`resumes` counts their nodes):
+ *   a wave of their own would leave out the steps the stopped run finished in the wave it did
+ *   not finish, so their commands would be deleted and run again by the up after;
  * - `control-plane`: the control plane's part of a hop (etcd snapshot, every kubeadm step,
  *   every control-plane kubelet);
  * - `workers`: consecutive batches of the rolling pools of one hop, as many as fit in
@@ -49,6 +52,8 @@ export interface Wave {
   readonly steps: readonly string[];
   /** Nodes its steps run on, each counted once (a blue-green replacement: the old nodes). */
   readonly nodes: number;
+  /** Nodes a stopped run left cordoned that its first steps resume (wait Ready, uncordon); absent when none. */
+  readonly resumes?: number;
 }
 
 /** What a step's wave is made of: the steps of one batch, or a whole replacement, or a hop's control plane. */
@@ -107,7 +112,7 @@ export function planWaves(plan: UpgradePlan, bounds: WaveBounds): Wave[] {
     }
   }
   const waves: Wave[] = [];
-  let open: { kind: WaveKind; hop: number; label: string; pools: string[]; steps: string[]; nodes: Set<string>; resources: number } | undefined;
+  let open: { kind: WaveKind; hop: number; label: string; pools: string[]; steps: string[]; nodes: Set<string>; resources: number; resumes?: number } | undefined;
   const close = () => {
     if (open) {
       const { resources: _, ...wave } = open;
@@ -115,13 +120,28 @@ export function planWaves(plan: UpgradePlan, bounds: WaveBounds): Wave[] {
     }
     open = undefined;
   };
-  for (const u of units) {
+  // Resume steps (stage 0, first in the plan) go first into the next wave; alone, a wave of their own.
+  const resumed = units.filter((u) => u.kind === "resume");
+  const rest = units.filter((u) => u.kind !== "resume");
+  let carried: Unit[] = rest.length > 0 ? resumed : [];
+  for (const u of rest.length > 0 ? rest : units) {
     const fills = u.kind === "workers" || u.kind === "os-patch" || u.kind === "resume";
     if (fills && u.nodes.size > maxNodesPerUpdate) throw new Error(`a batch of ${u.nodes.size} nodes (${u.key}) is more than maxNodesPerUpdate (${maxNodesPerUpdate})`);
     const joins = open && fills && open.kind === u.kind && open.label === u.label && open.nodes.size + u.nodes.size <= maxNodesPerUpdate && open.resources + u.resources <= maxResources;
     if (!joins) {
       close();
       open = { kind: u.kind, hop: u.hop, label: u.label, pools: [], steps: [], nodes: new Set(), resources: 0 };
+      if (carried.length > 0) {
+        const nodes = new Set(carried.flatMap((c) => [...c.nodes]));
+        open.resumes = nodes.size;
+        for (const c of carried) {
+          open.resources += c.resources;
+          if (!open.pools.includes(c.pool)) open.pools.push(c.pool);
+          for (const st of c.steps) open.steps.push(st.id);
+        }
+        for (const n of nodes) open.nodes.add(n);
+        carried = [];
+      }
     }
     open!.resources += u.resources;
     if (!open!.pools.includes(u.pool)) open!.pools.push(u.pool);
@@ -137,5 +157,6 @@ export function planWaves(plan: UpgradePlan, bounds: WaveBounds): Wave[] {
 export function describeWave(wave: Wave, next: boolean): string {
   const what = wave.kind === "control-plane" ? "control plane" : wave.kind === "replacement" ? `replacement of pool ${wave.pools[0]}` : wave.kind === "resume" ? "resume nodes a stopped run left cordoned" : `${wave.kind === "os-patch" ? "OS patching" : "workers"} of ${wave.pools.join(", ")}`;
   const where = wave.hop > 0 ? `hop ${wave.hop} ${wave.label}` : wave.label;
-  return `wave ${wave.index}${next ? " (next pulumi up)" : ""}: ${where}, ${what}: ${wave.nodes} node(s), ${wave.steps.length} step(s)`;
+  const resumes = wave.resumes ? `, first resuming ${wave.resumes} node(s) a stopped run left cordoned` : "";
+  return `wave ${wave.index}${next ? " (next pulumi up)" : ""}: ${where}, ${what}${resumes}: ${wave.nodes} node(s), ${wave.steps.length} step(s)`;
 }

@@ -61,7 +61,7 @@ describe("waves", () => {
 });
 
 describe("a run that stopped half way", () => {
-  it("resumes a node left cordoned after its upgrade (wait Ready, uncordon) before anything else, in its own wave", () => {
+  it("resumes a node left cordoned after its upgrade (wait Ready, uncordon) before anything else, first in the next wave", () => {
     // The control plane is at 1.36.4 already; so is general-2, which the stopped run left cordoned.
     const spec = cluster(4, 2);
     const nodes = spec.nodes.map((n) =>
@@ -76,7 +76,11 @@ describe("a run that stopped half way", () => {
     expect(plan.steps[0]!.id).toBe("resume/general-2/resume");
     expect(plan.steps.filter((s) => s.nodes.includes("general-2")).map((s) => s.id)).toEqual(["resume/general-2/resume"]);
     expect(plan.steps.filter((s) => s.nodes.includes("general-3")).map((s) => [s.id, s.actions[0]!.kind])).toEqual([["v1.36/general-3/worker-upgrade", "switch-repository"]]);
-    expect(planWaves(plan, { maxNodes: 10 }).map((w) => [w.kind, w.label, w.nodes])).toEqual([["resume", "resume", 1], ["workers", "v1.36.4", 3]]);
+    // In a wave of its own, the next up would leave out general-3's steps that the stopped run
+    // finished: their commands would be deleted, and run again by the up after.
+    const waves = planWaves(plan, { maxNodes: 10 });
+    expect(waves.map((w) => [w.kind, w.label, w.nodes, w.resumes, w.steps[0]])).toEqual([["workers", "v1.36.4", 4, 1, "resume/general-2/resume"]]);
+    expect(describeWave(waves[0]!, true)).toBe("wave 1 (next pulumi up): hop 1 v1.36.4, workers of general, first resuming 1 node(s) a stopped run left cordoned: 4 node(s), 4 step(s)");
   });
 
   it("resumes a cordoned node of a cluster already at its target, and nothing else", () => {
@@ -85,5 +89,6 @@ describe("a run that stopped half way", () => {
     const plan = planUpgrade({ ...spec, nodes }, v("1.35.9"), { catalogue, now: new Date("2026-11-28") });
     expect(plan.hops).toEqual([]);
     expect(plan.steps.map((s) => s.id)).toEqual(["resume/cp-2/resume"]);
+    expect(planWaves(plan, { maxNodes: 10 }).map((w) => [w.kind, w.label, w.nodes, w.resumes])).toEqual([["resume", "resume", 1, undefined]]);
   });
 });
