@@ -13,4 +13,7 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join("|")})/)`],
   testTimeout: 60000,
+  // Jest's default is one worker per core but one (a single worker here, on 2 cores); the suites
+  // mostly wait on processes (sshd, etcd, kubectl, the API double), so two run side by side.
+  maxWorkers: 2,
 };
