@@ -136,7 +136,14 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     this.nodes = [...components.values()];
     const created = new Map<string, command.remote.Command>();
     const pools = new Map<string, BlueGreenNodePool>();
-    const kubectlConnection = args.connection(args.execution.kubectlNode);
+    // One connection Output per node, shared by its commands (a node's commands run over the same SSH settings).
+    const connections = new Map<string, pulumi.Input<Connection>>();
+    const connection = (node: string) => {
+      let c = connections.get(node);
+      if (c === undefined) connections.set(node, (c = args.connection(node)));
+      return c;
+    };
+    const kubectlConnection = connection(args.execution.kubectlNode);
     // A pool of this stack's instances always registers the color it serves with (its config
     // version and nodes, as the plan starts from): not registering it would terminate it.
     const pool = (poolName: string, replacement?: ColorSpec, after?: pulumi.Resource[]) => {
@@ -181,7 +188,7 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
       const resource = new command.remote.Command(
         `${name}-${spec.node}-${spec.name}`,
         {
-          connection: args.connection(spec.runsOn),
+          connection: connection(spec.runsOn),
           create: spec.bootIdFrom
             ? pulumi.interpolate`${spec.command} ${created.get(spec.bootIdFrom)!.stdout.apply((out) => shellQuote(scheduledRebootBootId(out)))}`
             : spec.command,
