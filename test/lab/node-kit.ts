@@ -240,6 +240,9 @@ export function labEtcdTag(version: string): string {
   return line.split(" ")[1]!;
 }
 
+/** The CoreDNS tag the lab's kubeadm deploys (the kubeadm stand-in's kubeadm_coredns_tag, test/lab/standins/lib/standin.bash). */
+export const LAB_COREDNS_TAG = "v1.11.3";
+
 function initNode(dir: string, spec: LabNodeSpec): void {
   if (!/^\d+\.\d+\.\d+$/.test(spec.version)) throw new Error(`lab: bad version ${spec.version}`);
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(spec.name)) throw new Error(`lab: bad node name ${spec.name}`);
@@ -321,6 +324,7 @@ export function createLab(options: LabOptions): Lab {
   startLabApi(dir, options.nodes);
   const firstCp = options.nodes.find((n) => n.role === "control-plane") ?? options.nodes[0]!;
   write(path.join(dir, "cluster", "version"), `${firstCp.version}\n`);
+  write(path.join(dir, "cluster", "addons"), `kube-proxy v${firstCp.version}\ncoredns ${LAB_COREDNS_TAG}\n`);
   write(path.join(dir, "cluster", "endpoint"), `${LAB_API_ENDPOINT}\n`);
   write(path.join(dir, "cluster", "ca-cert-hash"), `sha256:${randomBytes(32).toString("hex")}\n`);
 

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { KubeObject } from "./types";
 import { suffixOf, uidOf } from "./ids";
+import { coreDnsTemplate, kubeadmConfigMap, kubeProxyPod, kubeProxyTemplate, vTag as v } from "./kubeadm-objects";
 import { leaseObject, namespaceObject, nodeObject, podObject, type PodFacts } from "./objects";
 import { keptFile, withoutBookkeeping } from "./templates";
 import { apiTime } from "./store";
@@ -66,8 +67,6 @@ export interface ClusterSpec {
   /** When everything was created (epoch ms; default 2026-11-27T22:50:00Z); the Leases' renewTime too. */
   readonly createdMs?: number;
 }
-
-const v = (version: string) => (version.startsWith("v") ? version : `v${version}`);
 
 /** The etcd tag kubeadm of `version`'s minor installs (the lab's table of kubeadm's SupportedEtcdVersion). */
 export function kubeadmEtcdTag(version: string): string {
@@ -130,19 +129,17 @@ export function clusterObjects(spec: ClusterSpec): KubeObject[] {
   }
 
   // kube-proxy: a DaemonSet, a pod on every node.
-  const proxyLabels = { "k8s-app": "kube-proxy" };
-  const proxyImage = `registry.k8s.io/kube-proxy:${v(spec.kubeProxyVersion)}`;
+  const proxyTemplate = kubeProxyTemplate(spec.kubeProxyVersion);
   const proxy = meta("daemonset", "kube-system", "kube-proxy");
-  add("apps/v1", "DaemonSet", daemonSetObject(proxy, { labels: proxyLabels, image: proxyImage, container: "kube-proxy" }, nodes.length));
-  const proxyLabelsOnPods = { "controller-revision-hash": suffixOf(10, "revision", proxyImage), ...proxyLabels, "pod-template-generation": "1" };
+  add("apps/v1", "DaemonSet", daemonSetObject(proxy, proxyTemplate, nodes.length));
   for (const n of nodes) {
-    pod({ kind: "DaemonSet", name: `kube-proxy-${suffixOf(5, "kube-proxy", n.name)}`, namespace: "kube-system", nodeName: n.name, image: proxyImage,
-      owner: { kind: "DaemonSet", name: "kube-proxy", uid: proxy.uid }, labels: proxyLabelsOnPods }, true);
+    pod({ kind: "DaemonSet", ...kubeProxyPod(n.name, proxyTemplate), namespace: "kube-system", nodeName: n.name, image: proxyTemplate.image,
+      owner: { kind: "DaemonSet", name: "kube-proxy", uid: proxy.uid } }, true);
   }
 
   // CoreDNS: a Deployment of 2 on the first workers (the control plane when there are none).
   const defaultNodes = (spec.workers.length > 0 ? spec.workers : spec.controlPlane).map((n) => n.name);
-  deployment("kube-system", "coredns", 2, defaultNodes, { labels: { "k8s-app": "kube-dns" }, image: `registry.k8s.io/coredns/coredns:${v(spec.coreDnsVersion)}`, container: "coredns" });
+  deployment("kube-system", "coredns", 2, defaultNodes, coreDnsTemplate(spec.coreDnsVersion));
 
   for (const w of spec.workloads ?? []) {
     const container = w.container ?? w.name;
@@ -168,18 +165,13 @@ export function clusterObjects(spec: ClusterSpec): KubeObject[] {
   }
 
   // kubeadm's ConfigMaps: the ClusterConfiguration (its kubernetesVersion and endpoint) and the kubelet's.
-  const kubeadmConfig = configMap("kubeadm-config");
-  const data = kubeadmConfig.data as Record<string, string>;
-  data.ClusterConfiguration = data.ClusterConfiguration!
-    .replace(/^kubernetesVersion: .*$/m, `kubernetesVersion: ${v(spec.kubernetesVersion)}`)
-    .replace(/^controlPlaneEndpoint: .*$/m, `controlPlaneEndpoint: ${nodeOf(nodes[0]!.name).address}:6443`);
-  add("v1", "ConfigMap", kubeadmConfig);
-  add("v1", "ConfigMap", configMap("kubelet-config"));
+  add("v1", "ConfigMap", kubeadmConfigMap({ uid: uidOf("configmap", "kube-system", "kubeadm-config"), createdMs: created }, spec.kubernetesVersion, `${nodeOf(nodes[0]!.name).address}:6443`));
+  add("v1", "ConfigMap", kubeletConfigMap());
   return out;
 
-  function configMap(name: string): KubeObject {
-    const { kind: _k, apiVersion: _a, ...c } = withoutBookkeeping(keptFile<KubeObject>(`configmap-${name}.json`));
-    return { ...c, metadata: { name, namespace: "kube-system", uid: uidOf("configmap", "kube-system", name), creationTimestamp: apiTime(created) } };
+  function kubeletConfigMap(): KubeObject {
+    const { kind: _k, apiVersion: _a, ...c } = withoutBookkeeping(keptFile<KubeObject>("configmap-kubelet-config.json"));
+    return { ...c, metadata: { name: "kubelet-config", namespace: "kube-system", uid: uidOf("configmap", "kube-system", "kubelet-config"), creationTimestamp: apiTime(created) } };
   }
 
   /** A Deployment, its ReplicaSet (pod-template-hash from its template) and its pods on `on` in turn. */

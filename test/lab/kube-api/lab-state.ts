@@ -13,7 +13,8 @@
  * machine (nodes/<name>/) gives the kubelet's version, state and stop time, the boot id and the
  * not-ready file; the lab dir's node-monitor-grace-seconds (default 50) and
  * lease-duration-seconds (default 40) set the control plane's timing; its mirror-static-pods file
- * adds the mirror pods of each node's static pod manifests (staticPodMirrors).
+ * adds the mirror pods of each node's static pod manifests (staticPodMirrors) and kubeadm's
+ * kube-system objects: kubeadm-config, kube-proxy (a pod per Node), coredns (lab-kubeadm.ts).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -22,6 +23,7 @@ import { uidOf } from "./ids";
 import { leaseObject, NODE_OWN_LABELS, nodeObject, podObject, type ConditionFacts, type PodKind } from "./objects";
 import { daemonSetObject, replicaSetObject, statefulSetObject } from "./workloads";
 import { notSimulated } from "./status";
+import { labKubeadmObjects, labKubeProxyPod, readLabKubeadm, type KubeadmKind } from "./lab-kubeadm";
 
 /** The annotations every Node has from its kubelet and the attach-detach controller (nodes.json). */
 const KUBELET_ANNOTATIONS = ["node.alpha.kubernetes.io/ttl", "volumes.kubernetes.io/controller-managed-attach-detach"];
@@ -294,14 +296,16 @@ export class LabState {
       .map((name) => ({ node, namespace: "kube-system", name, owner: "-", emptyDir: false, mirror: true }));
   }
 
-  /** Every pod on the cluster's Nodes, in etcd's order (namespace, name). */
+  /** Every pod on the cluster's Nodes (with mirror-static-pods, kube-proxy's too), in etcd's order (namespace, name). */
   pods(): KubeObject[] {
     const out: KubeObject[] = [];
+    const kubeadm = readLabKubeadm(this.dir);
     for (const name of this.nodeNames()) {
       const node = this.node(name);
       if (node === undefined) continue;
       const lines = this.podLines(name);
       for (const p of [...lines, ...this.staticPodMirrors(name, lines)]) out.push(this.pod(p, node));
+      if (kubeadm) out.push(labKubeProxyPod(this.dir, kubeadm, node));
     }
     return out.sort((a, b) => (`${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1));
   }
@@ -325,6 +329,12 @@ export class LabState {
       const facts = { labels: { app: name }, image: `registry.example/${name}:1.0`, container: name };
       return kind === "DaemonSet" ? daemonSetObject(m, facts, count) : kind === "ReplicaSet" ? replicaSetObject(m, facts, count) : statefulSetObject(m, facts, count);
     });
+  }
+
+  /** With mirror-static-pods: kubeadm's kube-system objects of `kind` (lab-kubeadm.ts), else none. */
+  kubeadmObjects(kind: KubeadmKind): KubeObject[] {
+    const kubeadm = readLabKubeadm(this.dir);
+    return kubeadm ? labKubeadmObjects(this.dir, kubeadm, kind, this.startedMs, this.nodeNames().length) : [];
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * The double's view of the cluster: the store's objects, with the lab overlay's Nodes, node
- * Leases, Pods and pod controllers in place when a lab is given, and the verbs on them (get,
+ * Leases, Pods, pod controllers and kubeadm's kube-system objects in place when a lab is given, and the verbs on them (get,
  * list, patch, delete, evict) as the API carries them out.
  */
 import type { KubeObject } from "./types";
@@ -18,6 +18,8 @@ const PODS = type("", "v1", "pods");
 const LEASES = type("coordination.k8s.io", "v1", "leases");
 const PDBS = type("policy", "v1", "poddisruptionbudgets");
 const LAB_CONTROLLERS: Record<string, "DaemonSet" | "ReplicaSet" | "StatefulSet"> = { daemonsets: "DaemonSet", replicasets: "ReplicaSet", statefulsets: "StatefulSet" };
+/** The types of kubeadm's kube-system objects the lab serves (lab-kubeadm.ts), by group and plural name. */
+const LAB_KUBEADM: Record<string, "ConfigMap" | "DaemonSet" | "Deployment"> = { "/configmaps": "ConfigMap", "apps/daemonsets": "DaemonSet", "apps/deployments": "Deployment" };
 
 /** What DELETE was asked: DeleteOptions' grace period (undefined: the object's own) and dry run. */
 export interface DeleteOptions {
@@ -81,7 +83,8 @@ export class ApiState {
       return this.versioned(lab.nodeNames().flatMap((n) => lab.lease(n) ?? []));
     }
     const kind = t.group === "apps" ? LAB_CONTROLLERS[t.name] : undefined;
-    return kind ? this.versioned(lab.controllers(kind).filter(inNamespace)) : [];
+    const kubeadm = LAB_KUBEADM[`${t.group}/${t.name}`];
+    return this.versioned([...(kind ? lab.controllers(kind) : []), ...(kubeadm ? lab.kubeadmObjects(kubeadm) : [])].filter(inNamespace));
   }
 
   /**

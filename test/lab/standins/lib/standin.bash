@@ -5,6 +5,8 @@
 #                                   os-reboot-after-upgrade, unit-changed
 #   $CM_LAB_DIR/nodes/<node>/root/  the node's filesystem as the scripts see it (CM_NODE_ROOT)
 #   $CM_LAB_DIR/cluster/version     the version `kubeadm upgrade apply` last set
+#   $CM_LAB_DIR/cluster/addons      "kube-proxy vX.Y.Z" and "coredns vA.B.C" lines: the add-ons as
+#                                   kubeadm's add-on phase last deployed them (kubeadm upgrade_addons)
 #   $CM_LAB_DIR/cluster/nodes/<node>/{unschedulable,annotations,labels,pods}  the Node object (its
 #                                   directory), as the lab's Kubernetes API double serves and changes
 #                                   it (test/lab/kube-api/lab-state.ts); pods: "NS NAME OWNER EMPTYDIR
@@ -85,6 +87,10 @@ set_apiserver_tag() { set_manifest_tag kube-apiserver "$1"; }
 kubeadm_etcd_tag() {
   awk -v m="$(minor_of "$1")" '$1 == m { print $2 }' "$(dirname "${BASH_SOURCE[0]}")/kubeadm-etcd-versions"
 }
+
+# The CoreDNS image tag the lab's kubeadm deploys, every minor (kubeadm's constants.CoreDNSVersion
+# changes now and then; the lab does not follow it). node-kit.ts LAB_COREDNS_TAG is the same.
+kubeadm_coredns_tag() { echo v1.11.3; }
 
 # kubelet (re)start: runs the installed kubelet package's version, and finishes the deletion of
 # the node's pods that were deleted while it was down (they were Terminating until now).
