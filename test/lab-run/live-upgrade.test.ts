@@ -10,7 +10,9 @@
  *
  * The maxNodesPerUpdate cluster is 12 workers with maxNodesPerUpdate 4 (maxUnavailable 2), one
  * hop, not 40 workers with 10: the smallest that still shows several worker waves (three) and
- * keeps `npm test` well under its 15 minutes.
+ * keeps `npm test` well under its 15 minutes; and the SSH lab gives each node its own listen
+ * address on one sshd, which takes at most 16 (sshd's MAX_LISTEN_SOCKS: 41 nodes fail with "Too
+ * many listen sockets").
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
