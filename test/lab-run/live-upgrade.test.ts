@@ -8,11 +8,8 @@
  * step); maxNodesPerUpdate bounding the workers per up; a declared config that lags the cluster
  * refused before anything runs.
  *
- * The maxNodesPerUpdate cluster is 12 workers with maxNodesPerUpdate 4 (maxUnavailable 2), one
- * hop, not 40 workers with 10: the smallest that still shows several worker waves (three) and
- * keeps `npm test` well under its 15 minutes; and the SSH lab gives each node its own listen
- * address on one sshd, which takes at most 16 (sshd's MAX_LISTEN_SOCKS: 41 nodes fail with "Too
- * many listen sockets").
+ * The maxNodesPerUpdate cluster is 40 workers with maxNodesPerUpdate 10 (maxUnavailable 5) over
+ * one hop: four worker waves of two batches each.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -286,8 +283,8 @@ describe("a 3-control-plane, two-pool cluster read live, 1.34.6 -> 1.37, one wav
   });
 });
 
-describe("maxNodesPerUpdate: 12 workers, at most 4 per up", () => {
-  const WORKERS = Array.from({ length: 12 }, (_, i) => `w-${i + 1}`);
+describe("maxNodesPerUpdate: 40 workers, at most 10 per up", () => {
+  const WORKERS = Array.from({ length: 40 }, (_, i) => `w-${i + 1}`);
   let l: LiveLab;
 
   beforeAll(async () => {
@@ -295,23 +292,23 @@ describe("maxNodesPerUpdate: 12 workers, at most 4 per up", () => {
       { name: "cp-1", role: "control-plane", version: "1.36.4" },
       ...WORKERS.map((name): LabNodeSpec => ({ name, role: "worker", version: "1.36.4", labels: { pool: "work" } })),
     ]);
-    const raw = liveConfig(l, [{ name: "work", selector: "pool=work", maxUnavailable: 2 }], { maxNodesPerUpdate: 4 });
+    const raw = liveConfig(l, [{ name: "work", selector: "pool=work", maxUnavailable: 5 }], { maxNodesPerUpdate: 10 });
     for (let more = true; more && l.runs.length < 8; ) more = intents(l, await up(l, raw)).length > 0;
   });
 
   afterAll(() => stopLiveLab(l));
 
-  it("takes the control plane, then three worker waves of 4, then an up that runs nothing", () => {
-    expect(l.runs.map((r) => waveOf(l, r))).toEqual(["control-plane 1.37.1", "workers 1.37.1", "workers 1.37.1", "workers 1.37.1", "nothing"]);
+  it("takes the control plane, then four worker waves of 10, then an up that runs nothing", () => {
+    expect(l.runs.map((r) => waveOf(l, r))).toEqual(["control-plane 1.37.1", "workers 1.37.1", "workers 1.37.1", "workers 1.37.1", "workers 1.37.1", "nothing"]);
     expect(l.runs.map((r) => r.failed)).toEqual(l.runs.map(() => []));
-    const waves = l.runs.slice(1, 4).map((r) => nodesOf(l, r));
-    for (const wave of waves) expect(wave).toHaveLength(4);
+    const waves = l.runs.slice(1, 5).map((r) => nodesOf(l, r));
+    for (const wave of waves) expect(wave).toHaveLength(10);
     expect(waves.flat().sort()).toEqual([...WORKERS].sort());
-    expect(l.runs[4]!.ran).toEqual([]);
+    expect(l.runs[5]!.ran).toEqual([]);
   });
 
   it("changes only the registered workers in each up (the lab's calls)", () => {
-    for (let i = 1; i <= 3; i++) {
+    for (let i = 1; i <= 4; i++) {
       const touched = new Set(l.lab.calls().slice(l.callsBefore[i], l.callsBefore[i + 1]).filter((c) => WORKERS.includes(c.node) && c.command === "apt-get").map((c) => c.node));
       expect([...touched].sort()).toEqual(nodesOf(l, l.runs[i]!));
     }

@@ -37,7 +37,7 @@ export interface SshLab {
    */
   readonly hostKey: string;
   readonly user: "root";
-  /** Stops sshd (bounded) and removes its temp dir. */
+  /** Stops the sshd processes (bounded) and removes their temp dir. */
   stop(): Promise<void>;
 }
 
@@ -69,6 +69,12 @@ export const NODE_MAP_FILE = "ssh-lab-nodes";
 const SSHD = "/usr/sbin/sshd";
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
+/**
+ * Listen addresses one sshd takes: OpenSSH's MAX_LISTEN_SOCKS is 16 (sshd.c; more fail with
+ * "Too many listen sockets. Enlarge MAX_LISTEN_SOCKS"), so a lab of more nodes runs one sshd
+ * per 16, all with the same config.
+ */
+const SSHD_LISTEN_MAX = 16;
 
 
 function sleep(ms: number): Promise<void> {
@@ -136,7 +142,7 @@ function killTagged(marker: string): void {
   }
 }
 
-/** Starts sshd for the lab's nodes and waits (at most 10 s) until every node address accepts. */
+/** Starts sshd for the lab's nodes (one per SSHD_LISTEN_MAX of them) and waits (at most 10 s) until every node address accepts. */
 export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
   const { labDir, nodes, standinsDir } = options;
   if (nodes.length === 0 || nodes.length > 254) throw new Error("ssh-lab: between 1 and 254 nodes");
@@ -161,10 +167,9 @@ export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
 
   const port = await freePort([...hosts.values()]);
   const forceCommand = [NODE_LOGIN, path.resolve(labDir), path.resolve(standinsDir), dir].map(shellQuote).join(" ");
+  // Listen addresses and pid file per sshd, on its command line (see SSHD_LISTEN_MAX).
   const config = [
-    ...[...hosts.values()].map((host) => `ListenAddress ${host}:${port}`),
     `HostKey ${path.join(dir, "host_ed25519")}`,
-    `PidFile ${path.join(dir, "sshd.pid")}`,
     "PermitRootLogin prohibit-password",
     "AllowUsers root",
     "PubkeyAuthentication yes",
@@ -198,21 +203,28 @@ export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
     throw new Error(`ssh-lab: sshd -t rejected the config: ${test.stderr}`);
   }
 
-  const sshd = spawn(SSHD, ["-D", "-e", "-f", configFile], { stdio: ["ignore", "ignore", "pipe"] });
+  // One sshd per SSHD_LISTEN_MAX nodes, each listening on its nodes' addresses.
+  const addresses: string[] = [...hosts.values()];
   let log = "";
-  sshd.stderr!.setEncoding("utf8");
-  sshd.stderr!.on("data", (chunk: string) => {
-    log = (log + chunk).slice(-10_000);
+  const sshds = Array.from({ length: Math.ceil(addresses.length / SSHD_LISTEN_MAX) }, (_, i) => {
+    const listen = addresses.slice(i * SSHD_LISTEN_MAX, (i + 1) * SSHD_LISTEN_MAX).flatMap((host) => ["-o", `ListenAddress=${host}:${port}`]);
+    const sshd = spawn(SSHD, ["-D", "-e", "-f", configFile, "-o", `PidFile=${path.join(dir, `sshd-${i}.pid`)}`, ...listen], { stdio: ["ignore", "ignore", "pipe"] });
+    sshd.stderr!.setEncoding("utf8");
+    sshd.stderr!.on("data", (chunk: string) => {
+      log = (log + chunk).slice(-10_000);
+    });
+    sshd.on("error", (err) => {
+      log += `\nspawn error: ${err.message}`;
+    });
+    return sshd;
   });
-  sshd.on("error", (err) => {
-    log += `\nspawn error: ${err.message}`;
-  });
+  const sshdOf = (host: string) => sshds[Math.floor(addresses.indexOf(host) / SSHD_LISTEN_MAX)]!;
 
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await stopProcess(sshd, STOP_TIMEOUT_MS);
+    await Promise.all(sshds.map((sshd) => stopProcess(sshd, STOP_TIMEOUT_MS)));
     // Commands still running (e.g. one whose client timed out: without a TTY nothing tells it
     // that the session ended) carry the lab's tag in their environment: end them too.
     killTagged(`CM_LAB_SSHD=${dir}`);
@@ -221,6 +233,7 @@ export async function startSshLab(options: SshLabOptions): Promise<SshLab> {
 
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (const host of hosts.values()) {
+    const sshd = sshdOf(host);
     for (;;) {
       if (sshd.exitCode !== null || sshd.signalCode !== null) {
         await stop();
