@@ -3,10 +3,8 @@
  * kubeconfig is found (../shared/DESIGN.md, "How data flows", point 2). Shared by the
  * Pulumi program and `npm run plan`, so both plan from the same picture.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { KubeconfigSources, resolveKubeconfig } from "../discovery/kubeconfig";
+import { findKubeconfig, KubeconfigSources, resolveKubeconfig } from "../discovery/kubeconfig";
 import type { LiveCluster } from "../discovery/live-cluster";
 import { readCluster } from "../discovery/read-cluster";
 import { refuseDrift } from "./drift";
@@ -27,19 +25,12 @@ export interface ClusterSource {
 }
 
 /** A config that declares its versions, planned as it is: offline, or with no kubeconfig to compare it with. */
-export function declaredSource(config: StackConfig, offline: boolean): ClusterSource {
+function declaredSource(config: StackConfig, offline: boolean): ClusterSource {
   return { config, origin: offline ? "the versions declared in the stack config (offline)" : "the versions declared in the stack config (no kubeconfig found: not compared with the cluster)" };
 }
 
 /** Reads the cluster with a kubeconfig; tests pass their own. */
 export type ClusterReader = (kubeconfig: KubeConfig) => Promise<LiveCluster>;
-
-/** True when any of the four places gives a kubeconfig (without reading it). */
-export function kubeconfigFound(sources: KubeconfigSources): boolean {
-  const env = sources.env ?? process.env;
-  const home = sources.home ?? env.HOME;
-  return Boolean(sources.override || sources.providerConfig || env.KUBECONFIG || (home && existsSync(join(home, ".kube", "config"))));
-}
 
 /**
  * The config to plan from.
@@ -52,11 +43,12 @@ export function kubeconfigFound(sources: KubeconfigSources): boolean {
  *   DriftError, InputErrors from {@link resolveLive}.
  */
 export async function clusterSource(config: StackConfig, sources: KubeconfigSources, options: { readonly offline?: boolean; readonly reader?: ClusterReader } = {}): Promise<ClusterSource> {
-  if (!config.live && (options.offline || !kubeconfigFound(sources))) return declaredSource(config, options.offline ?? false);
   if (config.live && options.offline) {
     inputError("--offline", true, "needs a stack config that declares every node with its version (controlPlane.nodes and each pool's nodes); this one reads its nodes from the cluster", "leave out --offline, or declare the nodes");
   }
-  const { kubeconfig, source } = resolveKubeconfig(sources);
+  const found = config.live ? resolveKubeconfig(sources) : options.offline ? undefined : findKubeconfig(sources);
+  if (!found) return declaredSource(config, options.offline ?? false);
+  const { kubeconfig, source } = found;
   const live = await (options.reader ?? ((kc) => readCluster(kc)))(kubeconfig);
   if (!config.live) refuseDrift(config, live);
   return { config: resolveLive(config, live), live, origin: `the cluster at ${live.server} (kubeconfig: ${source})` };

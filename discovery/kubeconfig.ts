@@ -52,8 +52,34 @@ const PROVIDER_KEY = "kubernetes:kubeconfig";
  *   each with how to set it.
  */
 export function resolveKubeconfig(sources: KubeconfigSources): ResolvedKubeconfig {
+  const found = findKubeconfig(sources);
+  if (found) return found;
+  const { listed, homeConfig } = places(sources);
+  throw new DiscoveryError("no kubeconfig to read the cluster with; looked in this order", [
+    `${OVERRIDE_KEY}: not set; set it with: pulumi config set --secret ${OVERRIDE_KEY} < your-kubeconfig`,
+    `${PROVIDER_KEY}: not set; set it to a kubeconfig file's path (or its text) with: pulumi config set ${PROVIDER_KEY} /path/to/kubeconfig`,
+    listed.length > 0
+      ? `KUBECONFIG: lists ${listed.join(", ")}, none of which is a file (kubectl then reads no other file either); point it at your kubeconfig files: export KUBECONFIG=/path/to/kubeconfig`
+      : "KUBECONFIG: not set; export KUBECONFIG=/path/to/kubeconfig (several files: separated by ':', merged as kubectl merges them)",
+    `~/.kube/config (${homeConfig}): ${listed.length > 0 ? "not read, as KUBECONFIG is set" : "no such file"}; copy a kubeconfig for the cluster there (on kubeadm clusters \`kubeadm kubeconfig user\` on a control-plane node writes one)`,
+  ]);
+}
+
+/** The home directory, the files KUBECONFIG lists and ~/.kube/config, as {@link findKubeconfig} looks at them. */
+function places(sources: KubeconfigSources): { home: string; listed: string[]; homeConfig: string } {
   const env = sources.env ?? process.env;
   const home = sources.home ?? env.HOME ?? homedir();
+  return { home, listed: (env.KUBECONFIG ?? "").split(delimiter).filter((f) => f !== ""), homeConfig: join(home, ".kube", "config") };
+}
+
+/**
+ * The kubeconfig {@link resolveKubeconfig} takes, or undefined when none of the four places
+ * gives one (no DiscoveryError for that: a config that declares its versions is then planned
+ * without the cluster).
+ * @throws DiscoveryError as resolveKubeconfig does for a kubeconfig found but unusable.
+ */
+export function findKubeconfig(sources: KubeconfigSources): ResolvedKubeconfig | undefined {
+  const { home, listed, homeConfig } = places(sources);
   if (sources.override?.trim()) {
     return checked(fromText(sources.override, `${OVERRIDE_KEY} (stack secret)`));
   }
@@ -65,23 +91,14 @@ export function resolveKubeconfig(sources: KubeconfigSources): ResolvedKubeconfi
     }
     return checked(fromText(value, `${PROVIDER_KEY} (its value as kubeconfig text: it names no existing file)`));
   }
-  const listed = (env.KUBECONFIG ?? "").split(delimiter).filter((f) => f !== "");
   if (listed.length > 0) {
     const files = [...new Set(listed)].filter((f) => existsSync(f) && statSync(f).isFile());
     if (files.length > 0) return checked(merged(files));
   }
-  const homeConfig = join(home, ".kube", "config");
   if (listed.length === 0 && existsSync(homeConfig)) {
     return checked({ kubeconfig: fromFile(homeConfig, `~/.kube/config (${homeConfig})`), source: `~/.kube/config (${homeConfig})` });
   }
-  throw new DiscoveryError("no kubeconfig to read the cluster with; looked in this order", [
-    `${OVERRIDE_KEY}: not set; set it with: pulumi config set --secret ${OVERRIDE_KEY} < your-kubeconfig`,
-    `${PROVIDER_KEY}: not set; set it to a kubeconfig file's path (or its text) with: pulumi config set ${PROVIDER_KEY} /path/to/kubeconfig`,
-    listed.length > 0
-      ? `KUBECONFIG: lists ${listed.join(", ")}, none of which is a file (kubectl then reads no other file either); point it at your kubeconfig files: export KUBECONFIG=/path/to/kubeconfig`
-      : "KUBECONFIG: not set; export KUBECONFIG=/path/to/kubeconfig (several files: separated by ':', merged as kubectl merges them)",
-    `~/.kube/config (${homeConfig}): ${listed.length > 0 ? "not read, as KUBECONFIG is set" : "no such file"}; copy a kubeconfig for the cluster there (on kubeadm clusters \`kubeadm kubeconfig user\` on a control-plane node writes one)`,
-  ]);
+  return undefined;
 }
 
 function readText(path: string, source: string): string {

@@ -154,6 +154,8 @@ describe("a config that declares its versions, compared with the cluster", () =>
     const reader = jest.fn();
     expect((await clusterSource(config, {}, { offline: true, reader })).origin).toBe("the versions declared in the stack config (offline)");
     expect((await clusterSource(config, { env: {}, home: "/nonexistent" }, { reader })).origin).toMatch(/no kubeconfig found: not compared/);
+    // A KUBECONFIG naming no file gives no kubeconfig, as for kubectl (discovery/kubeconfig.ts findKubeconfig decides, not a second check).
+    expect((await clusterSource(config, { env: { KUBECONFIG: "/nonexistent/config" }, home: "/nonexistent" }, { reader })).origin).toMatch(/no kubeconfig found: not compared/);
     expect(reader).not.toHaveBeenCalled();
   });
 });
