@@ -3,25 +3,15 @@
  * served over HTTP (test/discovery/static-api.ts), a stack without versions, its waves; drift;
  * --offline; --print-rbac.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { runPlan } from "../cli/plan";
 import { captured, scratchProject } from "./helpers/cli";
-import { startStaticApi, StaticApi } from "./discovery/static-api";
+import { kubeconfigFileFor, startStaticApi, StaticApi } from "./discovery/static-api";
 
 let api: StaticApi;
 let kubeconfig: string;
 beforeAll(async () => {
   api = await startStaticApi();
-  kubeconfig = join(mkdtempSync(join(tmpdir(), "cm-cli-live-")), "config");
-  writeFileSync(kubeconfig, `apiVersion: v1
-kind: Config
-clusters: [{ name: static, cluster: { server: "${api.url}", insecure-skip-tls-verify: true } }]
-users: [{ name: tester, user: { token: not-a-real-token } }]
-contexts: [{ name: static, context: { cluster: static, user: tester } }]
-current-context: static
-`);
+  kubeconfig = kubeconfigFileFor(api.url);
 });
 afterAll(() => api.close());
 

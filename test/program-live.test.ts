@@ -4,26 +4,16 @@
  * one wave per update, and a declared config that lags the cluster refused with nothing
  * registered.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { programRegistrations } from "./helpers/program-runs";
 import type { Registered } from "./helpers/pulumi-mocks";
-import { startStaticApi, StaticApi } from "./discovery/static-api";
+import { kubeconfigFileFor, startStaticApi, StaticApi } from "./discovery/static-api";
 
 let api: StaticApi;
 let kubeconfigPath: string;
 beforeAll(async () => {
   api = await startStaticApi();
-  kubeconfigPath = join(mkdtempSync(join(tmpdir(), "cm-live-")), "config");
-  // client-node refuses plain http unless TLS verification is off (static-api.ts kubeconfigFor).
-  writeFileSync(kubeconfigPath, `apiVersion: v1
-kind: Config
-clusters: [{ name: static, cluster: { server: "${api.url}", insecure-skip-tls-verify: true } }]
-users: [{ name: tester, user: { token: not-a-real-token } }]
-contexts: [{ name: static, context: { cluster: static, user: tester } }]
-current-context: static
-`);
+  kubeconfigPath = kubeconfigFileFor(api.url);
 });
 afterAll(() => api.close());
 

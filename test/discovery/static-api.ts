@@ -6,7 +6,8 @@
  * equality label selector, a Status body for a missing object (404) or a refusal.
  * It records every request. (The full HTTPS API double is test/lab/kube-api/.)
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, IncomingMessage, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -174,6 +175,16 @@ export async function startStaticApi(options: StaticApiOptions = {}): Promise<St
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Writes a kubeconfig file for `url` (into a new temp directory) and returns its path: for the
+ * program and `npm run plan`, which take a path. The same settings as {@link kubeconfigFor}.
+ */
+export function kubeconfigFileFor(url: string, user = "tester"): string {
+  const file = join(mkdtempSync(join(tmpdir(), "cm-static-api-")), "config");
+  writeFileSync(file, kubeconfigFor(url, user).exportConfig());
+  return file;
 }
 
 /** A kubeconfig for `url`. client-node refuses plain http unless TLS verification is off, hence insecure-skip-tls-verify. */
