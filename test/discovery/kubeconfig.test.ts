@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiscoveryError } from "../../discovery/errors";
 import { resolveKubeconfig } from "../../discovery/kubeconfig";
+import { thrownBy } from "../helpers/errors";
 
 let dir: string;
 beforeEach(() => {
@@ -32,15 +33,7 @@ function file(relative: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
-function discoveryError(fn: () => unknown): DiscoveryError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DiscoveryError);
-    return e as DiscoveryError;
-  }
-  throw new Error("expected a DiscoveryError");
-}
+const discoveryError = (fn: () => unknown) => thrownBy(DiscoveryError, fn);
 const home = () => join(dir, "home");
 const server = (r: ReturnType<typeof resolveKubeconfig>) => r.kubeconfig.getCurrentCluster()?.server;
 

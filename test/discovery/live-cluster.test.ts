@@ -7,6 +7,7 @@ import { LiveCluster, LiveNode, parseLiveCluster, RawCluster } from "../../disco
 import { RawNode, RawPod, slimNode, slimPod } from "../../discovery/raw-objects";
 import { KubeVersion } from "../../planning/versions";
 import { readData, sharedRawCluster } from "./static-api";
+import { thrownBy } from "../helpers/errors";
 
 const SERVER = "https://127.0.1.1:6443";
 const v = (text: string) => KubeVersion.of(...(text.split(".").map(Number) as [number, number, number]));
@@ -19,15 +20,7 @@ function node(live: LiveCluster, name: string): LiveNode {
   if (!found) throw new Error(`no node ${name}`);
   return found;
 }
-function discoveryError(fn: () => unknown): DiscoveryError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DiscoveryError);
-    return e as DiscoveryError;
-  }
-  throw new Error("expected a DiscoveryError");
-}
+const discoveryError = (fn: () => unknown) => thrownBy(DiscoveryError, fn);
 /** The shared data with `change` applied to a deep copy of one node or pod. */
 function withNode(name: string, change: (n: Record<string, any>) => void): RawCluster {
   const raw = sharedRawCluster();
