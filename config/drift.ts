@@ -40,7 +40,7 @@ export function driftRows(config: StackConfig, live: LiveCluster): DriftRow[] {
       rows.push({ node: node.name, component: "node", declared: "listed", live: "-", fix: "remove it from the config (kubectl get nodes does not show it)" });
       continue;
     }
-    const compared: [Component | "kubelet", string | undefined][] = [["kubelet", n.kubeletVersion.toString()]];
+    const compared: [Component, string | undefined][] = [["kubelet", n.kubeletVersion.toString()]];
     if (node.role === "control-plane") {
       for (const c of CONTROL_PLANE_COMPONENTS) compared.push([c, n.staticPods?.[c]?.toString()]);
     }

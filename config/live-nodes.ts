@@ -5,7 +5,7 @@
  * `npm run plan` do next is the same as for a config that declares its nodes.
  */
 import type { LiveCluster, LiveNode } from "../discovery/live-cluster";
-import { CONTROL_PLANE_POOL, UNPOOLED } from "../planning/cluster";
+import { CONTROL_PLANE_COMPONENTS, CONTROL_PLANE_POOL, UNPOOLED } from "../planning/cluster";
 import { ProblemList } from "../planning/errors";
 import type { KubeVersion } from "../planning/versions";
 import { CONTROL_PLANE_LABEL, resolveMaxUnavailable } from "./live-config";
@@ -52,9 +52,9 @@ export function resolveLive(config: StackConfig, live: LiveCluster): StackConfig
     return { host: host ?? "", ...(own?.hostKey ? { hostKey: own.hostKey } : {}) };
   };
   const nodeConfig = (n: LiveNode, pool: string, needsSsh: boolean): NodeConfig => {
-    const components: Partial<Record<"kube-apiserver" | "kube-controller-manager" | "kube-scheduler", KubeVersion>> = {};
+    const components: Partial<Record<(typeof CONTROL_PLANE_COMPONENTS)[number], KubeVersion>> = {};
     if (pool === CONTROL_PLANE_POOL) {
-      for (const c of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const) {
+      for (const c of CONTROL_PLANE_COMPONENTS) {
         const v = n.staticPods?.[c];
         if (v) components[c] = v;
         else problems.add(`(the cluster) node ${n.name}`, undefined, `is a control-plane node without a ${c} mirror pod in kube-system`, `check the node (crictl ps on it); if it is no longer a control-plane node, remove its ${CONTROL_PLANE_LABEL} label`);

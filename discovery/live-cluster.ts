@@ -9,7 +9,7 @@ import type { KubeVersion } from "../planning/versions";
 import { DiscoveryError } from "./errors";
 import { COREDNS_TAG, KUBE_RELEASE_FORM, kubeImageVersion, kubeRelease, versionTag } from "./images";
 import { CORDONED_ANNOTATION, OPERATOR_CORDONED_ANNOTATION, RawConfigMap, RawNode, RawPod, RawWorkload } from "./raw-objects";
-import { nodePods, NodePods } from "./node-pods";
+import { nodePods, NodePods, StaticPodVersions } from "./node-pods";
 
 /** One node as the API shows it. */
 export interface LiveNode {
@@ -34,13 +34,7 @@ export interface LiveNode {
   /** `status.nodeInfo.kubeletVersion`. */
   readonly kubeletVersion: KubeVersion;
   /** From this node's kubeadm mirror pods in kube-system (image tags); absent when the node has none. */
-  readonly staticPods?: {
-    readonly "kube-apiserver"?: KubeVersion;
-    readonly "kube-controller-manager"?: KubeVersion;
-    readonly "kube-scheduler"?: KubeVersion;
-    /** etcd's image tag as written, e.g. `3.5.15-0`. */
-    readonly etcd?: string;
-  };
+  readonly staticPods?: StaticPodVersions;
   /** Version of the kube-proxy pod on this node (its image tag), absent when none. */
   readonly kubeProxy?: KubeVersion;
 }

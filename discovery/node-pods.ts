@@ -17,15 +17,19 @@ type StaticComponent = (typeof STATIC_POD_COMPONENTS)[number];
 /** The label selectors that list, in kube-system, every pod {@link nodePods} uses (and few others). */
 export const POD_SELECTORS = ["tier=control-plane", "k8s-app=kube-proxy"] as const;
 
+/** The versions a node's kubeadm mirror pods show (their image tags). */
+export interface StaticPodVersions {
+  readonly "kube-apiserver"?: KubeVersion;
+  readonly "kube-controller-manager"?: KubeVersion;
+  readonly "kube-scheduler"?: KubeVersion;
+  /** etcd's image tag as written, e.g. `3.5.15-0`. */
+  readonly etcd?: string;
+}
+
 /** What one node's pods show. */
 export interface NodePods {
   /** Present when the node has at least one kubeadm mirror pod. */
-  readonly staticPods?: {
-    readonly "kube-apiserver"?: KubeVersion;
-    readonly "kube-controller-manager"?: KubeVersion;
-    readonly "kube-scheduler"?: KubeVersion;
-    readonly etcd?: string;
-  };
+  readonly staticPods?: StaticPodVersions;
   readonly kubeProxy?: KubeVersion;
 }
 
@@ -59,7 +63,7 @@ export function nodePods(pods: readonly RawPod[], problems: string[]): Map<strin
   const result = new Map<string, NodePods>();
   for (const [node, byKind] of found) {
     // etcd's value is its tag (a string), the others' a KubeVersion: versionOf reads each so.
-    const staticPods = Object.fromEntries(STATIC_POD_COMPONENTS.flatMap((c) => (byKind.has(c) ? [[c, byKind.get(c)!.value]] : []))) as NodePods["staticPods"] & object;
+    const staticPods = Object.fromEntries(STATIC_POD_COMPONENTS.flatMap((c) => (byKind.has(c) ? [[c, byKind.get(c)!.value]] : []))) as StaticPodVersions;
     const kubeProxy = byKind.get("kube-proxy")?.value as KubeVersion | undefined;
     result.set(node, { ...(Object.keys(staticPods).length > 0 && { staticPods }), ...(kubeProxy && { kubeProxy }) });
   }
