@@ -9,6 +9,7 @@
  * - a node is reached at its address of type `nodeAddressType` (Node `status.addresses`),
  *   unless `hosts.<node>.host` says otherwise; its SSH host key is `hosts.<node>.hostKey`.
  */
+import type { ProblemList } from "../planning/errors";
 import { FieldReader, RawObject, SUBDOMAIN } from "./fields";
 import { hostProblem } from "./values";
 import { LabelSelector, parseSelector } from "./selector";
@@ -69,10 +70,13 @@ export function parseSelectorKey(r: FieldReader, value: unknown, key: string): L
   return parsed;
 }
 
+/** A `maxUnavailable` percentage: "1%" to "100%". */
+export const PERCENT = /^([1-9][0-9]?|100)%$/;
+
 /** A pool's `maxUnavailable` before its size is known: a whole number from 1, or "N%". @default 1 */
 export function parseMaxUnavailableSpec(r: FieldReader, value: unknown, key: string): MaxUnavailable | undefined {
   if (value === undefined) return { count: 1 };
-  if (typeof value === "string" && /^([1-9][0-9]?|100)%$/.test(value)) return { percent: Number(value.slice(0, -1)) };
+  if (typeof value === "string" && PERCENT.test(value)) return { percent: Number(value.slice(0, -1)) };
   if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 5000) return { count: value };
   r.problems.add(key, value, "is out of range", 'give a whole number of nodes from 1, or a percentage of the pool such as "25%"');
   return undefined;
@@ -81,6 +85,13 @@ export function parseMaxUnavailableSpec(r: FieldReader, value: unknown, key: str
 /** Whole nodes for a pool of `size` nodes: a count as is, a percentage rounded down and at least 1. */
 export function resolveMaxUnavailable(spec: MaxUnavailable, size: number): number {
   return "count" in spec ? spec.count : Math.max(1, Math.floor((size * spec.percent) / 100));
+}
+
+/** Records that a pool's batch (`maxUnavailable` nodes) does not fit in one update, when it does not. */
+export function checkBatchFits(problems: ProblemList, key: string, maxUnavailable: number, maxNodesPerUpdate: number): void {
+  if (maxUnavailable > maxNodesPerUpdate) {
+    problems.add(key, maxUnavailable, `is more than maxNodesPerUpdate (${maxNodesPerUpdate}): a batch must fit in one update`, `lower it, or raise maxNodesPerUpdate to at least ${maxUnavailable}`);
+  }
 }
 
 /** `nodeAddressType`. @default "InternalIP" */

@@ -8,7 +8,7 @@ import type { LiveCluster, LiveNode } from "../discovery/live-cluster";
 import { CONTROL_PLANE_COMPONENTS, CONTROL_PLANE_POOL, UNPOOLED } from "../planning/cluster";
 import { ProblemList } from "../planning/errors";
 import type { KubeVersion } from "../planning/versions";
-import { CONTROL_PLANE_LABEL, resolveMaxUnavailable } from "./live-config";
+import { checkBatchFits, CONTROL_PLANE_LABEL, resolveMaxUnavailable } from "./live-config";
 import { selects } from "./selector";
 import { MAX_NODES, NodeConfig, PROJECT, StackConfig } from "./stack-config";
 
@@ -92,7 +92,7 @@ export function resolveLive(config: StackConfig, live: LiveCluster): StackConfig
     if (members.length === 0) problems.add(`pools[${i}].selector`, chosen.selector.text, "selects no worker node of the cluster", "check the label (kubectl get nodes --show-labels), or remove the pool");
     const maxUnavailable = resolveMaxUnavailable(chosen.maxUnavailable, members.length);
     if (members.length > 0 && maxUnavailable > members.length) problems.add(`pools[${i}].maxUnavailable`, maxUnavailable, `is more than the pool's ${members.length} node(s)`, `give a whole number from 1 to ${members.length}, or a percentage`);
-    if (maxUnavailable > config.maxNodesPerUpdate) problems.add(`pools[${i}].maxUnavailable`, maxUnavailable, `is more than maxNodesPerUpdate (${config.maxNodesPerUpdate}): a batch must fit in one update`, `lower it, or raise maxNodesPerUpdate to at least ${maxUnavailable}`);
+    checkBatchFits(problems, `pools[${i}].maxUnavailable`, maxUnavailable, config.maxNodesPerUpdate);
     return { ...pool, maxUnavailable, nodes: members.map((n) => nodeConfig(n, pool.name, true)) };
   });
   const unpooled = live.nodes

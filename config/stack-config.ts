@@ -19,7 +19,7 @@ import { BackupConfig, parseBackup } from "./backup-config";
 import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-green-config";
 import { BlueGreenSpec, colorNodeNames, refuseRepeatedReplacement } from "../planning/blue-green";
 import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
-import { LiveSelection, MaxUnavailable, parseLiveKeys, parseMaxUnavailableSpec, parseSelectorKey } from "./live-config";
+import { checkBatchFits, LiveSelection, MaxUnavailable, parseLiveKeys, parseMaxUnavailableSpec, parseSelectorKey, PERCENT, resolveMaxUnavailable } from "./live-config";
 import type { LabelSelector } from "./selector";
 
 export type { SshConfig, SshTarget } from "./ssh-config";
@@ -224,11 +224,7 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
   const backup = parseBackup(r, raw.backup, clusterName);
   const readyTimeoutSeconds = r.integer(raw.readyTimeoutSeconds, "readyTimeoutSeconds", 30, 86400, DEFAULT_READY_TIMEOUT_SECONDS);
   const maxNodesPerUpdate = r.integer(raw.maxNodesPerUpdate, "maxNodesPerUpdate", 1, MAX_NODES, DEFAULT_MAX_NODES_PER_UPDATE);
-  for (const [i, p] of pools.entries()) {
-    if (maxNodesPerUpdate !== undefined && p.maxUnavailable > maxNodesPerUpdate) {
-      problems.add(`pools[${i}].maxUnavailable`, p.maxUnavailable, `is more than maxNodesPerUpdate (${maxNodesPerUpdate}): a batch must fit in one update`, `lower it, or raise maxNodesPerUpdate to at least ${p.maxUnavailable}`);
-    }
-  }
+  if (maxNodesPerUpdate !== undefined) pools.forEach((p, i) => checkBatchFits(problems, `pools[${i}].maxUnavailable`, p.maxUnavailable, maxNodesPerUpdate));
   const liveSelection = live ? parseLiveKeys(r, raw, cp, selected, hostKey) : undefined;
   const kubectlNode = raw.kubectlNode ?? controlPlane[0]?.name;
   if (controlPlane.length > 0 && !controlPlane.some((n) => n.name === kubectlNode)) {
@@ -297,9 +293,7 @@ function parseNode(
 function parseMaxUnavailable(r: FieldReader, value: unknown, key: string, size: number): number | undefined {
   if (value === undefined) return 1;
   const fix = `give a whole number from 1 to the pool's ${size} node(s), or a percentage such as "25%"`;
-  if (typeof value === "string" && /^([1-9][0-9]?|100)%$/.test(value)) {
-    return Math.max(1, Math.floor((size * Number(value.slice(0, -1))) / 100));
-  }
+  if (typeof value === "string" && PERCENT.test(value)) return resolveMaxUnavailable({ percent: Number(value.slice(0, -1)) }, size);
   if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= Math.max(size, 1)) return value;
   r.problems.add(key, value, "is out of range", fix);
   return undefined;

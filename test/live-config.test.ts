@@ -103,6 +103,7 @@ describe("a config without versions", () => {
     expect(fail({ ...liveRaw, kubectlNode: "general-1" })).toContain('kubectlNode: is not a control-plane node of the cluster (got "general-1")');
     expect(fail({ ...liveRaw, ssh: {} })).toContain("hosts.cp-1.hostKey: is required: node cp-1 is reached over SSH and its host key is checked");
     expect(fail({ ...liveRaw, nodeAddressType: "ExternalIP" })).toContain("hosts.cp-1.host: is needed: node cp-1 reports no ExternalIP address");
+    expect(fail({ ...liveRaw, maxNodesPerUpdate: 1, pools: [{ name: "general", selector: "pool=general", maxUnavailable: 2 }] })).toContain("pools[0].maxUnavailable: is more than maxNodesPerUpdate (1): a batch must fit in one update (got 2). lower it, or raise maxNodesPerUpdate to at least 2");
     // Host keys per node; an address override.
     const hosts = Object.fromEntries(["cp-1", "cp-2", "cp-3", "general-1", "general-2", "general-3"].map((n) => [n, { hostKey: KEY }]));
     const ok = resolveLive(parseStackConfig({ ...liveRaw, ssh: {}, hosts: { ...hosts, "cp-1": { host: "10.0.0.11", hostKey: KEY } } }, "t"), sharedCluster());
@@ -112,6 +113,8 @@ describe("a config without versions", () => {
   it("refuses the live-only keys in a config that declares its nodes, and node lists in one that does not", () => {
     const declared = { targetVersion: "1.32", controlPlane: { nodes: [{ name: "cp-1", host: "10.0.0.1", version: "1.31.4" }] }, ssh: { insecureIgnoreHostKey: true } };
     expect(() => parseStackConfig({ ...declared, hosts: {} }, "t")).toThrow("hosts: applies only to nodes read from the cluster (no controlPlane.nodes)");
+    const pool = { name: "g", maxUnavailable: "100%", nodes: [{ name: "g-1", host: "10.0.0.2", version: "1.31.4" }, { name: "g-2", host: "10.0.0.3", version: "1.31.4" }] };
+    expect(() => parseStackConfig({ ...declared, maxNodesPerUpdate: 1, pools: [pool] }, "t")).toThrow("pools[0].maxUnavailable: is more than maxNodesPerUpdate (1): a batch must fit in one update (got 2)");
     expect(() => parseStackConfig({ ...declared, pools: [{ name: "g", selector: "pool=g", nodes: [{ name: "g-1", host: "10.0.0.2", version: "1.31.4" }] }] }, "t")).toThrow("pools[0].selector: applies only to nodes read from the cluster");
     expect(() => parseStackConfig({ ...liveRaw, pools: [{ name: "g", nodes: [] }] }, "t")).toThrow(/pools\[0\]\.nodes: lists nodes in a config without versions[\s\S]*pools\[0\]\.selector: is required/);
   });
