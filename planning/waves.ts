@@ -15,7 +15,7 @@
  * and carries out its first wave; a finished cluster has none (../shared/DESIGN.md,
  * "How data flows", point 4).
  */
-import type { CommandSpec } from "./commands";
+import { CommandSpec, intentLabel } from "./commands";
 import type { Step, UpgradePlan } from "./plan-types";
 
 /**
@@ -69,20 +69,22 @@ interface Unit {
   resources: number;
 }
 
+/** A step's unit: the control plane's part of its hop, else its stage (a batch, or a step alone). */
 function unitOf(step: Step): Omit<Unit, "steps" | "nodes" | "resources"> {
-  const label = step.kind === "os-patch" || step.kind === "resume" ? step.id.slice(0, step.id.indexOf("/")) : step.version.tag;
+  const unit = { hop: step.hop, label: step.kind === "resume" ? "resume" : intentLabel(step), pool: step.pool, key: `stage/${step.stage}` };
   switch (step.kind) {
     case "resume":
-      return { kind: "resume", key: step.id, hop: 0, label, pool: step.pool };
+      return { ...unit, kind: "resume" };
     case "etcd-snapshot":
     case "control-plane-upgrade":
     case "kubelet-upgrade":
-      return { kind: "control-plane", key: `cp/${step.hop}`, hop: step.hop, label, pool: step.pool };
+      return { ...unit, kind: "control-plane", key: `cp/${step.hop}` };
     case "pool-replace":
-      return { kind: "replacement", key: `replace/${step.id}`, hop: step.hop, label, pool: step.pool };
+      return { ...unit, kind: "replacement" };
     case "worker-upgrade":
+      return { ...unit, kind: "workers" };
     case "os-patch":
-      return { kind: step.kind === "os-patch" ? "os-patch" : "workers", key: `${step.id.slice(0, step.id.indexOf("/"))}/${step.pool}/${step.batch?.index ?? step.id}`, hop: step.hop, label, pool: step.pool };
+      return { ...unit, kind: "os-patch" };
   }
 }
 
