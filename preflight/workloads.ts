@@ -28,7 +28,12 @@ export interface WorkloadPod {
   readonly emptyDirs: readonly string[];
   /** Its containers' command and args, joined (read for etcd's `--quota-backend-bytes`); only for mirror pods. */
   readonly args?: readonly string[];
+  /** For a kube-apiserver mirror pod: the `host:port` kubeadm's annotation says it advertises. */
+  readonly endpoint?: string;
 }
+
+/** The annotation kubeadm writes on each kube-apiserver static pod: the `host:port` it advertises (kubeadm constants.go, KubeAPIServerAdvertiseAddressEndpointAnnotationKey). */
+export const ADVERTISE_ENDPOINT_ANNOTATION = "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint";
 
 /** metav1.LabelSelector. https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#resources-that-support-set-based-requirements */
 export interface ObjectSelector {
@@ -91,6 +96,7 @@ export function slimWorkloadPod(pod: unknown): WorkloadPod {
     ready: arr(status.conditions).map(obj).some((c) => c.type === "Ready" && c.status === "True"),
     emptyDirs: arr(spec.volumes).map(obj).filter((v) => v.emptyDir !== undefined && v.emptyDir !== null).map((v) => str(v.name)),
     ...(mirror ? { args: arr(spec.containers).flatMap((c) => [...arr(obj(c).command), ...arr(obj(c).args)].map(str)) } : {}),
+    ...(mirror && annotations[ADVERTISE_ENDPOINT_ANNOTATION] ? { endpoint: annotations[ADVERTISE_ENDPOINT_ANNOTATION] } : {}),
   };
 }
 

@@ -132,6 +132,22 @@ function answer(req: RecordedRequest, res: ServerResponse, options: StaticApiOpt
   if (options.missing?.includes(req.path) || req.method !== "GET") return status(res, 404, `${a.resource} "${a.name}" not found`);
   const nodes = readData("nodes.json");
   if (req.path === "/api/v1/nodes") return json(page("NodeList", nodes.items, req.query, nodes.metadata.resourceVersion));
+  const everywhere: Record<string, [string, string]> = {
+    "/api/v1/pods": ["pods.json", "PodList"],
+    "/apis/policy/v1/poddisruptionbudgets": ["poddisruptionbudgets.json", "PodDisruptionBudgetList"],
+    "/apis/apps/v1/replicasets": ["replicasets.json", "ReplicaSetList"],
+  };
+  if (everywhere[req.path]) {
+    const [file, kind] = everywhere[req.path]!;
+    const list = readData(file);
+    return json(page(kind, list.items, req.query, list.metadata.resourceVersion));
+  }
+  const documents: Record<string, [string, string]> = { "/readyz": ["readyz-verbose.txt", "text/plain; charset=utf-8"], "/metrics": ["metrics-excerpt.txt", "text/plain; version=0.0.4; charset=utf-8"], "/api": ["api.json", "application/json"], "/apis": ["apis.json", "application/json"] };
+  if (documents[req.path]) {
+    const [file, type] = documents[req.path]!;
+    res.writeHead(200, { "Content-Type": type });
+    return void res.end(readFileSync(join(DATA_DIR, file), "utf8"));
+  }
   if (a.apiGroup === "" && a.resource === "pods" && a.namespace && !a.name) {
     const pods = readData("pods.json");
     const items = (pods.items as Json[]).filter((p) => p.metadata.namespace === a.namespace && selects(req.query.labelSelector, p.metadata.labels));
