@@ -16,6 +16,7 @@ import { executionOptions, parseStackConfig, planFromConfig } from "../config/st
 import { clusterSource, ClusterReader } from "../config/cluster-source";
 import { DriftError } from "../config/drift";
 import { DiscoveryError } from "../discovery/errors";
+import { clusterAddons } from "../discovery/live-cluster";
 import { rbacManifest } from "../discovery/rbac";
 import { planCommands } from "../planning/commands";
 import { readStackFiles } from "../config/stack-file";
@@ -64,7 +65,7 @@ export async function runPlan(args: readonly string[], io: PlanIo): Promise<numb
     if (opts.json) {
       io.out(`${JSON.stringify({ ...planToJson(plan, commands), origin: source.origin, ...(waves ? { waves } : {}) }, null, 2)}\n`);
     } else {
-      io.out(reportText({ plan, commands, origin: source.origin, ...(waves ? { waves, maxNodesPerUpdate: config.maxNodesPerUpdate } : {}) }));
+      io.out(reportText({ plan, commands, origin: source.origin, ...(waves ? { waves, maxNodesPerUpdate: config.maxNodesPerUpdate } : {}), ...(source.live ? { addons: clusterAddons(source.live) } : {}) }));
     }
     return 0;
   } catch (e) {

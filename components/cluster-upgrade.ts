@@ -18,6 +18,7 @@ import type { Step, UpgradePlan } from "../planning/plan-types";
 import { describeWave, planWaves, Wave } from "../planning/waves";
 import type { ReleaseCatalogue } from "../planning/releases";
 import { reportText } from "../planning/report";
+import type { ClusterAddons } from "../planning/addon-versions";
 import type { KubeVersion } from "../planning/versions";
 import type { AwsPoolSettings } from "../config/blue-green-config";
 import { FINISHED_COMMAND_IGNORES } from "./command-intent";
@@ -65,6 +66,11 @@ export interface ClusterUpgradeArgs {
   readonly maxNodesPerUpdate?: number;
   /** Where the versions planned from came from, for the plan's text (config/cluster-source.ts). */
   readonly origin?: string;
+  /**
+   * etcd and CoreDNS as the cluster runs them, for the plan's version table: pass
+   * `clusterAddons(source.live)` (discovery/live-cluster.ts) when the cluster was read.
+   */
+  readonly addons?: ClusterAddons;
 }
 
 /**
@@ -112,7 +118,7 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
       : waves[0] ? describeWave(waves[0], true) : `nothing left: the cluster is at ${plan.target}`;
     this.wavesLeft = waves.slice(1).map((w) => describeWave(w, false));
     const text = reportText({
-      plan, commands: all.commands, ...(args.origin ? { origin: args.origin } : {}),
+      plan, commands: all.commands, ...(args.origin ? { origin: args.origin } : {}), ...(args.addons ? { addons: args.addons } : {}),
       ...(args.maxNodesPerUpdate !== undefined ? { waves, maxNodesPerUpdate: args.maxNodesPerUpdate } : {}),
     });
     this.planText = pulumi.output(text);

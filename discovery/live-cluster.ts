@@ -5,6 +5,7 @@
  * discovery/read-cluster.ts fetches them.
  */
 import { parse as parseYaml } from "yaml";
+import type { ClusterAddons } from "../planning/addon-versions";
 import type { KubeVersion } from "../planning/versions";
 import { DiscoveryError } from "./errors";
 import { COREDNS_TAG, KUBE_RELEASE_FORM, kubeImageVersion, kubeRelease, versionTag } from "./images";
@@ -84,6 +85,18 @@ export function parseLiveCluster(server: string, raw: RawCluster): LiveCluster {
   const kubeadm = raw.kubeadmConfig && kubeadmOf(raw.kubeadmConfig, problems);
   if (problems.length > 0) throw new DiscoveryError(`cannot use what the cluster at ${server} answered`, problems);
   return { server, nodes, ...(kubeProxy && { kubeProxy }), ...(coreDns && { coreDns }), ...(kubeadm && { kubeadm }) };
+}
+
+/**
+ * etcd and CoreDNS as the cluster runs them, for the plan's version table
+ * (planning/addon-versions.ts): etcd's tag on every node whose kubeadm etcd mirror pod was read
+ * (LiveNode.staticPods.etcd, e.g. `3.5.15-0`), sorted by node name as `live.nodes` is, and the
+ * tag of Deployment kube-system/coredns (`v1.11.3`). Bad tags never get here:
+ * {@link parseLiveCluster} refuses them. With an external etcd, `etcd` is empty.
+ */
+export function clusterAddons(live: LiveCluster): ClusterAddons {
+  const etcd = live.nodes.flatMap((n) => (n.staticPods?.etcd ? [{ node: n.name, version: n.staticPods.etcd }] : []));
+  return { etcd, ...(live.coreDns && { coreDns: live.coreDns.version }) };
 }
 
 const READY = ["True", "False", "Unknown"] as const;

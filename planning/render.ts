@@ -1,33 +1,16 @@
 /**
  * Renderings of an {@link UpgradePlan}: text in the spirit of `kubeadm upgrade plan`
- * (a COMPONENT / CURRENT / TARGET table, the hops, the ordered steps with what each runs,
- * warnings) and JSON (the whole plan; each step lists the nodes it changed).
+ * (its COMPONENT / NODE / CURRENT / TARGET tables, planning/version-tables.ts; the hops, the
+ * ordered steps with what each runs, warnings) and JSON (the whole plan; each step lists the nodes it changed).
  */
-import { Component, COMPONENTS, NodeState } from "./cluster";
+import type { ClusterAddons } from "./addon-versions";
+import { NodeState } from "./cluster";
 import { CommandSpec, commandsByStep, shellQuote, WRAPPER } from "./commands";
 import type { ReplacementEstimate } from "./blue-green";
 import { inToolWords } from "./command-words";
 import type { Hop, Phase, Step, UpgradePlan } from "./plan-types";
 import { apiserverBounds } from "./skew";
-
-function table(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join("").trimEnd());
-}
-
-/** Rows of COMPONENT / CURRENT / TARGET / NODES, one per component and current version. */
-function componentRows(plan: UpgradePlan): string[][] {
-  const rows: string[][] = [["COMPONENT", "CURRENT", "TARGET", "NODES"]];
-  for (const c of COMPONENTS) {
-    const byVersion = new Map<string, number>();
-    for (const node of plan.initialState) {
-      const v = node.versions[c as Component];
-      if (v) byVersion.set(v.tag, (byVersion.get(v.tag) ?? 0) + 1);
-    }
-    for (const [tag, count] of [...byVersion].sort()) rows.push([c, tag, plan.target.tag, String(count)]);
-  }
-  return rows;
-}
+import { versionTables } from "./version-tables";
 
 function hopSummary(hop: Hop): string {
   const parts = hop.phases.map((phase) => {
@@ -83,8 +66,10 @@ function capacityLine(e: ReplacementEstimate): string {
  * The plan as text for a terminal or `pulumi preview` log. Ends with a newline.
  * @param commands the commands that carry the plan out (planning/commands.ts): shown under
  *   their steps in place of the steps' action summaries.
+ * @param addons etcd and CoreDNS as the cluster runs them (discovery/live-cluster.ts
+ *   clusterAddons): their rows in the version table; absent when the cluster was not read.
  */
-export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] = []): string {
+export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] = [], addons?: ClusterAddons): string {
   const from = apiserverBounds(plan.initialState)!.oldest.version;
   const out: string[] = [];
   const nodes = plan.initialState.size;
@@ -92,7 +77,7 @@ export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] =
     out.push(`Cluster ${plan.cluster} is already at ${plan.target.tag}: nothing to upgrade.`);
   } else {
     out.push(`Upgrade plan for cluster ${plan.cluster}: ${from.tag} -> ${plan.target.tag}, ${plan.hops.length} hop(s), ${plan.steps.length} step(s), ${nodes} node(s)`);
-    out.push("", ...table(componentRows(plan)), "", "HOPS", ...plan.hops.map((h) => `  ${hopSummary(h)}`));
+    out.push("", ...versionTables(plan, addons), "", "HOPS", ...plan.hops.map((h) => `  ${hopSummary(h)}`));
   }
   if (plan.resume.length > 0) out.push("", `RESUME first: ${plan.resume.length} node(s) a stopped run left cordoned after their upgrade (${plan.resume.map((s) => s.nodes[0]).join(", ")}): wait until Ready, uncordon`);
   const patched = plan.maintenance.flatMap((p) => p.steps).length;

@@ -3,6 +3,7 @@
  * versions came from, the plan (render.ts), then its waves (waves.ts). One function, so the
  * two cannot drift apart.
  */
+import type { ClusterAddons } from "./addon-versions";
 import type { CommandSpec } from "./commands";
 import type { UpgradePlan } from "./plan-types";
 import { renderText } from "./render";
@@ -18,6 +19,8 @@ export interface ReportParts {
   readonly waves?: readonly Wave[];
   /** The bound the waves were cut with, nodes per update. */
   readonly maxNodesPerUpdate?: number;
+  /** etcd and CoreDNS as the cluster runs them, when it was read (discovery/live-cluster.ts clusterAddons): rows of the version table. */
+  readonly addons?: ClusterAddons;
 }
 
 /** The report as text, ending with a newline. */
@@ -25,7 +28,7 @@ export function reportText(parts: ReportParts): string {
   const waves = parts.waves ?? [];
   return [
     ...(parts.origin ? [`Planned from ${parts.origin}.`] : []),
-    renderText(parts.plan, parts.commands).trimEnd(),
+    renderText(parts.plan, parts.commands, parts.addons).trimEnd(),
     ...(waves.length > 0
       ? ["", `WAVES (one per pulumi up, at most ${parts.maxNodesPerUpdate} node(s) each; each pulumi up reads the cluster again, plans what is left and runs its first wave)`, ...waves.map((w, i) => `  ${describeWave(w, i === 0)}`)]
       : []),

@@ -27,9 +27,13 @@ describe("text output (the dev stack by default)", () => {
     const lines = out.split("\n");
     expect(lines[0]).toBe("Planned from the versions declared in the stack config (no kubeconfig found: not compared with the cluster).");
     expect(lines[1]).toBe("Upgrade plan for cluster dev: v1.34.6 -> v1.37.1, 3 hop(s), 34 step(s), 10 node(s)");
-    expect(lines).toContain("COMPONENT                 CURRENT   TARGET    NODES");
-    expect(lines).toContain("kube-apiserver            v1.34.6   v1.37.1   3");
-    expect(lines).toContain("kubelet                   v1.34.6   v1.37.1   10");
+    expect(lines).toContain("COMPONENT                 NODE       CURRENT   TARGET");
+    expect(lines).toContain("kube-apiserver            cp-3       v1.34.6   v1.37.1");
+    expect(lines).toContain("kube-proxy                10 nodes   v1.34.6   v1.37.1");
+    expect(lines).toContain("kubelet     general-4         v1.34.6   v1.37.1");
+    expect(lines).toContain("kubectl     10 nodes          v1.34.6   v1.37.1");
+    // Declared versions: etcd and CoreDNS are not read, and the data file has nothing for kubeadm 1.37.
+    expect(lines).toContain("etcd, CoreDNS: not read (the plan is not from the cluster); etcd and CoreDNS of kubeadm 1.37: not in planning/data/kubeadm-addons.json (it says why), so TARGET unknown");
     expect(lines).toContain("  1. v1.34.6 -> v1.35.9: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches)");
     expect(lines).toContain("  3. v1.36.4 -> v1.37.1: control plane (3 nodes, one at a time), pool general (rolling: 4 nodes in 2 batches), pool batch (blue-green: replace 3 nodes, 6 instances at the peak)");
     expect(lines).toContain("         capacity: 6 instances at the peak (3 old + 3 new) for about 0h 21m (at most 0h 50m): 1.05 extra instance-hours (at most 2.5), about $0.10 (at most $0.24), then until the old instances are terminated");
