@@ -7,10 +7,17 @@
 import { parseAllDocuments } from "yaml";
 import { DISCOVERY_CLUSTER_ROLE, PolicyRule, rbacManifest } from "../../discovery/rbac";
 import { readCluster } from "../../discovery/read-cluster";
+import { readReadiness } from "../../discovery/read-readiness";
 import { kubeconfigFor, RecordedRequest, requestAttributes, RequestAttributes, startStaticApi } from "./static-api";
 
-function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
+/** A request as RBAC sees it: a resource request, or a non-resource URL (its path, without the query). */
+type Attributes = RequestAttributes | { readonly verb: "get"; readonly url: string };
+const NON_RESOURCE = /^\/(readyz|livez|healthz|metrics|version|api|apis)$/;
+const attributesOf = (r: RecordedRequest): Attributes => (NON_RESOURCE.test(r.path) ? { verb: "get", url: r.path } : requestAttributes(r));
+
+function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
   const has = (list: readonly string[], value: string) => list.includes(value) || list.includes("*");
+  if ("url" in a || rule.nonResourceURLs) return "url" in a && rule.nonResourceURLs !== undefined && has(rule.nonResourceURLs, a.url) && has(rule.verbs, a.verb);
   const named = !rule.resourceNames || rule.resourceNames.length === 0 || (a.name !== undefined && rule.resourceNames.includes(a.name));
   return has(rule.apiGroups, a.apiGroup) && has(rule.resources, a.resource) && has(rule.verbs, a.verb) && named;
 }
@@ -19,6 +26,7 @@ async function recordedRequests(pageSize: number): Promise<RecordedRequest[]> {
   const api = await startStaticApi();
   try {
     await readCluster(kubeconfigFor(api.url), { pageSize });
+    await readReadiness(kubeconfigFor(api.url), { pageSize });
     return api.requests;
   } finally {
     await api.close();
@@ -26,16 +34,16 @@ async function recordedRequests(pageSize: number): Promise<RecordedRequest[]> {
 }
 
 describe("the discovery ClusterRole", () => {
-  test("allows every request readCluster makes, and each rule is used", async () => {
+  test("allows every request readCluster and readReadiness make, and each rule is used", async () => {
     const requests = [...(await recordedRequests(500)), ...(await recordedRequests(2))];
-    const attributes = requests.map(requestAttributes);
+    const attributes = requests.map(attributesOf);
     expect(attributes.filter((a) => !DISCOVERY_CLUSTER_ROLE.rules.some((rule) => ruleAllows(rule, a)))).toEqual([]);
     for (const rule of DISCOVERY_CLUSTER_ROLE.rules) expect(attributes.some((a) => ruleAllows(rule, a))).toBe(true);
   });
 
   test("read verbs only; objects fetched by name are limited to their names", () => {
     expect(DISCOVERY_CLUSTER_ROLE.rules.flatMap((r) => r.verbs).every((verb) => verb === "get" || verb === "list")).toBe(true);
-    expect(DISCOVERY_CLUSTER_ROLE.rules.filter((r) => r.verbs.includes("get")).every((r) => r.resourceNames && r.resourceNames.length > 0)).toBe(true);
+    expect(DISCOVERY_CLUSTER_ROLE.rules.filter((r) => r.verbs.includes("get") && !r.nonResourceURLs).every((r) => !r.nonResourceURLs && r.resourceNames && r.resourceNames.length > 0)).toBe(true);
   });
 
   test("the checker refuses what the role does not grant", () => {
@@ -46,7 +54,10 @@ describe("the discovery ClusterRole", () => {
       { verb: "watch", apiGroup: "", resource: "nodes" },
       { verb: "get", apiGroup: "", resource: "daemonsets", namespace: "kube-system", name: "kube-proxy" },
       { verb: "patch", apiGroup: "", resource: "nodes", name: "cp-1" },
+      { verb: "create", apiGroup: "", resource: "pods", namespace: "shop", name: "web-1" },
+      { verb: "list", apiGroup: "", resource: "secrets" },
     ];
+    expect(DISCOVERY_CLUSTER_ROLE.rules.some((rule) => ruleAllows(rule, { verb: "get", url: "/logs" }))).toBe(false);
     for (const a of refused) expect(DISCOVERY_CLUSTER_ROLE.rules.some((rule) => ruleAllows(rule, a))).toBe(false);
   });
 
@@ -64,6 +75,9 @@ describe("the discovery ClusterRole", () => {
           { apiGroups: [""], resources: ["configmaps"], resourceNames: ["kubeadm-config"], verbs: ["get"] },
           { apiGroups: ["apps"], resources: ["daemonsets"], resourceNames: ["kube-proxy"], verbs: ["get"] },
           { apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["coredns"], verbs: ["get"] },
+          { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["list"] },
+          { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["list"] },
+          { nonResourceURLs: ["/readyz", "/metrics", "/api", "/apis"], verbs: ["get"] },
         ],
       },
       {
