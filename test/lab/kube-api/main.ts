@@ -45,6 +45,7 @@ const server = createApiServer({
   key: read(path.join(dir, "apiserver.key")),
   token: read(path.join(dir, "token")).trim(),
   state: new ApiState(new Store(seed), lab),
+  metricsFile: path.join(dir, "metrics.txt"),
   ...(logFile ? { log: (line: string) => fs.appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`) } : {}),
 });
 

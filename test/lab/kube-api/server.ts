@@ -27,6 +27,12 @@ export interface ServerOptions {
   readonly state: ApiState;
   /** Called with one line per request: "METHOD URL -> CODE". */
   readonly log?: (line: string) => void;
+  /**
+   * A file whose text /metrics serves while it exists (a test writes the samples it needs, e.g.
+   * deprecated APIs requested); otherwise /metrics serves the kept excerpt's etcd size and
+   * object counts, and no deprecated-API samples (none requested since the apiserver started).
+   */
+  readonly metricsFile?: string;
 }
 
 /** A request for objects: its type and, as the path says, namespace, name and subresource. */
@@ -138,6 +144,10 @@ export function createApiServer(o: ServerOptions): https.Server {
       return 200;
     }
     if (!authorized(req)) throw unauthorized();
+    if (method === "GET" && p === "/metrics") {
+      send(res, 200, metricsText(o.metricsFile), "text/plain; version=0.0.4; charset=utf-8");
+      return 200;
+    }
     const doc = method === "GET" ? discoveryDocument(p, req.headers.accept, `${req.socket.localAddress}:${req.socket.localPort}`) : undefined;
     if (doc) {
       send(res, 200, doc.body, doc.contentType);
@@ -207,6 +217,19 @@ export function createApiServer(o: ServerOptions): https.Server {
       },
     );
   });
+}
+
+/**
+ * /metrics: the test's file while it exists, else the kept excerpt (metrics-excerpt.txt, a real
+ * v1.31 apiserver's) without its apiserver_requested_deprecated_apis samples. A real apiserver
+ * serves many more families; clients read only those they name.
+ */
+function metricsText(file: string | undefined): string {
+  if (file && fs.existsSync(file)) return fs.readFileSync(file, "utf8");
+  return keptText("metrics-excerpt.txt")
+    .split("\n")
+    .filter((l) => !l.startsWith("apiserver_requested_deprecated_apis{"))
+    .join("\n");
 }
 
 function keptText(name: string): string {
