@@ -32,6 +32,22 @@ describe("a stack without versions", () => {
     const lines = r.out.split("\n");
     expect(lines[0]).toBe(`Planned from the cluster at ${api.url} (kubeconfig: kubernetes:kubeconfig (${kubeconfig})).`);
     expect(lines[1]).toBe("Upgrade plan for cluster live: v1.31.4 -> v1.32.13, 1 hop(s), 10 step(s), 8 node(s)");
+    // kubeadm upgrade plan's rows: etcd per control-plane node and CoreDNS as read, their targets from planning/data/kubeadm-addons.json.
+    for (const cp of ["cp-1", "cp-2", "cp-3"]) expect(lines).toContain(`etcd                      ${cp}      3.5.15-0   3.5.24-0`);
+    expect(lines).toContain("CoreDNS                             v1.11.3    v1.11.3");
+    expect(lines).toContain("etcd, CoreDNS TARGET: kubeadm 1.32 installs etcd 3.5.24-0 and CoreDNS v1.11.3 (planning/data/kubeadm-addons.json, which names where each was read)");
+    // The kubelets in their own table; batch is in no pool, so its kubelets stay.
+    const kubelets = lines.indexOf("COMPONENT   NODE        CURRENT    TARGET");
+    expect(lines.slice(kubelets + 1, kubelets + 9)).toEqual([
+      "kubelet     cp-1        v1.31.4    v1.32.13",
+      "kubelet     cp-2        v1.31.4    v1.32.13",
+      "kubelet     cp-3        v1.31.4    v1.32.13",
+      "kubelet     general-1   v1.31.4    v1.32.13",
+      "kubelet     general-2   v1.31.4    v1.32.13",
+      "kubelet     general-3   v1.31.4    v1.32.13",
+      "kubelet     batch-1     v1.30.14   v1.30.14",
+      "kubelet     batch-2     v1.30.14   v1.30.14",
+    ]);
     const waves = lines.slice(lines.findIndex((l) => l.startsWith("WAVES")));
     expect(waves.slice(1, 4)).toEqual([
       "  wave 1 (next pulumi up): hop 1 v1.32.13, control plane: 3 node(s), 7 step(s)",
