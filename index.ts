@@ -15,6 +15,7 @@ import { EtcdBackupSchedule } from "./components/etcd-backup-schedule";
 import { sshConnection } from "./components/ssh-connection";
 import { clusterSource, ClusterSource, KubeconfigSources } from "./config/cluster-source";
 import { readPulumiConfig } from "./config/pulumi-source";
+import { readReadiness, ReadinessRead } from "./discovery/read-readiness";
 import { executionOptions, parseStackConfig, PROJECT, sshTargetsOf, StackConfig, toClusterSpec } from "./config/stack-config";
 
 /** The kubeconfig sources: our secret first, then the Kubernetes provider's key, KUBECONFIG, ~/.kube/config. */
@@ -52,8 +53,11 @@ function backupSchedule(config: StackConfig): EtcdBackupSchedule | undefined {
 
 type Registered = { readonly upgrade: ClusterUpgrade; readonly backup?: EtcdBackupSchedule };
 
-/** Registers the backup and the upgrade (its next wave, when planned from the cluster) for the config `source` resolved. */
-function register(source: ClusterSource, privateKey: pulumi.Output<string>): Registered {
+/**
+ * Registers the backup and the upgrade (its next wave, when planned from the cluster) for the
+ * config `source` resolved; `read`, the go/no-go reads, when the cluster was read.
+ */
+function register(source: ClusterSource, read: ReadinessRead | undefined, privateKey: pulumi.Output<string>): Registered {
   const resolved = source.config;
   const targets = sshTargetsOf(resolved);
   pulumi.log.info(`planning from ${source.origin}`);
@@ -65,6 +69,7 @@ function register(source: ClusterSource, privateKey: pulumi.Output<string>): Reg
     // Waves need the cluster read: declared versions alone cannot tell what an earlier update did.
     ...(source.live ? { maxNodesPerUpdate: resolved.maxNodesPerUpdate } : {}),
     origin: source.origin,
+    ...(source.live && read ? { preflight: { live: source.live, read, acknowledge: resolved.acknowledge, now: new Date() } } : {}),
     connection: (node) => sshConnection(resolved.ssh, targets.get(node)!, privateKey),
     blueGreenAws: new Map(resolved.pools.flatMap((p) => (p.blueGreen ? [[p.name, p.blueGreen.aws] as const] : []))),
   });
@@ -93,13 +98,16 @@ interface ProgramOutputs {
 /**
  * Runs the program: parses the stack config (bad config: InputErrors, nothing read), reads the
  * cluster unless the config declares its versions and no kubeconfig is found (drift:
- * DriftError, nothing registered), then registers the backup and the upgrade's next wave.
- * @throws InputErrors, DiscoveryError, DriftError, PlanningError.
+ * DriftError, nothing registered), judges the plan go or no-go (a blocker not acknowledged:
+ * NoGoError, nothing registered), then registers the backup and the upgrade's next wave.
+ * @throws InputErrors, DiscoveryError, DriftError, PlanningError, NoGoError.
  */
 async function main(): Promise<ProgramOutputs> {
   const config = parseStackConfig(readPulumiConfig(), pulumi.getStack());
   const privateKey = new pulumi.Config(PROJECT).requireSecret("sshPrivateKey");
-  const { upgrade, backup } = register(await clusterSource(config, await kubeconfigSources()), privateKey);
+  const source = await clusterSource(config, await kubeconfigSources());
+  const read = source.kubeconfig ? await readReadiness(source.kubeconfig) : undefined;
+  const { upgrade, backup } = register(source, read, privateKey);
   return {
     plan: upgrade.planText,
     hops: upgrade.hops,

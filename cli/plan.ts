@@ -3,11 +3,16 @@
  * `pulumi up` would run and every wave after it.
  * Reads Pulumi.yaml and Pulumi.<stack>.yaml from the working directory; reads the cluster
  * (config/cluster-source.ts) when the config declares no versions, or to compare declared
- * versions with it, unless `--offline`; plans with the same code the Pulumi program uses;
- * prints text (default) or JSON. Exit code 1 with one clear message on bad config, drift, a
+ * versions with it, unless `--offline`; plans with the same code the Pulumi program uses; with
+ * the cluster read, judges every hop go or no-go (preflight/readiness.ts; the verdicts are
+ * printed and the exit code stays 0: `pulumi up` is what refuses a no-go wave); prints text
+ * (default) or JSON (with `readiness`: every finding and verdict). Exit code 1 with one clear message on bad config, drift, a
  * cluster that cannot be read, or an impossible upgrade.
  */
 import { Command } from "commander";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { readReadiness, ReadinessRead } from "../discovery/read-readiness";
+import { assessReadiness } from "../preflight/readiness";
 import { InputErrors, PlanningError } from "../planning/errors";
 import { planToJson } from "../planning/render";
 import { reportText } from "../planning/report";
@@ -29,6 +34,8 @@ export interface PlanIo extends CliIo {
   readonly env?: NodeJS.ProcessEnv;
   /** Reads the cluster (tests pass a stub). @default discovery/read-cluster.ts readCluster */
   readonly reader?: ClusterReader;
+  /** The go/no-go reads (tests pass a stub). @default discovery/read-readiness.ts readReadiness */
+  readonly readinessReader?: (kubeconfig: KubeConfig) => Promise<ReadinessRead>;
 }
 
 /**
@@ -62,10 +69,19 @@ export async function runPlan(args: readonly string[], io: PlanIo): Promise<numb
     const plan = planFromConfig(config, io.now);
     const { commands } = planCommands(plan, executionOptions(config));
     const waves = source.live ? planWaves(plan, { maxNodes: config.maxNodesPerUpdate, commands }) : undefined;
+    const readiness =
+      source.live && source.kubeconfig
+        ? assessReadiness({ plan, live: source.live, read: await (io.readinessReader ?? readReadiness)(source.kubeconfig), drain: executionOptions(config).drain, acknowledge: config.acknowledge, now: io.now ?? new Date() })
+        : undefined;
     if (opts.json) {
-      io.out(`${JSON.stringify({ ...planToJson(plan, commands), origin: source.origin, ...(waves ? { waves } : {}) }, null, 2)}\n`);
+      io.out(`${JSON.stringify({ ...planToJson(plan, commands), origin: source.origin, ...(waves ? { waves } : {}), ...(readiness ? { readiness } : {}) }, null, 2)}\n`);
     } else {
-      io.out(reportText({ plan, commands, origin: source.origin, ...(waves ? { waves, maxNodesPerUpdate: config.maxNodesPerUpdate } : {}), ...(source.live ? { addons: clusterAddons(source.live) } : {}) }));
+      io.out(
+        reportText({
+          plan, commands, origin: source.origin, ...(waves ? { waves, maxNodesPerUpdate: config.maxNodesPerUpdate } : {}), ...(source.live ? { addons: clusterAddons(source.live) } : {}),
+          ...(readiness ? { readiness } : {}),
+        }),
+      );
     }
     return 0;
   } catch (e) {

@@ -19,6 +19,8 @@ import { describeWave, planWaves, Wave } from "../planning/waves";
 import type { ReleaseCatalogue } from "../planning/releases";
 import { reportText } from "../planning/report";
 import type { ClusterAddons } from "../planning/addon-versions";
+import type { Readiness } from "../preflight/findings";
+import { assessReadiness, ReadinessContext, refuseNoGo } from "../preflight/readiness";
 import type { KubeVersion } from "../planning/versions";
 import type { AwsPoolSettings } from "../config/blue-green-config";
 import { FINISHED_COMMAND_IGNORES } from "./command-intent";
@@ -71,6 +73,13 @@ export interface ClusterUpgradeArgs {
    * `clusterAddons(source.live)` (discovery/live-cluster.ts) when the cluster was read.
    */
   readonly addons?: ClusterAddons;
+  /**
+   * The go/no-go check, when the cluster was read (discovery/read-readiness.ts): the plan is
+   * judged with it before anything registers, its report joins the plan's text, and a
+   * blocking finding of the first wave's hop (or of the cluster's health) not named in
+   * `acknowledge` stops the program (preflight/readiness.ts refuseNoGo). Needs `maxNodesPerUpdate`.
+   */
+  readonly preflight?: Omit<ReadinessContext, "plan" | "drain">;
 }
 
 /**
@@ -93,21 +102,39 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
   readonly waves: readonly Wave[];
   /** What this update carries out, one line (describeWave), or that nothing is left. */
   readonly wave: string;
+  /** The go/no-go report, with `preflight`. */
+  readonly readiness?: Readiness;
   /** The waves after this update's, one line each; empty when this update finishes the plan. */
   readonly wavesLeft: readonly string[];
 
   /**
    * @throws PlanningError (before anything is registered) when the upgrade cannot be planned,
-   *   or when a blue-green pool would be replaced more than once.
+   *   or when a blue-green pool would be replaced more than once; NoGoError (likewise, after
+   *   logging the report) when `preflight` finds the first wave's hop no-go.
    */
   constructor(name: string, args: ClusterUpgradeArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planUpgrade(args.cluster, args.target, { catalogue: args.catalogue, ...(args.now ? { now: args.now } : {}) });
     refuseRepeatedReplacement(plan);
-    super("cluster-maintenance:upgrade:ClusterUpgrade", name, {}, opts);
-    this.plan = plan;
     const all = planCommands(plan, args.execution);
     const waves = args.maxNodesPerUpdate === undefined ? [] : planWaves(plan, { maxNodes: args.maxNodesPerUpdate, commands: all.commands });
+    const readiness = args.preflight ? assessReadiness({ ...args.preflight, plan, drain: args.execution.drain }) : undefined;
+    const text = reportText({
+      plan, commands: all.commands, ...(args.origin ? { origin: args.origin } : {}), ...(args.addons ? { addons: args.addons } : {}),
+      ...(args.maxNodesPerUpdate !== undefined ? { waves, maxNodesPerUpdate: args.maxNodesPerUpdate } : {}),
+      ...(readiness ? { readiness } : {}),
+    });
+    if (readiness) {
+      try {
+        refuseNoGo(readiness, plan, waves[0]);
+      } catch (e) {
+        pulumi.log.info(text);
+        throw e;
+      }
+    }
+    super("cluster-maintenance:upgrade:ClusterUpgrade", name, {}, opts);
+    this.plan = plan;
     this.waves = waves;
+    if (readiness) this.readiness = readiness;
     // Waves are runs of the plan's steps in order: the first depends on nothing outside itself.
     const inWave = new Set(waves[0]?.steps ?? []);
     const steps = args.maxNodesPerUpdate === undefined ? plan.steps : plan.steps.filter((s) => inWave.has(s.id));
@@ -117,10 +144,6 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
       ? `the whole plan (${plan.steps.length} step(s)): planned from declared versions, not from the cluster`
       : waves[0] ? describeWave(waves[0], true) : `nothing left: the cluster is at ${plan.target}`;
     this.wavesLeft = waves.slice(1).map((w) => describeWave(w, false));
-    const text = reportText({
-      plan, commands: all.commands, ...(args.origin ? { origin: args.origin } : {}), ...(args.addons ? { addons: args.addons } : {}),
-      ...(args.maxNodesPerUpdate !== undefined ? { waves, maxNodesPerUpdate: args.maxNodesPerUpdate } : {}),
-    });
     this.planText = pulumi.output(text);
     this.hops = pulumi.output(plan.hops.map((h) => h.to.toString()));
     const stepsOf = new Map<string, Step[]>();

@@ -20,6 +20,8 @@ export interface ClusterSource {
   readonly config: StackConfig;
   /** The cluster as read; absent when planned offline from declared versions. */
   readonly live?: LiveCluster;
+  /** The kubeconfig the cluster was read with (for the go/no-go reads); present with `live`. */
+  readonly kubeconfig?: KubeConfig;
   /** One line saying where the versions came from, e.g. `the cluster at https://10.0.0.10:6443 (KUBECONFIG (/home/me/.kube/config))`. */
   readonly origin: string;
 }
@@ -51,5 +53,5 @@ export async function clusterSource(config: StackConfig, sources: KubeconfigSour
   const { kubeconfig, source } = found;
   const live = await (options.reader ?? ((kc) => readCluster(kc)))(kubeconfig);
   if (!config.live) refuseDrift(config, live);
-  return { config: resolveLive(config, live), live, origin: `the cluster at ${live.server} (kubeconfig: ${source})` };
+  return { config: resolveLive(config, live), live, kubeconfig, origin: `the cluster at ${live.server} (kubeconfig: ${source})` };
 }

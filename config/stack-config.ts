@@ -19,6 +19,7 @@ import { BackupConfig, parseBackup } from "./backup-config";
 import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-green-config";
 import { BlueGreenSpec, colorNodeNames, refuseRepeatedReplacement } from "../planning/blue-green";
 import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
+import { parseAcknowledge } from "./acknowledge-config";
 import { checkBatchFits, LiveSelection, MaxUnavailable, parseLiveKeys, parseMaxUnavailableSpec, parseSelectorKey, PERCENT, resolveMaxUnavailable } from "./live-config";
 import type { LabelSelector } from "./selector";
 
@@ -28,7 +29,7 @@ export type { SshConfig, SshTarget } from "./ssh-config";
 export const PROJECT = "cluster-maintenance";
 
 /** Every top-level key this program reads (sshPrivateKey is read as a Pulumi secret, apart). */
-export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup", "maxNodesPerUpdate", "hosts", "nodeAddressType", "kubeconfig"] as const;
+export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup", "maxNodesPerUpdate", "hosts", "nodeAddressType", "kubeconfig", "acknowledge"] as const;
 
 /**
  * Default `maxNodesPerUpdate`: a rolling worker costs 8 registered resources (its component and
@@ -98,6 +99,8 @@ export interface StackConfig {
   readonly live?: LiveSelection;
   /** Nodes read from the cluster that no pool selects: they are not upgraded, but constrain the plan. */
   readonly unpooled: readonly NodeConfig[];
+  /** Ids of go/no-go findings let through although blocking (preflight/findings.ts). @default [] */
+  readonly acknowledge: readonly string[];
 }
 
 const CP_COMPONENTS: readonly Component[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"];
@@ -226,6 +229,7 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
   const maxNodesPerUpdate = r.integer(raw.maxNodesPerUpdate, "maxNodesPerUpdate", 1, MAX_NODES, DEFAULT_MAX_NODES_PER_UPDATE);
   if (maxNodesPerUpdate !== undefined) pools.forEach((p, i) => checkBatchFits(problems, `pools[${i}].maxUnavailable`, p.maxUnavailable, maxNodesPerUpdate));
   const liveSelection = live ? parseLiveKeys(r, raw, cp, selected, hostKey) : undefined;
+  const acknowledge = parseAcknowledge(r, raw.acknowledge);
   const kubectlNode = raw.kubectlNode ?? controlPlane[0]?.name;
   if (controlPlane.length > 0 && !controlPlane.some((n) => n.name === kubectlNode)) {
     problems.add("kubectlNode", raw.kubectlNode, "is not a control-plane node", `name one of ${controlPlane.map((n) => n.name).join(", ")} (kubectl needs its admin.conf)`);
@@ -233,7 +237,7 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
   problems.throwIfAny(`invalid stack config for ${PROJECT}`);
   return {
     clusterName: clusterName!, target: target!, catalogue, controlPlane, controlPlaneDrain: controlPlaneDrain!, pools, ssh: ssh!,
-    kubectlNode: kubectlNode as string, etcd: etcd!, readyTimeoutSeconds: readyTimeoutSeconds!, maxNodesPerUpdate: maxNodesPerUpdate!, unpooled: [],
+    kubectlNode: kubectlNode as string, etcd: etcd!, readyTimeoutSeconds: readyTimeoutSeconds!, maxNodesPerUpdate: maxNodesPerUpdate!, unpooled: [], acknowledge: acknowledge!,
     ...(liveSelection ? { live: liveSelection } : {}),
     ...(kubeProxyVersion ? { kubeProxyVersion } : {}),
     ...(controlPlaneOsPatch ? { controlPlaneOsPatchRevision: controlPlaneOsPatch } : {}),

@@ -1,9 +1,12 @@
 /**
  * The plan's text as `npm run plan` prints it and `pulumi preview` logs it: where the
- * versions came from, the plan (render.ts), then its waves (waves.ts). One function, so the
+ * versions came from, the plan (render.ts), its waves (waves.ts), then the go/no-go report
+ * (preflight/readiness-text.ts). One function, so the
  * two cannot drift apart.
  */
 import type { ClusterAddons } from "./addon-versions";
+import type { Readiness } from "../preflight/findings";
+import { readinessText } from "../preflight/readiness-text";
 import type { CommandSpec } from "./commands";
 import type { UpgradePlan } from "./plan-types";
 import { renderText } from "./render";
@@ -21,6 +24,8 @@ export interface ReportParts {
   readonly maxNodesPerUpdate?: number;
   /** etcd and CoreDNS as the cluster runs them, when it was read (discovery/live-cluster.ts clusterAddons): rows of the version table. */
   readonly addons?: ClusterAddons;
+  /** The go/no-go report (preflight/readiness.ts), when the cluster was read. */
+  readonly readiness?: Readiness;
 }
 
 /** The report as text, ending with a newline. */
@@ -32,5 +37,6 @@ export function reportText(parts: ReportParts): string {
     ...(waves.length > 0
       ? ["", `WAVES (one per pulumi up, at most ${parts.maxNodesPerUpdate} node(s) each; each pulumi up reads the cluster again, plans what is left and runs its first wave)`, ...waves.map((w, i) => `  ${describeWave(w, i === 0)}`)]
       : []),
+    ...(parts.readiness ? ["", ...readinessText(parts.readiness)] : []),
   ].join("\n") + "\n";
 }

@@ -36,6 +36,25 @@ export type FindingKind =
   /** Something the check could not read (it is said, never guessed). */
   | "not-checked";
 
+/** Every kind, for validating `acknowledge` (a Record, so a kind added to the type must be added here). */
+const KINDS: Record<FindingKind, true> = {
+  "pdb-blocks-drain": true,
+  "pod-without-controller": true,
+  "pod-with-local-data": true,
+  "workload-on-one-batch": true,
+  "removed-api-served": true,
+  "removed-api-requested": true,
+  "node-not-ready": true,
+  "control-plane-pod-not-ready": true,
+  "apiserver-not-ready": true,
+  "cordoned-by-others": true,
+  "etcd-size": true,
+  "certificate-expiry": true,
+  "kubelet-skew": true,
+  "not-checked": true,
+};
+export const FINDING_KINDS = Object.keys(KINDS) as readonly FindingKind[];
+
 /** One finding. */
 export interface Finding {
   /**

@@ -17,12 +17,20 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
+/** The blocking go/no-go findings of the shared cluster's hop to 1.32 (preflight/): acknowledged here, refused below. */
+const BLOCKERS = [
+  "pod-with-local-data/shop/cache-5f4dfd484-nbr6n",
+  "pod-without-controller/shop/debug-shell",
+  "removed-api-requested/flowschemas.v1beta3.flowcontrol.apiserver.k8s.io",
+  "removed-api-requested/prioritylevelconfigurations.v1beta3.flowcontrol.apiserver.k8s.io",
+];
 const live = {
   targetVersion: "1.32",
   controlPlane: {},
   pools: [{ name: "general", strategy: "rolling", selector: "pool=general", maxUnavailable: 1 }],
   ssh: { insecureIgnoreHostKey: true },
   maxNodesPerUpdate: 2,
+  acknowledge: BLOCKERS,
 };
 
 describe("a config without versions", () => {
@@ -36,6 +44,15 @@ describe("a config without versions", () => {
     expect(commands.filter((c) => c.endsWith("-uncordon"))).toEqual(["dev-cp-1-v1.32.13-uncordon", "dev-cp-2-v1.32.13-uncordon", "dev-cp-3-v1.32.13-uncordon"]);
     // Only reads: the kube-apiserver was asked for nodes, kube-system pods and the three add-on objects.
     expect(api.requests.every((r) => r.method === "GET")).toBe(true);
+  });
+
+  it("refuses a no-go hop before anything is registered, naming every blocker and the acknowledge entry that lets it through", async () => {
+    const registered: Registered[] = [];
+    const failure = programRegistrations({ ...live, acknowledge: BLOCKERS.slice(1) }, "dev", { "kubernetes:kubeconfig": kubeconfigPath }, registered);
+    await expect(failure).rejects.toMatchObject({ name: "NoGoError" });
+    await expect(failure).rejects.toThrow('no-go: 1 blocking finding(s) for hop 1; nothing was changed:\n  - pod-with-local-data/shop/cache-5f4dfd484-nbr6n: Pod shop/cache-5f4dfd484-nbr6n on general-3 has emptyDir volumes');
+    await expect(failure).rejects.toThrow('cluster-maintenance:acknowledge: ["pod-with-local-data/shop/cache-5f4dfd484-nbr6n"]');
+    expect(registered).toEqual([]);
   });
 
   it("registers no command once the cluster is at its target (read with the kubeconfig secret)", async () => {

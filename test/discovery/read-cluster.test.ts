@@ -93,7 +93,8 @@ describe("readCluster", () => {
       `cannot read the cluster at ${url}: list pods in kube-system with the label tier=control-plane (GET /api/v1/namespaces/kube-system/pods): ` +
         'HTTP 403 (pods is forbidden: User "tester" cannot list resource "pods" in API group ""): ' +
         'the kubeconfig\'s user "alice" may not do this: have a cluster admin grant it the read-only ClusterRole cluster-maintenance-discovery ' +
-        "(list nodes; list pods; get configmaps/kubeadm-config; get daemonsets.apps/kube-proxy; get deployments.apps/coredns), " +
+        "(list nodes; list pods; get configmaps/kubeadm-config; get daemonsets.apps/kube-proxy; get deployments.apps/coredns; " +
+        "list poddisruptionbudgets.policy; list replicasets.apps; get /readyz, /metrics, /api, /apis), " +
         "which \"npm run -s plan -- --print-rbac\" prints with a ClusterRoleBinding for kubectl apply -f -",
     );
   });

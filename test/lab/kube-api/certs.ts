@@ -1,6 +1,8 @@
 /**
  * The double's TLS: a CA and a serving certificate for its address, made with the real openssl
- * (as test/lab/etcd.ts makes etcd's), EC P-256, valid 2 days; and the kubeconfig a client uses
+ * (as test/lab/etcd.ts makes etcd's), EC P-256, valid as long as kubeadm makes them (the CA 10
+ * years, the serving certificate 1 year: https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-certs/ ,
+ * so the go/no-go check sees a certificate far from expiry); and the kubeconfig a client uses
  * (the CA, the server URL, a bearer token), shaped like kubeadm's admin.conf.
  */
 import { spawnSync } from "node:child_process";
@@ -27,11 +29,11 @@ export interface ServingFiles {
  */
 export function makeServingCertificates(dir: string, host: string): ServingFiles {
   fs.mkdirSync(dir, { recursive: true });
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"];
-  openssl(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=kubernetes",
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  openssl(["req", "-x509", ...ec, "-days", "3650", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=kubernetes",
     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
   const san = [...new Set([net.isIP(host) ? `IP:${host}` : `DNS:${host}`, "IP:127.0.0.1", "DNS:localhost"])].join(",");
-  openssl(["req", "-x509", ...ec, "-keyout", "apiserver.key", "-out", "apiserver.crt", "-subj", "/CN=kube-apiserver", "-CA", "ca.crt", "-CAkey", "ca.key",
+  openssl(["req", "-x509", ...ec, "-days", "365", "-keyout", "apiserver.key", "-out", "apiserver.crt", "-subj", "/CN=kube-apiserver", "-CA", "ca.crt", "-CAkey", "ca.key",
     "-addext", `subjectAltName=${san}`, "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
     "-addext", "extendedKeyUsage=serverAuth"], dir);
   fs.rmSync(path.join(dir, "ca.key"));
