@@ -16,6 +16,7 @@ import { sshConnection } from "./components/ssh-connection";
 import { clusterSource, ClusterSource, KubeconfigSources } from "./config/cluster-source";
 import { readPulumiConfig } from "./config/pulumi-source";
 import { readReadiness, ReadinessRead } from "./discovery/read-readiness";
+import { clusterAddons } from "./discovery/live-cluster";
 import { executionOptions, parseStackConfig, PROJECT, sshTargetsOf, StackConfig, toClusterSpec } from "./config/stack-config";
 
 /** The kubeconfig sources: our secret first, then the Kubernetes provider's key, KUBECONFIG, ~/.kube/config. */
@@ -69,6 +70,8 @@ function register(source: ClusterSource, read: ReadinessRead | undefined, privat
     // Waves need the cluster read: declared versions alone cannot tell what an earlier update did.
     ...(source.live ? { maxNodesPerUpdate: resolved.maxNodesPerUpdate } : {}),
     origin: source.origin,
+    ...(resolved.maintenanceWindow ? { maintenanceWindow: resolved.maintenanceWindow } : {}),
+    ...(source.live ? { addons: clusterAddons(source.live) } : {}),
     ...(source.live && read ? { preflight: { live: source.live, read, acknowledge: resolved.acknowledge, now: new Date() } } : {}),
     connection: (node) => sshConnection(resolved.ssh, targets.get(node)!, privateKey),
     blueGreenAws: new Map(resolved.pools.flatMap((p) => (p.blueGreen ? [[p.name, p.blueGreen.aws] as const] : []))),
@@ -99,8 +102,9 @@ interface ProgramOutputs {
  * Runs the program: parses the stack config (bad config: InputErrors, nothing read), reads the
  * cluster unless the config declares its versions and no kubeconfig is found (drift:
  * DriftError, nothing registered), judges the plan go or no-go (a blocker not acknowledged:
- * NoGoError, nothing registered), then registers the backup and the upgrade's next wave.
- * @throws InputErrors, DiscoveryError, DriftError, PlanningError, NoGoError.
+ * NoGoError, nothing registered), checks the maintenance window in `pulumi up` (WindowError,
+ * nothing registered), then registers the backup and the upgrade's next wave.
+ * @throws InputErrors, DiscoveryError, DriftError, PlanningError, NoGoError, WindowError.
  */
 async function main(): Promise<ProgramOutputs> {
   const config = parseStackConfig(readPulumiConfig(), pulumi.getStack());

@@ -13,6 +13,8 @@ import { Command } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { readReadiness, ReadinessRead } from "../discovery/read-readiness";
 import { assessReadiness } from "../preflight/readiness";
+import { windowState } from "../preflight/window";
+import { durationBounds, estimateWave } from "../planning/duration";
 import { InputErrors, PlanningError } from "../planning/errors";
 import { planToJson } from "../planning/render";
 import { reportText } from "../planning/report";
@@ -73,13 +75,17 @@ export async function runPlan(args: readonly string[], io: PlanIo): Promise<numb
       source.live && source.kubeconfig
         ? assessReadiness({ plan, live: source.live, read: await (io.readinessReader ?? readReadiness)(source.kubeconfig), drain: executionOptions(config).drain, acknowledge: config.acknowledge, now: io.now ?? new Date() })
         : undefined;
+    const durations = durationBounds(executionOptions(config));
+    const now = io.now ?? new Date();
     if (opts.json) {
-      io.out(`${JSON.stringify({ ...planToJson(plan, commands), origin: source.origin, ...(waves ? { waves } : {}), ...(readiness ? { readiness } : {}) }, null, 2)}\n`);
+      const timed = waves?.map((w) => ({ ...w, estimate: estimateWave(plan, w, durations) }));
+      const window = config.maintenanceWindow ? { maintenanceWindow: { ...config.maintenanceWindow, state: windowState(config.maintenanceWindow, now) } } : {};
+      io.out(`${JSON.stringify({ ...planToJson(plan, commands), origin: source.origin, ...(timed ? { waves: timed } : {}), ...(readiness ? { readiness } : {}), ...window }, null, 2)}\n`);
     } else {
       io.out(
         reportText({
           plan, commands, origin: source.origin, ...(waves ? { waves, maxNodesPerUpdate: config.maxNodesPerUpdate } : {}), ...(source.live ? { addons: clusterAddons(source.live) } : {}),
-          ...(readiness ? { readiness } : {}),
+          ...(readiness ? { readiness } : {}), durations, ...(config.maintenanceWindow ? { window: { window: config.maintenanceWindow, now } } : {}),
         }),
       );
     }

@@ -21,6 +21,9 @@ import { reportText } from "../planning/report";
 import type { ClusterAddons } from "../planning/addon-versions";
 import type { Readiness } from "../preflight/findings";
 import { assessReadiness, ReadinessContext, refuseNoGo } from "../preflight/readiness";
+import type { MaintenanceWindow } from "../config/window-config";
+import { durationBounds, estimatePlan, estimateWave } from "../planning/duration";
+import { refuseOutsideWindow } from "../preflight/window-gate";
 import type { KubeVersion } from "../planning/versions";
 import type { AwsPoolSettings } from "../config/blue-green-config";
 import { FINISHED_COMMAND_IGNORES } from "./command-intent";
@@ -80,6 +83,14 @@ export interface ClusterUpgradeArgs {
    * `acknowledge` stops the program (preflight/readiness.ts refuseNoGo). Needs `maxNodesPerUpdate`.
    */
   readonly preflight?: Omit<ReadinessContext, "plan" | "drain">;
+  /**
+   * The maintenance window: in `pulumi up` (not preview) the update's wave (or, without
+   * `maxNodesPerUpdate`, the whole plan) starts only inside it and only when it ends by the
+   * window's close (preflight/window-gate.ts); otherwise nothing is registered.
+   */
+  readonly maintenanceWindow?: MaintenanceWindow;
+  /** The moment the window is judged at. @default new Date() */
+  readonly windowNow?: Date;
 }
 
 /**
@@ -110,7 +121,8 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
   /**
    * @throws PlanningError (before anything is registered) when the upgrade cannot be planned,
    *   or when a blue-green pool would be replaced more than once; NoGoError (likewise, after
-   *   logging the report) when `preflight` finds the first wave's hop no-go.
+   *   logging the report) when `preflight` finds the first wave's hop no-go; WindowError
+   *   (likewise) in `pulumi up` outside the maintenance window or for a wave that would not end in it.
    */
   constructor(name: string, args: ClusterUpgradeArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planUpgrade(args.cluster, args.target, { catalogue: args.catalogue, ...(args.now ? { now: args.now } : {}) });
@@ -118,18 +130,20 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
     const all = planCommands(plan, args.execution);
     const waves = args.maxNodesPerUpdate === undefined ? [] : planWaves(plan, { maxNodes: args.maxNodesPerUpdate, commands: all.commands });
     const readiness = args.preflight ? assessReadiness({ ...args.preflight, plan, drain: args.execution.drain }) : undefined;
+    const bounds = durationBounds(args.execution);
+    const now = args.windowNow ?? new Date();
     const text = reportText({
       plan, commands: all.commands, ...(args.origin ? { origin: args.origin } : {}), ...(args.addons ? { addons: args.addons } : {}),
       ...(args.maxNodesPerUpdate !== undefined ? { waves, maxNodesPerUpdate: args.maxNodesPerUpdate } : {}),
-      ...(readiness ? { readiness } : {}),
+      ...(readiness ? { readiness } : {}), durations: bounds, ...(args.maintenanceWindow ? { window: { window: args.maintenanceWindow, now } } : {}),
     });
-    if (readiness) {
-      try {
-        refuseNoGo(readiness, plan, waves[0]);
-      } catch (e) {
-        pulumi.log.info(text);
-        throw e;
-      }
+    try {
+      if (readiness) refuseNoGo(readiness, plan, waves[0]);
+      const next = args.maxNodesPerUpdate === undefined ? (plan.steps.length > 0 ? { what: "the plan", estimate: estimatePlan(plan, bounds) } : undefined) : waves[0] && { what: describeWave(waves[0], false), estimate: estimateWave(plan, waves[0], bounds) };
+      if (args.maintenanceWindow && next && !pulumi.runtime.isDryRun()) refuseOutsideWindow(args.maintenanceWindow, now, next.what, next.estimate);
+    } catch (e) {
+      pulumi.log.info(text);
+      throw e;
     }
     super("cluster-maintenance:upgrade:ClusterUpgrade", name, {}, opts);
     this.plan = plan;

@@ -20,6 +20,7 @@ import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-gre
 import { BlueGreenSpec, colorNodeNames, refuseRepeatedReplacement } from "../planning/blue-green";
 import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
 import { parseAcknowledge } from "./acknowledge-config";
+import { MaintenanceWindow, parseMaintenanceWindow } from "./window-config";
 import { checkBatchFits, LiveSelection, MaxUnavailable, parseLiveKeys, parseMaxUnavailableSpec, parseSelectorKey, PERCENT, resolveMaxUnavailable } from "./live-config";
 import type { LabelSelector } from "./selector";
 
@@ -29,7 +30,7 @@ export type { SshConfig, SshTarget } from "./ssh-config";
 export const PROJECT = "cluster-maintenance";
 
 /** Every top-level key this program reads (sshPrivateKey is read as a Pulumi secret, apart). */
-export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup", "maxNodesPerUpdate", "hosts", "nodeAddressType", "kubeconfig", "acknowledge"] as const;
+export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup", "maxNodesPerUpdate", "hosts", "nodeAddressType", "kubeconfig", "acknowledge", "maintenanceWindow"] as const;
 
 /**
  * Default `maxNodesPerUpdate`: a rolling worker costs 8 registered resources (its component and
@@ -101,6 +102,8 @@ export interface StackConfig {
   readonly unpooled: readonly NodeConfig[];
   /** Ids of go/no-go findings let through although blocking (preflight/findings.ts). @default [] */
   readonly acknowledge: readonly string[];
+  /** When `pulumi up` may carry out a wave (config/window-config.ts); absent: any time. */
+  readonly maintenanceWindow?: MaintenanceWindow;
 }
 
 const CP_COMPONENTS: readonly Component[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"];
@@ -230,6 +233,7 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
   if (maxNodesPerUpdate !== undefined) pools.forEach((p, i) => checkBatchFits(problems, `pools[${i}].maxUnavailable`, p.maxUnavailable, maxNodesPerUpdate));
   const liveSelection = live ? parseLiveKeys(r, raw, cp, selected, hostKey) : undefined;
   const acknowledge = parseAcknowledge(r, raw.acknowledge);
+  const maintenanceWindow = parseMaintenanceWindow(r, raw.maintenanceWindow);
   const kubectlNode = raw.kubectlNode ?? controlPlane[0]?.name;
   if (controlPlane.length > 0 && !controlPlane.some((n) => n.name === kubectlNode)) {
     problems.add("kubectlNode", raw.kubectlNode, "is not a control-plane node", `name one of ${controlPlane.map((n) => n.name).join(", ")} (kubectl needs its admin.conf)`);
@@ -242,6 +246,7 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
     ...(kubeProxyVersion ? { kubeProxyVersion } : {}),
     ...(controlPlaneOsPatch ? { controlPlaneOsPatchRevision: controlPlaneOsPatch } : {}),
     ...(backup ? { backup } : {}),
+    ...(maintenanceWindow ? { maintenanceWindow } : {}),
   };
 }
 

@@ -7,8 +7,9 @@
  *     start: "22:00"          # local time it opens, HH:MM, 24 h (quote it in YAML)
  *     lengthMinutes: 240      # or lengthHours: 4; at most 7 days
  *     timeZone: Europe/Berlin # an IANA time zone; absent: UTC
- *     fit: bound              # a wave starts only if it ends in the window by its bound
- *                             # (every timeout run out) or, with `expected`, by its expected time
+ *     fit: expected           # a wave starts only if it ends in the window by its expected
+ *                             # time (the default) or, with `bound`, even if every timeout runs
+ *                             # out (a control-plane wave's bound is hours: see planning/duration.ts)
  *
  * Each listed day opens a window of its own; a window that crosses midnight belongs to the day
  * it opens on (`days: [sat]`, 22:00 for 6 h is Saturday 22:00 to Sunday 04:00). Windows may
@@ -44,9 +45,10 @@ export interface MaintenanceWindow {
   readonly timeZone: string;
   /**
    * Which duration of a wave (planning/duration.ts estimateWave) must end inside the open window
-   * for the wave to start: `bound`, what the timeouts allow (it cannot overrun), or `expected`,
-   * its typical time (shorter windows will do, at the risk of running past the close).
-   * @default "bound"
+   * for the wave to start: `expected`, its typical time (a window of a few hours holds a
+   * control-plane wave, at the risk of running past the close when something is slow), or
+   * `bound`, what the timeouts allow (it cannot overrun, but a control-plane wave's bound is
+   * several hours). @default "expected"
    */
   readonly fit: WindowFit;
 }
@@ -110,7 +112,7 @@ export function parseMaintenanceWindow(r: FieldReader, value: unknown, key = "ma
       r.problems.add(`${key}.timeZone`, w.timeZone, "is not an IANA time zone this Node.js knows", `give a zone name such as "Europe/Berlin", "America/New_York" or "UTC", or leave it out for ${DEFAULT_TIME_ZONE}`);
     }
   }
-  const fit = r.choice(w.fit, `${key}.fit`, WINDOW_FITS, "bound");
+  const fit = r.choice(w.fit, `${key}.fit`, WINDOW_FITS, "expected");
   if (r.problems.size > before || !days || !start || length === undefined || !timeZone || !fit) return undefined;
   return { days, start: start.text, startMinute: start.minute, lengthMinutes: length, timeZone, fit };
 }

@@ -12,6 +12,7 @@
  * say nothing about a real node. kubeadm's own guidance is cited where it gives a number.
  */
 import { TYPICAL_DRAIN_SECONDS } from "./blue-green";
+import type { ExecutionOptions } from "./commands";
 import type { ActionKind, Step, UpgradePlan } from "./plan-types";
 import type { Wave } from "./waves";
 
@@ -249,11 +250,20 @@ export function estimateStep(step: Step, bounds: DurationBounds): DurationEstima
  *   {@link estimateStep} does.
  */
 export function estimateWave(plan: UpgradePlan, wave: Wave, bounds: DurationBounds): WaveEstimate {
+  return estimateSteps(plan, wave.steps, bounds, `wave ${wave.index}`);
+}
+
+/** The whole plan's duration, as {@link estimateWave} adds up a wave's: for a plan carried out in one update. */
+export function estimatePlan(plan: UpgradePlan, bounds: DurationBounds): WaveEstimate {
+  return estimateSteps(plan, plan.steps.map((s) => s.id), bounds, "the plan");
+}
+
+function estimateSteps(plan: UpgradePlan, ids: readonly string[], bounds: DurationBounds, what: string): WaveEstimate {
   const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const stages: { stage: number; steps: Step[] }[] = [];
-  for (const id of wave.steps) {
+  for (const id of ids) {
     const step = byId.get(id);
-    if (!step) throw new Error(`wave ${wave.index} has step ${id}, which is not in the plan`);
+    if (!step) throw new Error(`${what} has step ${id}, which is not in the plan`);
     const last = stages[stages.length - 1];
     if (last && last.stage === step.stage) last.steps.push(step);
     else stages.push({ stage: step.stage, steps: [step] });
@@ -291,4 +301,14 @@ export function formatDuration(seconds: number): string {
   const m = minutes % 60;
   if (h === 0) return `${m} min`;
   return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+/** The bounds a stack's execution options set (planning/commands.ts ExecutionOptions): drain and ready timeouts, backup upload and export. */
+export function durationBounds(execution: ExecutionOptions): DurationBounds {
+  return { drainTimeoutSeconds: (pool) => execution.drain(pool).timeoutSeconds, readyTimeoutSeconds: execution.readyTimeoutSeconds, upload: execution.upload !== undefined, exportResources: execution.export !== undefined };
+}
+
+/** `expected 33 min, at most 5 h 6 min`. */
+export function describeEstimate(e: DurationEstimate): string {
+  return `expected ${formatDuration(e.expectedSeconds)}, at most ${formatDuration(e.boundSeconds)}`;
 }

@@ -7,6 +7,9 @@
 import type { ClusterAddons } from "./addon-versions";
 import type { Readiness } from "../preflight/findings";
 import { readinessText } from "../preflight/readiness-text";
+import type { MaintenanceWindow } from "../config/window-config";
+import { describeWindowState, windowState } from "../preflight/window";
+import { describeEstimate, DurationBounds, estimateWave } from "./duration";
 import type { CommandSpec } from "./commands";
 import type { UpgradePlan } from "./plan-types";
 import { renderText } from "./render";
@@ -26,6 +29,10 @@ export interface ReportParts {
   readonly addons?: ClusterAddons;
   /** The go/no-go report (preflight/readiness.ts), when the cluster was read. */
   readonly readiness?: Readiness;
+  /** What bounds the steps' durations (planning/duration.ts durationBounds): each wave's estimate is shown. */
+  readonly durations?: DurationBounds;
+  /** The maintenance window and the moment to say its state at. */
+  readonly window?: { readonly window: MaintenanceWindow; readonly now: Date };
 }
 
 /** The report as text, ending with a newline. */
@@ -35,8 +42,13 @@ export function reportText(parts: ReportParts): string {
     ...(parts.origin ? [`Planned from ${parts.origin}.`] : []),
     renderText(parts.plan, parts.commands, parts.addons).trimEnd(),
     ...(waves.length > 0
-      ? ["", `WAVES (one per pulumi up, at most ${parts.maxNodesPerUpdate} node(s) each; each pulumi up reads the cluster again, plans what is left and runs its first wave)`, ...waves.map((w, i) => `  ${describeWave(w, i === 0)}`)]
+      ? [
+          "",
+          `WAVES (one per pulumi up, at most ${parts.maxNodesPerUpdate} node(s) each; each pulumi up reads the cluster again, plans what is left and runs its first wave)`,
+          ...waves.map((w, i) => `  ${describeWave(w, i === 0)}${parts.durations ? `; ${describeEstimate(estimateWave(parts.plan, w, parts.durations))}` : ""}`),
+        ]
       : []),
+    ...(parts.window ? ["", `${describeWindowState(parts.window.window, windowState(parts.window.window, parts.window.now))} (pulumi up runs a wave only inside it, and only one that ends by its close: maintenanceWindow.fit ${parts.window.window.fit})`] : []),
     ...(parts.readiness ? ["", ...readinessText(parts.readiness)] : []),
   ].join("\n") + "\n";
 }

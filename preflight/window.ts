@@ -148,7 +148,7 @@ export function fitsInWindow(state: WindowState, seconds: number): boolean {
 
 /**
  * The seconds of a wave that must end inside the window, by the window's `fit`: the estimate's
- * `boundSeconds` (default) or its `expectedSeconds`. Use with {@link fitsInWindow}.
+ * `expectedSeconds` (default) or its `boundSeconds`. Use with {@link fitsInWindow}.
  */
 export function fitSeconds(window: MaintenanceWindow, estimate: DurationEstimate): number {
   return window.fit === "expected" ? estimate.expectedSeconds : estimate.boundSeconds;

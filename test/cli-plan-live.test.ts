@@ -50,13 +50,26 @@ describe("a stack without versions", () => {
     ]);
     const waves = lines.slice(lines.findIndex((l) => l.startsWith("WAVES")));
     expect(waves.slice(1, 4)).toEqual([
-      "  wave 1 (next pulumi up): hop 1 v1.32.13, control plane: 3 node(s), 7 step(s)",
-      "  wave 2: hop 1 v1.32.13, workers of general: 2 node(s), 2 step(s)",
-      "  wave 3: hop 1 v1.32.13, workers of general: 1 node(s), 1 step(s)",
+      "  wave 1 (next pulumi up): hop 1 v1.32.13, control plane: 3 node(s), 7 step(s); expected 33 min, at most 5 h 6 min",
+      "  wave 2: hop 1 v1.32.13, workers of general: 2 node(s), 2 step(s); expected 12 min, at most 3 h 4 min",
+      "  wave 3: hop 1 v1.32.13, workers of general: 1 node(s), 1 step(s); expected 6 min, at most 1 h 32 min",
     ]);
     const json = JSON.parse((await run(["--stack", "live", "--kubeconfig", kubeconfig, "--json"], scratchProject("live", LIVE))).out);
     expect(json.origin).toBe(`the cluster at ${api.url} (kubeconfig: kubernetes:kubeconfig (${kubeconfig}))`);
     expect(json.waves.map((w: { kind: string; nodes: number }) => [w.kind, w.nodes])).toEqual([["control-plane", 3], ["workers", 2], ["workers", 1]]);
+  });
+
+  it("says the maintenance window's state, and gives each wave's estimate in JSON", async () => {
+    // run() plans at 2026-11-28T00:00Z, a Saturday: 01:00 on Saturdays and Sundays opens in an hour.
+    const windowed = `${LIVE}  cluster-maintenance:maintenanceWindow: { days: [sat, sun], start: "01:00", lengthHours: 4 }\n`;
+    const r = await run(["--stack", "live", "--kubeconfig", kubeconfig], scratchProject("live", windowed));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      "maintenance window Sat, Sun 01:00-05:00 UTC is closed; the next opens Sat 2026-11-28 01:00 UTC, in 1 h (pulumi up runs a wave only inside it, and only one that ends by its close: maintenanceWindow.fit expected)",
+    );
+    const json = JSON.parse((await run(["--stack", "live", "--kubeconfig", kubeconfig, "--json"], scratchProject("live", windowed))).out);
+    expect(json.waves[0].estimate).toMatchObject({ expectedSeconds: expect.any(Number), boundSeconds: expect.any(Number) });
+    expect(json.maintenanceWindow.state).toEqual({ open: false, opensAt: "2026-11-28T01:00:00.000Z", at: "2026-11-28T00:00:00.000Z" });
   });
 
   it("cannot be planned --offline, nor without a kubeconfig", async () => {

@@ -55,6 +55,20 @@ describe("a config without versions", () => {
     expect(registered).toEqual([]);
   });
 
+  it("in pulumi up, refuses outside the maintenance window before anything is registered; inside it, registers the wave", async () => {
+    const now = new Date();
+    const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+    // Every day from three hours ahead, for 15 minutes: closed now. Every day for 24 h from an hour ago: open, 23 h left.
+    const closed = { start: hhmm(new Date(now.getTime() + 3 * 3600_000)), lengthMinutes: 15 };
+    const registered: Registered[] = [];
+    const failure = programRegistrations({ ...live, maintenanceWindow: closed }, "dev", { "kubernetes:kubeconfig": kubeconfigPath }, registered);
+    await expect(failure).rejects.toMatchObject({ name: "WindowError" });
+    await expect(failure).rejects.toThrow(/^outside the maintenance window every day \d\d:\d\d-\d\d:\d\d UTC is closed; the next opens .* UTC, in 3 h: nothing was run/);
+    expect(registered).toEqual([]);
+    const open = await programRegistrations({ ...live, maintenanceWindow: { start: hhmm(new Date(now.getTime() - 3600_000)), lengthHours: 24 } }, "dev", { "kubernetes:kubeconfig": kubeconfigPath });
+    expect(open.filter((r) => r.type === "cluster-maintenance:upgrade:NodeUpgrade").map((r) => r.name)).toEqual(["dev-cp-1", "dev-cp-2", "dev-cp-3"]);
+  });
+
   it("registers no command once the cluster is at its target (read with the kubeconfig secret)", async () => {
     // cp-1..3 and general-1..3 run 1.31.4; batch-1/2 (1.30.14) are in no pool: listed, not upgraded.
     const kubeconfig = readFileSync(kubeconfigPath, "utf8");

@@ -29,15 +29,15 @@ const good = { days: ["sat", "sun"], start: "22:00", lengthMinutes: 240, timeZon
 
 describe("maintenanceWindow", () => {
   it("reads days, start, length and time zone", () => {
-    expect(parse(good)).toEqual({ window: { days: ["sat", "sun"], start: "22:00", startMinute: 1320, lengthMinutes: 240, timeZone: "Europe/Berlin", fit: "bound" }, problems: [] });
+    expect(parse(good)).toEqual({ window: { days: ["sat", "sun"], start: "22:00", startMinute: 1320, lengthMinutes: 240, timeZone: "Europe/Berlin", fit: "expected" }, problems: [] });
   });
 
   it("is absent when the key is: no window, no problem", () => {
     expect(parse(undefined)).toEqual({ window: undefined, problems: [] });
   });
 
-  it("defaults to every day, UTC and fitting by the bound; takes the length in hours; puts days in week order; canonical zone names", () => {
-    expect(parse({ start: "01:00", lengthHours: 4 }).window).toEqual({ days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "01:00", startMinute: 60, lengthMinutes: 240, timeZone: "UTC", fit: "bound" });
+  it("defaults to every day, UTC and fitting by the expected time; takes the length in hours; puts days in week order; canonical zone names", () => {
+    expect(parse({ start: "01:00", lengthHours: 4 }).window).toEqual({ days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "01:00", startMinute: 60, lengthMinutes: 240, timeZone: "UTC", fit: "expected" });
     expect(parse({ days: ["Sun", "sat"], start: "00:00", lengthMinutes: "90", timeZone: "america/new_york", fit: "expected" }).window).toEqual({ days: ["sat", "sun"], start: "00:00", startMinute: 0, lengthMinutes: 90, timeZone: "America/New_York", fit: "expected" });
   });
 
