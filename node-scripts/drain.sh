@@ -182,7 +182,7 @@ while IFS='|' read -r ns name phase owner mirror deleting grace finalizers; do
   fi
 done <<<"$left"
 if [[ ${#stuck[@]} -gt 0 ]]; then
-  reasons+=("stuck Terminating because the kubelet on $node is not reporting ($silent): ${stuck[*]}; they go when the kubelet returns; if the machine is gone for good, an operator may force-delete them (kubectl delete pod -n NAMESPACE NAME --grace-period=0 with kubectl's force flag; this script never does)")
+  reasons+=("stuck Terminating because the kubelet on $node is not reporting ($silent): ${stuck[*]}; they go when the kubelet returns; if the machine is gone for good, an operator may force-delete them (kubectl delete pod -n NAMESPACE NAME --force --grace-period=0; this script never does)")
 fi
 if ((more > 0)); then reasons+=("and $more more pods left, not checked"); fi
 if [[ ${#reasons[@]} -eq 0 ]]; then reasons+=("no pod is left to evict on it now (kubectl drain's own error is above)"); fi

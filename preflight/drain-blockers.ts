@@ -39,26 +39,45 @@ export function osPatchHop(plan: UpgradePlan): number {
   return plan.hops.length + 1;
 }
 
-/** The plan's drains, one batch per stage, in plan order (blue-green replacements drain in their own batches and are not listed). */
+/**
+ * The plan's drains in plan order: one batch per stage of steps that drain (a pool's batch, a
+ * control-plane node), and for a blue-green replacement its old nodes in batches of the pool's
+ * `batchSize` (its `drain-blue` action: pool-node.sh drains them with the pool's drain settings).
+ */
 export function drainBatches(plan: UpgradePlan): DrainBatch[] {
-  const batches = new Map<number, { step: Step; nodes: string[] }>();
-  for (const step of plan.steps) {
-    if (step.kind === "resume" || !step.actions.some((a) => a.kind === "drain")) continue;
-    const batch = batches.get(step.stage) ?? { step, nodes: [] };
-    batch.nodes.push(...step.nodes);
-    batches.set(step.stage, batch);
-  }
   const patchHop = osPatchHop(plan);
-  return [...batches.values()].map(({ step, nodes }) => {
-    const hop = step.kind === "os-patch" ? patchHop : step.hop;
+  const out: DrainBatch[] = [];
+  let stage: { step: Step; nodes: string[] } | undefined;
+  const flush = () => {
+    if (!stage) return;
+    const { step, nodes } = stage;
     const where = step.kind === "os-patch" ? "OS patching" : `hop ${step.hop}, to ${step.version}`;
     const which = step.batch ? `batch ${step.batch.index} of ${step.batch.count}` : nodes.join(", ");
-    return { hop, pool: step.pool, nodes, label: `${step.pool} ${which} (${where})` };
-  });
+    out.push({ hop: step.kind === "os-patch" ? patchHop : step.hop, pool: step.pool, nodes, label: `${step.pool} ${which} (${where})` });
+    stage = undefined;
+  };
+  for (const step of plan.steps) {
+    if (step.kind === "pool-replace" && step.replacement && step.actions.some((a) => a.kind === "drain-blue")) {
+      flush();
+      const size = Math.max(1, step.replacement.estimate.batchSize);
+      const count = Math.ceil(step.nodes.length / size);
+      for (let i = 0; i < count; i++) {
+        out.push({ hop: step.hop, pool: step.pool, nodes: step.nodes.slice(i * size, (i + 1) * size), label: `${step.pool} replacement, old nodes batch ${i + 1} of ${count} (hop ${step.hop}, to ${step.version})` });
+      }
+      continue;
+    }
+    if (step.kind === "resume" || !step.actions.some((a) => a.kind === "drain")) continue;
+    if (stage && stage.step.stage !== step.stage) flush();
+    if (stage) stage.nodes.push(...step.nodes);
+    else stage = { step, nodes: [...step.nodes] };
+  }
+  flush();
+  return out;
 }
 
 /**
- * The drain findings of every batch of the plan.
+ * The drain findings of every batch of the plan (budgets counted over the whole batch: its
+ * nodes are drained together).
  * @param drain the drain settings of a pool (`control-plane` for control-plane nodes).
  * @returns findings with ids `pdb-blocks-drain/<ns>/<pdb>`, `pod-without-controller/<ns>/<pod>`,
  *   `pod-with-local-data/<ns>/<pod>`, `workload-on-one-batch/<Kind>/<ns>/<name>`; one per
@@ -80,12 +99,14 @@ export function drainFindings(plan: UpgradePlan, workloads: Workloads, drain: (p
   for (const batch of drainBatches(plan)) {
     const options = drain(batch.pool);
     const touched = new Set<string>();
+    const evicted: WorkloadPod[] = [];
     for (const node of batch.nodes) {
-      const evicted = (byNode.get(node) ?? []).filter((p) => drainEvicts(p) && !p.terminating);
-      for (const p of evicted) touched.add(workloadOf(p, workloads.replicaSetOwners) ?? "");
-      findings.push(...podFindings(batch, node, evicted, options));
-      if (!options.disableEviction) findings.push(...budgetFindings(batch, node, evicted, budgetsByNamespace, options));
+      const here = (byNode.get(node) ?? []).filter((p) => drainEvicts(p) && !p.terminating);
+      for (const p of here) touched.add(workloadOf(p, workloads.replicaSetOwners) ?? "");
+      findings.push(...podFindings(batch, node, here, options));
+      evicted.push(...here);
     }
+    if (!options.disableEviction) findings.push(...budgetFindings(batch, evicted, budgetsByNamespace, options));
     touched.delete("");
     findings.push(...wholeWorkloads(batch, touched, podsOf));
   }
@@ -127,7 +148,8 @@ function podFindings(batch: DrainBatch, node: string, evicted: readonly Workload
   return out;
 }
 
-function budgetFindings(batch: DrainBatch, node: string, evicted: readonly WorkloadPod[], budgets: ReadonlyMap<string, Budget[]>, options: DrainOptions): Finding[] {
+/** Per budget, the pods the whole batch evicts against its disruptionsAllowed; one finding per node holding such pods. */
+function budgetFindings(batch: DrainBatch, evicted: readonly WorkloadPod[], budgets: ReadonlyMap<string, Budget[]>, options: DrainOptions): Finding[] {
   const out: Finding[] = [];
   const namespaces = new Set(evicted.map((p) => p.namespace));
   for (const ns of namespaces) {
@@ -135,20 +157,22 @@ function budgetFindings(batch: DrainBatch, node: string, evicted: readonly Workl
       const selected = evicted.filter((p) => p.namespace === ns && selectorMatches(b.selector, p.labels));
       if (selected.length === 0 || selected.length <= b.disruptionsAllowed) continue;
       const object = `PodDisruptionBudget ${b.namespace}/${b.name}`;
-      const names = selected.map((p) => p.name).join(", ");
       const health = `${b.currentHealthy} healthy of ${b.expectedPods}, ${b.desiredHealthy} needed`;
       const blocking = b.disruptionsAllowed === 0;
-      out.push({
-        id: findingId("pdb-blocks-drain", `${b.namespace}/${b.name}`),
-        kind: "pdb-blocks-drain",
-        hop: batch.hop,
-        node,
-        object,
-        blocking,
-        detail: blocking
-          ? `${object} allows no disruption (${health}); draining ${node} in ${batch.label} would evict ${names}, so the drain would wait ${options.timeoutSeconds} s and stop the hop: scale the workload up or relax the budget before the upgrade`
-          : `${object} allows ${b.disruptionsAllowed} disruption(s) (${health}) and draining ${node} in ${batch.label} evicts ${selected.length} of its pods (${names}): the drain goes on as replacements become healthy, within its ${options.timeoutSeconds} s`,
-      });
+      for (const node of [...new Set(selected.map((p) => p.node))]) {
+        const names = selected.filter((p) => p.node === node).map((p) => p.name).join(", ");
+        out.push({
+          id: findingId("pdb-blocks-drain", `${b.namespace}/${b.name}`),
+          kind: "pdb-blocks-drain",
+          hop: batch.hop,
+          node,
+          object,
+          blocking,
+          detail: blocking
+            ? `${object} allows no disruption (${health}); draining ${node} in ${batch.label} would evict ${names}, so the drain would wait ${options.timeoutSeconds} s and stop the hop: scale the workload up or relax the budget before the upgrade`
+            : `${object} allows ${b.disruptionsAllowed} disruption(s) (${health}) and ${batch.label} evicts ${selected.length} of its pods (on ${node}: ${names}): the drain goes on as replacements become healthy, within its ${options.timeoutSeconds} s`,
+        });
+      }
     }
   }
   return out;

@@ -66,7 +66,7 @@ describe("drain.sh, a drain that does not finish in time", () => {
     const line = r.result.stderr.split("\n").find((x) => x.startsWith(START))!;
     expect(line).toContain(`stuck Terminating because the kubelet on w-1 is not reporting (${why}`);
     expect(line).toContain(
-      "): shop/api-1 shop/web-1; they go when the kubelet returns; if the machine is gone for good, an operator may force-delete them (kubectl delete pod -n NAMESPACE NAME --grace-period=0 with kubectl's force flag; this script never does); w-1 stays cordoned",
+      "): shop/api-1 shop/web-1; they go when the kubelet returns; if the machine is gone for good, an operator may force-delete them (kubectl delete pod -n NAMESPACE NAME --force --grace-period=0; this script never does); w-1 stays cordoned",
     );
     expect(line).not.toMatch(/disruption|eviction/i);
     expect(evictionChecks(r.calls)).toEqual([]);

@@ -7,7 +7,8 @@
  * disruptionsAllowed 0..3), random drain settings per pool.
  *
  * The oracle is written here from the rules, not from preflight/: a drain (a `drain` action of
- * a control-plane kubelet or rolling worker step) evicts every pod on its nodes but mirror,
+ * a control-plane kubelet or rolling worker step, or a blue-green replacement's `drain-blue` of
+ * its old nodes, when the pool has its blue-green settings and so its commands) evicts every pod on its nodes but mirror,
  * DaemonSet, finished (Succeeded/Failed) and terminating ones; the eviction API refuses (429)
  * a pod a budget selects while the budget's status.disruptionsAllowed is 0
  * (https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/ ;
@@ -114,7 +115,7 @@ it("a hop the report calls go has no drain a budget allowing no disruption would
         // The oracle: per hop, the budgets that would stop one of its drains.
         const blocking = new Map<number, Set<string>>();
         for (const step of plan.steps) {
-          if (!step.actions.some((a) => a.kind === "drain") || drain(step.pool).disableEviction) continue;
+          if (!step.actions.some((a) => a.kind === "drain" || (a.kind === "drain-blue" && step.replacement !== undefined)) || drain(step.pool).disableEviction) continue;
           for (const node of step.nodes) {
             for (const pod of pods.filter((p) => p.node === node && evicted(p))) {
               for (const b of budgets) {
