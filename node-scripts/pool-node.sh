@@ -15,7 +15,8 @@
 # remove: a node not in the cluster is done ("already gone"). Else it is cordoned (annotation
 #   cluster-maintenance.io/cordoned=true first), drained as drain.sh drains (pods without a
 #   controller and pods with emptyDir volumes refused unless allowed: exit 3, the node stays
-#   cordoned; a drain that does not finish in time: exit 4) and its Node object deleted. The
+#   cordoned; a drain that does not finish in time: exit 4, saying why per pod as drain.sh does,
+#   lib/drain-why.sh) and its Node object deleted. The
 #   instance is terminated by Pulumi afterwards.
 set -euo pipefail
 me=pool-node.sh
@@ -23,6 +24,7 @@ root="${CM_NODE_ROOT:-}"
 fail() { echo "cluster-maintenance: $me: ${node:-?}: $2" >&2; exit "$1"; }
 say() { echo "cluster-maintenance: $me: $node: $*" >&2; }
 # cluster-maintenance: include lib/node-health.sh
+# cluster-maintenance: include lib/drain-why.sh
 
 usage="usage: $me wait-joined NODE VERSION TIMEOUT_SECONDS | $me remove NODE DRAIN_TIMEOUT_SECONDS DELETE_EMPTYDIR ALLOW_UNMANAGED DISABLE_EVICTION"
 mode=${1:-}
@@ -130,7 +132,7 @@ if [[ $count -gt 0 ]]; then
   if [[ $unmanaged == true ]]; then flags+=(--force); fi
   if [[ $no_eviction == true ]]; then flags+=(--disable-eviction); fi
   if ! timeout "$((timeout_s + 60))" kubectl drain "$node" "${flags[@]}"; then
-    fail 4 "drain of $node did not finish within ${timeout_s}s (a PodDisruptionBudget may allow no disruption); $node stays cordoned"
+    fail 4 "drain of $node did not finish within ${timeout_s}s: $(drain_why "$node" "$no_eviction")$node stays cordoned"
   fi
   say "drained"
 fi

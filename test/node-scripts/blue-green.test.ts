@@ -374,13 +374,14 @@ describe("pool-node.sh remove", () => {
     expect(inCluster(l, "w-1")).toBe(false);
   });
 
-  test("a drain blocked by a PodDisruptionBudget: exit 4 after the timeout, the node stays cordoned and in the cluster", async () => {
+  test("a drain blocked by a PodDisruptionBudget: exit 4 after the timeout naming the budget, the node stays cordoned and in the cluster", async () => {
     const l = lab([guarded]);
     const started = Date.now();
     const r = await callsDuring(l, () => run(l, "pool-node.sh", ["remove", "w-1", "2", ...NO]));
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     expectExit(r.result, 4);
-    expect(r.result.stderr).toContain("pool-node.sh: w-1: drain of w-1 did not finish within 2s (a PodDisruptionBudget may allow no disruption); w-1 stays cordoned");
+    expect(r.result.stderr).toContain("pool-node.sh: w-1: drain of w-1 did not finish within 2s: shop/db-0: its eviction is refused by PodDisruptionBudget shop/db-pdb (");
+    expect(r.result.stderr).toContain("); w-1 stays cordoned");
     expect(mutations(r.calls).some((c) => c.includes(" delete "))).toBe(false);
     expect(inCluster(l, "w-1")).toBe(true);
     expect(l.nodeState("w-1").cordoned).toBe(true);

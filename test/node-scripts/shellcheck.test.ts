@@ -27,7 +27,7 @@ const SCRIPTS = [
   "wait-ready.sh",
 ];
 const text = (name: string) => fs.readFileSync(path.join(NODE_SCRIPTS_DIR, name), "utf8");
-const LIBRARIES = ["apt.sh", "node-health.sh", "paths.sh", "s3.sh", "versions.sh"];
+const LIBRARIES = ["apt.sh", "drain-why.sh", "node-health.sh", "paths.sh", "s3.sh", "versions.sh"];
 
 function shellcheck(cwd: string, files: string[]): void {
   const r = spawnSync("shellcheck", ["-x", ...files], { cwd, encoding: "utf8", timeout: 60_000 });
