@@ -30,7 +30,7 @@ export type { SshConfig, SshTarget } from "./ssh-config";
 export const PROJECT = "cluster-maintenance";
 
 /** Every top-level key this program reads (sshPrivateKey is read as a Pulumi secret, apart). */
-export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup", "maxNodesPerUpdate", "hosts", "nodeAddressType", "kubeconfig", "acknowledge", "maintenanceWindow"] as const;
+export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup", "maxNodesPerUpdate", "hosts", "nodeAddressType", "kubeconfig", "acknowledge", "maintenanceWindow", "notificationWebhookUrl"] as const;
 
 /**
  * Default `maxNodesPerUpdate`: a rolling worker costs 8 registered resources (its component and

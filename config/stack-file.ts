@@ -11,12 +11,13 @@ import { RawObject } from "./fields";
 import { PROJECT } from "./stack-config";
 
 /** The keys that must be Pulumi secrets (`pulumi config set --secret`): the SSH key, and a kubeconfig given in the stack. */
-export const SECRET_KEYS = ["sshPrivateKey", "kubeconfig"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "kubeconfig", "notificationWebhookUrl"] as const;
 
 /** How to set each secret key. */
 const SECRET_FIX: Record<(typeof SECRET_KEYS)[number], string> = {
   sshPrivateKey: "pulumi config set --secret sshPrivateKey < ~/.ssh/your_key",
   kubeconfig: "pulumi config set --secret kubeconfig < ~/.kube/config",
+  notificationWebhookUrl: "pulumi config set --secret notificationWebhookUrl https://hooks.slack.com/services/...",
 };
 
 export interface StackFileConfig {

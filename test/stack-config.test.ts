@@ -276,9 +276,9 @@ describe("SSH host keys (hostKey on every node reached over SSH and on the basti
 });
 
 describe("the project file (Pulumi.yaml)", () => {
-  it("declares sshPrivateKey and kubeconfig secrets, so the Pulumi CLI refuses a plain value", () => {
+  it("declares sshPrivateKey, kubeconfig and notificationWebhookUrl secrets, so the Pulumi CLI refuses a plain value", () => {
     const project = parse(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { config: Record<string, { type?: string; secret?: boolean }> };
-    expect(SECRET_KEYS).toEqual(["sshPrivateKey", "kubeconfig"]);
+    expect(SECRET_KEYS).toEqual(["sshPrivateKey", "kubeconfig", "notificationWebhookUrl"]);
     for (const key of SECRET_KEYS) expect(project.config[key]).toMatchObject({ type: "string", secret: true });
     // Declarations only: the other keys keep theirs.
     expect(project.config.targetVersion).toMatchObject({ type: "string" });
