@@ -31,7 +31,7 @@ export type FindingKind =
   | "etcd-size"
   /** The kube-apiserver serving certificate's expiry. */
   | "certificate-expiry"
-  /** A kubelet the hop would leave outside the version-skew policy. */
+  /** A kubelet the plan leaves as far behind the kube-apiserver as the version-skew policy allows (a note: the planner refuses any plan that breaks it). */
   | "kubelet-skew"
   /** Something the check could not read (it is said, never guessed). */
   | "not-checked";

@@ -1,5 +1,6 @@
 /**
- * The go/no-go report: every finding (health, drain blockers per batch, removed APIs per hop)
+ * The go/no-go report: every finding (health, drain blockers per batch, removed APIs per hop,
+ * kubelets the plan leaves at the edge of the version skew)
  * judged against the stack config's `acknowledge`, a verdict per hop, and the refusal that
  * stops the program before anything is registered while the next wave's hop is no-go.
  * Like `kubeadm upgrade plan`'s preflight, and more (../shared/DESIGN.md, "How data flows").
@@ -12,6 +13,7 @@ import type { Fetched, ReadinessRead } from "../discovery/read-readiness";
 import { drainFindings, osPatchHop } from "./drain-blockers";
 import { Finding, findingId, judge, Readiness } from "./findings";
 import { healthFindings, HealthInputs } from "./health";
+import { kubeletSkewFindings } from "./kubelet-skew";
 import { MetricSample, metricSamples } from "./prometheus";
 import { removedApiFindings, servedFromDiscovery } from "./removed-apis";
 
@@ -47,6 +49,7 @@ export function assessReadiness(ctx: ReadinessContext): Readiness {
     ...healthFindings(ctx.live, health, ctx.now),
     ...metrics.unread,
     ...drainFindings(ctx.plan, read.workloads, ctx.drain),
+    ...kubeletSkewFindings(ctx.plan),
     ...removedApiFindings({
       hops: ctx.plan.hops.map((h) => ({ index: h.index, to: h.to.toString(), from: h.from.toString() })),
       served: read.discovery.apis !== undefined && read.discovery.api !== undefined ? servedFromDiscovery({ apis: read.discovery.apis, api: read.discovery.api, resourceLists: [] }) : [],

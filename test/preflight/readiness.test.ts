@@ -94,3 +94,13 @@ it("acknowledge: ids of known kinds, each once", () => {
   expect(inputErrorOf(() => parseStackConfig({ ...raw, acknowledge: ["etcd-size/etcd-0", "etcd-size/etcd-0"] }, "t")).message).toContain('acknowledge[1]: is listed twice (got "etcd-size/etcd-0")');
   expect(inputErrorOf(() => parseStackConfig({ ...raw, acknowledge: "etcd-size/etcd-0" }, "t")).message).toContain("acknowledge: is not a list");
 });
+
+it("notes kubelets the plan leaves as far behind as the skew allows: batch-1/2 (1.30.14, in no pool) against 1.33", () => {
+  const { plan, readiness } = assessed([], { targetVersion: "1.33", pools: [POOLS[0]] });
+  const notes = readiness.findings.filter((f) => f.kind === "kubelet-skew");
+  expect(notes.map((f) => `${f.id} hop ${f.hop} ${f.blocking}`)).toEqual([`kubelet-skew/batch-1 hop ${plan.hops.length} false`, `kubelet-skew/batch-2 hop ${plan.hops.length} false`]);
+  expect(notes[0]!.detail).toContain("the kubelet on batch-1 (1.30.14) is 3 minors behind kube-apiserver 1.33.");
+  expect(notes[0]!.detail).toContain("(it is in no pool: select it with a pool to have it upgraded)");
+  // To 1.32 they are 2 behind: no note.
+  expect(assessed([], { pools: [POOLS[0]] }).readiness.findings.filter((f) => f.kind === "kubelet-skew")).toEqual([]);
+});
