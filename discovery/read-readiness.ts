@@ -1,5 +1,5 @@
 /**
- * Reads what the go/no-go check needs beyond readCluster, read-only: every pod, every
+ * Reads what the go/no-go check needs beyond readCluster, read-only: every pod (but kube-proxy's), every
  * PodDisruptionBudget and every ReplicaSet's owner (paged, each page cut to the fields used:
  * preflight/workloads.ts), /readyz?verbose and the serving certificate of the kubeconfig's
  * server, /metrics of every kube-apiserver (each at its advertise address, from the
@@ -13,6 +13,12 @@ import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from "@kubernetes/clien
 import { replicaSetOwner, slimBudget, slimWorkloadPod, WorkloadPod, Workloads } from "../preflight/workloads";
 import { DEFAULT_PAGE_SIZE, REQUEST_TIMEOUT_SECONDS } from "./read-cluster";
 import { listAll, requestError, timeoutOptions } from "./requests";
+
+/**
+ * Every pod but kube-proxy's: a DaemonSet's pods, which a drain leaves alone and no other check
+ * reads, and one per node (readCluster reads them apart). Half the pods of a large cluster.
+ */
+export const NOT_KUBE_PROXY = "k8s-app!=kube-proxy";
 
 /** Seconds to wait for one kube-apiserver's /metrics at its advertise address (it may not be reachable from here). */
 export const METRICS_TIMEOUT_SECONDS = 5;
@@ -50,7 +56,10 @@ export async function readReadiness(kubeconfig: KubeConfig, options: { readonly 
   const opts = timeoutOptions(timeoutSeconds);
   const send = async <T>(what: string, request: () => Promise<T>): Promise<T> => request().catch((e: unknown) => Promise.reject(requestError(kubeconfig, server, what, e, timeoutSeconds)));
 
-  const pods = await listAll((cont) => send("list pods (GET /api/v1/pods)", () => core.listPodForAllNamespaces({ limit: pageSize, _continue: cont }, opts)), slimWorkloadPod);
+  const pods = await listAll(
+    (cont) => send(`list pods with the label ${NOT_KUBE_PROXY} (GET /api/v1/pods)`, () => core.listPodForAllNamespaces({ labelSelector: NOT_KUBE_PROXY, limit: pageSize, _continue: cont }, opts)),
+    slimWorkloadPod,
+  );
   const budgets = await listAll((cont) => send("list PodDisruptionBudgets (GET /apis/policy/v1/poddisruptionbudgets)", () => policy.listPodDisruptionBudgetForAllNamespaces({ limit: pageSize, _continue: cont }, opts)), slimBudget);
   const owners = await listAll((cont) => send("list ReplicaSets (GET /apis/apps/v1/replicasets)", () => apps.listReplicaSetForAllNamespaces({ limit: pageSize, _continue: cont }, opts)), replicaSetOwner);
   const workloads: Workloads = { pods, budgets, replicaSetOwners: new Map(owners.filter((o): o is [string, string] => o !== undefined)) };

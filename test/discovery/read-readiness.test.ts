@@ -13,12 +13,15 @@ it("reads every pod, budget and ReplicaSet owner, page by page, and the document
   const api = await startStaticApi();
   try {
     const read = await readReadiness(kubeconfigFor(api.url), { pageSize: 7 });
-    expect(read.workloads.pods).toEqual(sharedWorkloads().pods);
+    // Every pod but kube-proxy's (k8s-app!=kube-proxy).
+    expect(read.workloads.pods).toEqual(sharedWorkloads().pods.filter((p) => p.labels["k8s-app"] !== "kube-proxy"));
+    expect(read.workloads.pods.length).toBe(readData("pods.json").items.length - 8);
     expect(read.workloads.budgets).toEqual(sharedWorkloads().budgets);
     expect([...read.workloads.replicaSetOwners]).toEqual([...sharedWorkloads().replicaSetOwners]);
     expect(read.workloads.replicaSetOwners.get("shop/batch-worker-8cbb84846")).toBe("batch-worker");
     const pages = api.requests.filter((r) => r.path === "/api/v1/pods");
-    expect(pages.length).toBe(Math.ceil(readData("pods.json").items.length / 7));
+    expect(pages.length).toBe(Math.ceil((readData("pods.json").items.length - 8) / 7));
+    expect(pages.every((r) => r.query.labelSelector === "k8s-app!=kube-proxy")).toBe(true);
     expect(read.readyz).toEqual({ status: 200, text: expect.stringContaining("readyz check passed") });
     expect(read.certificate).toEqual({ error: `${api.url} is not HTTPS` });
     expect(read.metrics.map((m) => m.source)).toEqual(["kube-apiserver-cp-1", "kube-apiserver-cp-2", "kube-apiserver-cp-3", api.url]);

@@ -140,7 +140,8 @@ function answer(req: RecordedRequest, res: ServerResponse, options: StaticApiOpt
   if (everywhere[req.path]) {
     const [file, kind] = everywhere[req.path]!;
     const list = readData(file);
-    return json(page(kind, list.items, req.query, list.metadata.resourceVersion));
+    const items = (list.items as Json[]).filter((i) => selects(req.query.labelSelector, i.metadata.labels));
+    return json(page(kind, items, req.query, list.metadata.resourceVersion));
   }
   const documents: Record<string, [string, string]> = { "/readyz": ["readyz-verbose.txt", "text/plain; charset=utf-8"], "/metrics": ["metrics-excerpt.txt", "text/plain; version=0.0.4; charset=utf-8"], "/api": ["api.json", "application/json"], "/apis": ["apis.json", "application/json"] };
   if (documents[req.path]) {
