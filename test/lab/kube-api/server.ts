@@ -111,20 +111,30 @@ export function createApiServer(o: ServerOptions): https.Server {
     const fs = q.get("fieldSelector") ?? "";
     const labels = labelMatcher(ls);
     const fields = fieldMatcher(t, fs, ls);
-    let items = state.list(t, ns).filter((x) => labels(x) && fields(x));
+    // state.list is in key order: a page starts after the continue token's key (found by bisection)
+    // and stops at the first match past `limit`, so each page costs its own length, not the list's.
+    const all = state.list(t, ns);
     const rv = state.store.resourceVersion;
     const token = q.get("continue");
+    let from = 0;
     if (token) {
       const start = continueStart(token);
-      items = items.filter((x) => keyOf(x) > start);
+      let hi = all.length;
+      while (from < hi) {
+        const mid = (from + hi) >> 1;
+        if (keyOf(all[mid]!) > start) hi = mid;
+        else from = mid + 1;
+      }
     }
     const limit = Number(q.get("limit") ?? "0");
+    const paged = Number.isInteger(limit) && limit > 0;
+    let items: KubeObject[] = [];
+    for (let i = from; i < all.length && (!paged || items.length <= limit); i++) if (labels(all[i]!) && fields(all[i]!)) items.push(all[i]!);
     const metadata: Record<string, unknown> = { resourceVersion: rv };
-    if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
-      const rest = items.length - limit;
+    if (paged && items.length > limit) {
       items = items.slice(0, limit);
       metadata.continue = continueToken(rv, keyOf(items[items.length - 1]!));
-      if (ls === "" && fs === "") metadata.remainingItemCount = rest;
+      if (ls === "" && fs === "") metadata.remainingItemCount = all.length - from - limit;
     }
     return { kind: `${t.kind}List`, apiVersion: groupVersion(t.group, t.version), metadata, items };
   };

@@ -94,8 +94,9 @@ export class ApiState {
   list(t: ResourceType, namespace?: string): KubeObject[] {
     const key = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
     const stored = this.store.list(t, namespace);
-    const mine = new Set(stored.map(key));
-    const lab = this.labObjects(t, namespace).filter((o) => !mine.has(key(o)));
+    const fromLab = this.labObjects(t, namespace);
+    const mine = fromLab.length === 0 ? undefined : new Set(stored.map(key));
+    const lab = fromLab.filter((o) => !mine!.has(key(o)));
     const items = lab.length === 0 ? stored : [...stored, ...lab].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     return t.group === "policy" && t.name === "poddisruptionbudgets" ? items.map((b) => ({ ...b, status: this.budget(b) })) : items;
   }
@@ -116,7 +117,15 @@ export class ApiState {
   /** A budget's status as its controller computes it now (disruption.ts). */
   private budget(pdb: KubeObject): Record<string, unknown> {
     const pods = this.list(PODS, pdb.metadata.namespace);
+    // One lookup per owner, not per pod (a budget over thousands of pods has a few owners).
+    const owners = new Map<string, { key: string; replicas: number } | undefined>();
     const scaleOf = (pod: KubeObject) => {
+      const ref = pod.metadata.ownerReferences?.find((r) => r.controller);
+      const id = ref ? `${ref.kind}/${ref.name}` : "";
+      if (!owners.has(id)) owners.set(id, ownerScale(pod));
+      return owners.get(id);
+    };
+    const ownerScale = (pod: KubeObject) => {
       const ref = pod.metadata.ownerReferences?.find((r) => r.controller);
       const ns = pod.metadata.namespace;
       if (ref?.kind === "ReplicaSet") {

@@ -76,8 +76,18 @@ export class Store {
     let keys = this.sorted.get(key);
     if (keys === undefined) this.sorted.set(key, (keys = [...m.keys()].sort()));
     if (namespace === undefined || !t.namespaced) return keys.map((k) => m.get(k)!);
+    // Sorted keys: a namespace's are one run, found by bisection.
     const prefix = `${namespace}/`;
-    return keys.filter((k) => k.startsWith(prefix)).map((k) => m.get(k)!);
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (keys[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: KubeObject[] = [];
+    for (let i = lo; i < keys.length && keys[i]!.startsWith(prefix); i++) out.push(m.get(keys[i]!)!);
+    return out;
   }
 
   /**
