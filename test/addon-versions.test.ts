@@ -27,11 +27,27 @@ describe("planning/data/kubeadm-addons.json", () => {
     }
   });
 
-  it("says why it has nothing for the minors upstream supports (they could not be read)", () => {
-    for (const minor of catalogue.supportedMinors()) {
-      expect(kubeadmAddons(minor)?.etcd).toBeUndefined();
-      expect(kubeadmAddons(minor)?.etcdNotRead).toContain("not read");
-    }
+  it("has, from 1.33 on, what the changelogs' kubeadm notes establish, and says why for the rest", () => {
+    const values = [33, 34, 35, 36, 37].map((m) => [m, kubeadmAddons(m)?.etcd, kubeadmAddons(m)?.coreDns]);
+    expect(values).toEqual([
+      [33, "3.5.24-0", "v1.12.0"],
+      [34, undefined, "v1.12.1"],
+      [35, "3.6.6-0", undefined],
+      [36, undefined, "v1.14.2"],
+      [37, undefined, undefined],
+    ]);
+    expect(kubeadmAddons(33)!.etcdSource).toContain("pull request 135018");
+    expect(kubeadmAddons(34)!.coreDnsSource).toContain("CHANGELOG/CHANGELOG-1.34.md at commit 008b3652959ca58af8be3fb5b6ecfe9ae7638282");
+    expect(kubeadmAddons(35)!.etcdSource).toContain("pull request 135271");
+    expect(kubeadmAddons(36)!.coreDnsSource).toContain("pull request 137605");
+    // What the notes could not settle: the image tag behind an etcd release, which CoreDNS 1.35 ended at, anything of 1.37.
+    expect(kubeadmAddons(34)!.etcdNotRead).toMatch(/^not read: .*3\.6\.1-1/);
+    expect(kubeadmAddons(35)!.coreDnsNotRead).toMatch(/^not read: /);
+    expect(kubeadmAddons(36)!.etcdNotRead).toMatch(/^not read: .*v3\.6\.8/);
+    expect(kubeadmAddons(37)!.etcdNotRead).toContain("v1.37.0-alpha.1");
+    expect(kubeadmAddons(37)!.coreDnsNotRead).toContain("v1.37.0-alpha.1");
+    for (const minor of [24, 25, 26, 27, 28, 29, 30, 31]) expect(kubeadmAddons(minor)?.etcdNotRead).toMatch(/^not read: /);
+    expect(data.caveat).toContain("a patch that moved etcd without a note would not show");
   });
 
   it("has kubeadm 1.32's etcd and CoreDNS from its constants.go, naming the commit", () => {
@@ -112,6 +128,14 @@ describe("the version tables", () => {
     const lines = versionTables(later, addons);
     expect(lines).toContain("etcd                      cp-1     3.5.15-0   unknown");
     expect(lines.at(-1)).toBe("etcd, CoreDNS TARGET: etcd and CoreDNS of kubeadm 1.37: not in planning/data/kubeadm-addons.json (it says why), so TARGET unknown");
+  });
+
+  it("show the TARGET the data file has and unknown for the one it lacks (kubeadm 1.35: etcd, no CoreDNS)", () => {
+    const to35 = planUpgrade({ name: "c", pools: [], nodes: [cp("cp-1", "1.34.6")] }, v("1.35.4"), { catalogue, now });
+    const lines = versionTables(to35, addons);
+    expect(lines).toContain("etcd                      cp-1     3.5.15-0   3.6.6-0");
+    expect(lines).toContain("CoreDNS                            v1.11.3    unknown");
+    expect(lines.at(-1)).toBe("etcd, CoreDNS TARGET: kubeadm 1.35 installs etcd 3.6.6-0 (planning/data/kubeadm-addons.json, which names where each was read); CoreDNS of kubeadm 1.35: not in planning/data/kubeadm-addons.json (it says why), so TARGET unknown");
   });
 
   it(`group the kubelets by version past ${KUBELET_ROWS_PER_NODE_MAX} nodes`, () => {
