@@ -78,6 +78,7 @@ describe("the lab engine at the end of an update (finish)", () => {
     await register(first, "gate-2", ["vm"], command("gate-2", { create: "true", delete: stamped("gate-2"), stdin: "s2" }));
     await register(first, "cordon", ["gate-1", "gate-2"], command("cordon", { create: "true", delete: stamped("cordon") }));
     expect(await first.finish()).toEqual([]);
+    expect(first.result()).toBe("succeeded");
     expect(created).toEqual(["vm"]);
 
     const deletedTypes: string[] = [];
@@ -104,12 +105,13 @@ describe("the lab engine at the end of an update (finish)", () => {
   });
 
   it("deletes nothing when a step of the run failed", async () => {
-    const first = fresh({ failureMode: "hold" });
+    const first = fresh();
     await register(first, "keep", [], command("keep", { create: "true", delete: "echo must-not-run >> \"$CM_LAB_DIR/never.log\"" }));
-    const next = fresh({ failureMode: "hold" });
+    const next = fresh();
     void next.mocks.newResource(command("broken", { create: "exit 3" }));
     await next.settled(10_000);
     expect(await next.finish()).toEqual([]);
+    expect(next.result()).toBe("failed");
     expect(readLabState(file).resources.map((r) => r.name)).toEqual(["keep"]);
     expect(lines(path.join(temp.labDir, "never.log"))).toEqual([]);
   });
@@ -117,20 +119,21 @@ describe("the lab engine at the end of an update (finish)", () => {
   it("with continueOnError, still deletes at the end after a failed create (it spares nothing)", async () => {
     const first = fresh();
     await register(first, "blue", [], instance("blue"));
-    const next = fresh({ failureMode: "hold", continueOnError: true });
+    const next = fresh({ continueOnError: true });
     void next.mocks.newResource(command("gate", { create: "exit 3" }));
     await register(next, "beside", [], command("beside", { create: "true" }));
     await next.settled(10_000);
     expect(next.failed.map((f) => f.name)).toEqual(["gate"]);
     expect(next.ran).toEqual(["gate", "beside"]); // goes on with what does not depend on the failure
     expect(await next.finish()).toEqual(["blue"]);
+    expect(next.result()).toBe("failed"); // the executor still saw the error (cancelDueToError)
   });
 
   it("with continueOnError, spares the dependencies of a failed update", async () => {
     const first = fresh();
     await register(first, "dep", [], command("dep", { create: "true", delete: "true" }));
     await register(first, "upd", ["dep"], command("upd", { create: "true" }));
-    const next = fresh({ failureMode: "hold", continueOnError: true });
+    const next = fresh({ continueOnError: true });
     next.noteRegistration("upd", { dependsOn: ["dep"] });
     void next.mocks.newResource(command("upd", { create: "exit 5" }));
     await next.settled(10_000);

@@ -39,7 +39,12 @@ export function command(name: string, inputs: Record<string, unknown>, node = "c
 const logging = (label: string) => `echo "$CM_LAB_NODE ${label} $(cat)" >> "$CM_LAB_DIR/ran.log"; echo done-${label}`;
 const ranLog = () => lines(path.join(temp.labDir, "ran.log"));
 const record = (name: string) => readLabState(stateFile).resources.find((r) => r.name === name && !r.delete);
-const rejection = (p: unknown) => Promise.resolve(p).then(() => undefined, (e: Error) => e);
+/** What became of a registration so far: "pending" while the engine has not answered it. */
+function settlement(p: unknown): () => string {
+  let state = "pending";
+  Promise.resolve(p).then(() => (state = "resolved"), (e: Error) => (state = `rejected: ${e.message}`));
+  return () => state;
+}
 
 describe("the lab engine: one command", () => {
   it("runs a new command over SSH with its stdin, returns the provider's state and records it, secrets sealed", async () => {
@@ -111,24 +116,33 @@ describe("the lab engine: one command", () => {
     expect(readLabState(stateFile).resources.filter((x) => x.name === "upd")).toHaveLength(1);
   });
 
-  it("fails a non-zero command with the provider's message, records nothing, starts nothing after it, creates it afresh next time", async () => {
+  it("fails a non-zero command: answers no registration, reports the provider's message in its diagnostics, records nothing, starts nothing after it, fails the update, creates it afresh next time", async () => {
     const create = "echo 'draining w-1'; echo 'cluster-maintenance: drain.sh: drain of w-1 did not finish within 5s' >&2; exit 4";
     const r = run();
-    const error = await rejection(r.mocks.newResource(command("drain", { create, delete: logging("never") }, "w-1")));
-    expect(error!.message).toBe(
-      `Process exited with status 4: running ${JSON.stringify(create)}:\ndraining w-1\ncluster-maintenance: drain.sh: drain of w-1 did not finish within 5s\n`,
-    );
-    expect(r.failed).toEqual([{ name: "drain", message: error!.message }]);
+    const drain = settlement(r.mocks.newResource(command("drain", { create, delete: logging("never") }, "w-1")));
+    await r.settled(30_000);
+    expect(drain()).toBe("pending"); // CreateStep.Apply returned no completion: the program is told nothing
+    expect(r.failed).toEqual([{
+      name: "drain",
+      message: `Process exited with status 4: running ${JSON.stringify(create)}:\ndraining w-1\ncluster-maintenance: drain.sh: drain of w-1 did not finish within 5s\n`,
+    }]);
     expect(record("drain")).toBeUndefined(); // a failed create is not in the state
     expect(readLabState(stateFile).pendingOperations).toEqual([]);
 
-    await expect(r.mocks.newResource(command("later", { create: logging("later") }))).rejects.toThrow(/later not started: the update already failed \(drain\)/);
+    const later = settlement(r.mocks.newResource(command("later", { create: logging("later") })));
+    await r.settled(10_000);
+    expect(later()).toBe("pending"); // the engine no longer reads registrations
     expect(r.cancelled).toEqual(["later"]);
+    expect(r.failed.map((f) => f.name)).toEqual(["drain"]); // a step never started is no diagnostic
+    expect(ranLog()).not.toContainEqual(expect.stringContaining("later"));
+    expect(r.result()).toBeUndefined();
     expect(await r.finish()).toEqual([]);
+    expect(r.result()).toBe("failed");
 
     const next = run();
-    await expect(next.mocks.newResource(command("drain", { create }, "w-1"))).rejects.toThrow(/status 4/);
-    expect(next.ran).toEqual(["drain"]);
+    const again = settlement(next.mocks.newResource(command("drain", { create }, "w-1")));
+    await next.settled(30_000);
+    expect([again(), next.ran, next.failed.map((f) => f.message)]).toEqual(["pending", ["drain"], [expect.stringMatching(/^Process exited with status 4/)]]);
     const last = run();
     await last.mocks.newResource(command("first", { create: logging("first"), stdin: "in-2", triggers: ["1.36.4"] }, "w-1"));
     await last.mocks.newResource(command("upd", { create: logging("c"), update: logging("u"), delete: logging("d"), triggers: ["t2"], stdin: "changed" }));
@@ -136,21 +150,23 @@ describe("the lab engine: one command", () => {
     expect(ranLog()).not.toContainEqual(expect.stringContaining("never"));
   });
 
-  it("with failureMode hold, a failed registration never settles and settled() still ends the run", async () => {
-    const r = run({ failureMode: "hold" });
-    let outcome = "pending";
-    void Promise.resolve(r.mocks.newResource(command("held", { create: "echo nope >&2; exit 1" }))).then(() => (outcome = "resolved"), () => (outcome = "rejected"));
+  it("refuses what it does not emulate (a bastion) by rejecting the registration: no step failure, the run goes on", async () => {
+    const r = run();
+    const args = command("via-bastion", { create: logging("bastion") });
+    const connection = (args.inputs.connection as { value: Record<string, unknown> }).value;
+    const refused = settlement(r.mocks.newResource({ ...args, inputs: { ...args.inputs, connection: { ...SECRET, value: { ...connection, proxy: { host: "10.0.0.9" } } } } }));
     await r.settled(10_000);
-    expect(outcome).toBe("pending");
-    expect(r.failed).toEqual([{ name: "held", message: expect.stringContaining("nope") }]);
+    expect(refused()).toMatch(/^rejected: lab: via-bastion: connection\.proxy \(bastion\) is not supported by the lab/);
+    expect([r.failed, r.cancelled]).toEqual([[], []]);
+    expect((await r.mocks.newResource(command("after-refusal", { create: "echo ok" }))).state.stdout).toBe("ok");
   });
 
-  it("fails a command with environment (sshd refuses Setenv without AcceptEnv, and the provider fails)", async () => {
+  it("fails a command with environment (sshd refuses Setenv without AcceptEnv, and the provider fails): held, reported", async () => {
     const r = run();
-    await expect(r.mocks.newResource(command("env", { create: "true", environment: { KUBECONFIG: "/x" } }))).rejects.toThrow(
-      /environment is sent with SSH Setenv.*provider then fails.*VAR='v' prefixes/,
-    );
-    expect(r.failed.map((f) => f.name)).toEqual(["env"]);
+    const env = settlement(r.mocks.newResource(command("env", { create: "true", environment: { KUBECONFIG: "/x" } })));
+    await r.settled(10_000);
+    expect(env()).toBe("pending");
+    expect(r.failed).toEqual([{ name: "env", message: expect.stringMatching(/environment is sent with SSH Setenv.*provider then fails.*VAR='v' prefixes/) }]);
   });
 
   it("records other resources with an id and their inputs as state, and refuses provider calls", async () => {
@@ -181,7 +197,7 @@ describe("the lab engine: one command", () => {
   });
 
   it("an interrupted update leaves its pending create; the next update warns and creates it again; a refresh clears it", async () => {
-    const r = run({ failureMode: "hold" });
+    const r = run();
     const marker = path.join(temp.labDir, "interrupted-started");
     void r.mocks.newResource(command("long", { create: `touch ${marker}; sleep 1; ${logging("long")}` }));
     for (const deadline = Date.now() + 30_000; !fs.existsSync(marker) && Date.now() < deadline; ) await new Promise((res) => setTimeout(res, 10));
@@ -193,8 +209,11 @@ describe("the lab engine: one command", () => {
 
     // A run that fails first leaves "long" not started: its pending operation stays as it was.
     const failing = run();
-    await expect(failing.mocks.newResource(command("fails-first", { create: "exit 3" }))).rejects.toThrow(/status 3/);
-    await expect(failing.mocks.newResource(command("long", { create: logging("long-not-started") }))).rejects.toThrow(/long not started/);
+    void failing.mocks.newResource(command("fails-first", { create: "exit 3" }));
+    await failing.settled(10_000);
+    void failing.mocks.newResource(command("long", { create: logging("long-not-started") }));
+    await failing.settled(10_000);
+    expect([failing.failed.map((f) => f.name), failing.cancelled]).toEqual([["fails-first"], ["long"]]);
     expect(readLabState(stateFile).pendingOperations).toEqual([{ name: "long", type: REMOTE_COMMAND, operation: "creating" }]);
 
     const next = run();

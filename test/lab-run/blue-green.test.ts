@@ -125,6 +125,7 @@ describe("run 1: green (1.37.1) has a machine that never becomes Ready", () => {
 
   it("upgrades the control plane, then stops at the gate with an error naming the node and why", () => {
     expect(lab.nodeState("cp-1").apiserverTag).toBe("v1.37.1");
+    expect(runs[1]!.result()).toBe("failed");
     expect(runs[1]!.failed.map((f) => f.name)).toEqual([`lab-batch-v1-37-1-${GREEN[1]}-joined`]);
     expect(runs[1]!.failed[0]!.message).toContain(`${GREEN[1]}: `);
     expect(runs[1]!.failed[0]!.message).toContain("KubeletNotReady");
@@ -174,7 +175,7 @@ describe("run 3: forward again with --continue-on-error; the soak fails", () => 
   });
 
   it("brings green up, then cordons and drains every blue node before the soak stops the update", () => {
-    expect(runs[3]!.failed.map((f) => f.name)).toEqual(["lab-batch-v1-37-1-soak"]);
+    expect([runs[3]!.result(), runs[3]!.failed.map((f) => f.name)]).toEqual(["failed", ["lab-batch-v1-37-1-soak"]]); // continueOnError still fails the update
     for (const node of GREEN) expect([node, lab.nodeState(node).kubeletRunning, lab.nodeState(node).kubeletActive]).toEqual([node, "1.37.1", true]);
     for (const node of BLUE) expect([node, lab.nodeState(node).cordoned, lab.nodeState(node).pods]).toEqual([node, true, []]);
   });

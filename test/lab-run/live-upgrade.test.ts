@@ -216,7 +216,7 @@ describe("a 3-control-plane, two-pool cluster read live, 1.34.6 -> 1.37, one wav
   });
 
   it("fails only where a failure was injected", () => {
-    l.runs.forEach((r, i) => expect([i, r.failed.map((f) => f.name)]).toEqual([i, injected.has(i) ? [injected.get(i)] : []]));
+    l.runs.forEach((r, i) => expect([i, r.failed.map((f) => f.name), r.result()]).toEqual([i, injected.has(i) ? [injected.get(i)] : [], injected.has(i) ? "failed" : "succeeded"]));
   });
 
   it("finishes a failed wave with the next up: the failed node's steps from the failed one on, nothing that had succeeded", () => {

@@ -80,8 +80,9 @@ describe("run 1: a step fails on a worker in the middle", () => {
     await up();
   });
 
-  it("stops with an error that names the node and the step", () => {
+  it("stops with an error that names the node and the step (the engine's diagnostic; the update fails)", () => {
     const [run] = runs;
+    expect(run!.result()).toBe("failed");
     expect(run!.failed.map((f) => f.name)).toEqual(["lab-general-2-v1.35.9-upgrade-kubelet"]);
     expect(run!.failed[0]!.message).toMatch(/upgrade-kubelet\.sh: general-2: /);
   });

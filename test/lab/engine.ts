@@ -19,12 +19,38 @@
  * - A failed create records nothing (step_executor.go: the step fails, the pending operation is
  *   cleared, nothing is added to the snapshot): its `delete` never runs and the next update
  *   creates it afresh. A failed update keeps the old state.
+ * - A failed step answers no registration: step.go `CreateStep.Apply` (and `UpdateStep.Apply`)
+ *   returns no completion callback when the provider errors, so the registration's done channel
+ *   is never written; step_executor.go `executeChain` calls `cancelDueToError`, which cancels the
+ *   deployment (only under `continueOnError` does it call `step.Fail()`, see below). The program's
+ *   pending `RegisterResource` calls then get no answer either: source_eval.go `resmon.RegisterResource`
+ *   waits on the done channel or `rm.cancel`, and `rm.cancel` is closed only by `resmon.Cancel`,
+ *   which deployment_executor.go `Execute` calls in its deferred close only when the deployment
+ *   had no error; registrations sent after the failure are not even read (nothing reads the
+ *   source iterator's channel once the main loop has left). The engine then releases its plugins
+ *   (pkg/engine/update.go `update` closes the deployment; pkg/host/host.go `ReleaseContext` calls
+ *   the language plugin's `Cancel`; sdk/nodejs/cmd/pulumi-language-nodejs main.go `Cancel` ends
+ *   its `Run`, whose command sends the program SIGINT, killed 5 s later), so the program ends
+ *   with none of its registrations settled and no error of its own
+ *   (the Node SDK's "Resource monitor is terminating", resource.ts `registerResource`, is for a
+ *   monitor that shut down, which a failed step does not do). The lab holds every such
+ *   registration for good (the program in the test process cannot be interrupted: it just never
+ *   gets an answer). The failure's resource and reason reach the user only through the engine's
+ *   diagnostics (update.go `updateActions.OnResourceStepPost`, diag.GetResourceOperationFailedError):
+ *   {@link LabMocks.failed}; the update then fails (deployment_executor.go `Execute`: "step
+ *   executor errored", summary result "failed"): {@link LabMocks.result}.
  * - Every create, update and delete is a step run by a fixed pool of `parallel` workers in
  *   arrival order (step_executor.go `newStepExecutor`; default 4 x CPUs: pkg/cmd/pulumi/operations
  *   up.go `defaultParallel`); a step that waits holds its worker.
  * - After a failure no new step starts and running ones finish (step_executor.go cancels its
- *   context on error), unless `continueOnError`: then every step that does not depend on a
- *   failed one goes on (deployment_executor.go `handleSingleEvent`, `doesStepDependOn`).
+ *   context on error; `executeChain` starts no step once it is done; `WaitForCompletion` waits
+ *   for the running ones), unless `continueOnError`: then every step that does not depend on a
+ *   failed one goes on (deployment_executor.go `handleSingleEvent`, `doesStepDependOn`). Not
+ *   emulated: under `continueOnError` the real engine does answer the failed registration
+ *   (`cancelDueToError` calls `step.Fail()`: a result FAIL, whose outputs the Node SDK keeps
+ *   unknown) and a dependent's registration is answered SKIP without a step; the mocks' monitor
+ *   can only answer success, so the lab holds the failed registration there too and its
+ *   dependents are never registered.
  * - End of the update ({@link LabMocks.finish}): when nothing failed, or with `continueOnError`,
  *   every resource of the state this run did not register, and every old copy of a replacement,
  *   is deleted in the antichains of engine-graph.ts `scheduleDeletes`, each antichain in
@@ -49,7 +75,10 @@
  * - `environment` fails the command: the provider sends it with SSH Setenv, which sshd refuses
  *   unless AcceptEnv allows it, and the provider then fails (REFERENCE.md).
  *
- * Provider function calls are refused.
+ * What the lab cannot emulate is refused, not failed as a step: a {@link LabRefusal} (a local
+ * command that runs something, a bastion, a connection without host or key) rejects its
+ * registration, so the test fails loudly instead of the run quietly stopping. Provider function
+ * calls are refused.
  */
 import { createHash } from "node:crypto";
 import * as os from "node:os";
@@ -78,6 +107,11 @@ export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
   "aws:ec2/instance:Instance": ["ami", "subnetId", "availabilityZone", "keyName", "privateIp", "launchTemplate"],
 };
 
+/** Something the lab does not emulate: rejects the registration (see the module doc), never a step failure. */
+export class LabRefusal extends Error {
+  override readonly name = "LabRefusal";
+}
+
 /** Runs one command on a host (the lab passes ssh-lab's runRemote). */
 export type RunRemote = (connection: RemoteConnection, command: string, stdin?: string) => Promise<RemoteResult>;
 
@@ -85,14 +119,6 @@ export interface LabMocksOptions {
   /** JSON file holding the stack's state (engine-state.ts); persists across runs. */
   readonly stateFile: string;
   readonly runRemote: RunRemote;
-  /**
-   * What a failed command's registration does. "reject" (default): it fails with the provider's
-   * error, as under the real engine; resources that depend on it are never registered, and the
-   * Pulumi SDK then leaves unhandled promise rejections behind (which fail a Jest test: use it in a
-   * child process that handles them). "hold": the failure is recorded in `failed` and the
-   * registration never settles, so dependents are never registered either, without any rejection.
-   */
-  readonly failureMode?: "reject" | "hold";
   /** `pulumi up --continue-on-error` (or PULUMI_CONTINUE_ON_ERROR). @default false */
   readonly continueOnError?: boolean;
   /** `pulumi up --parallel`: workers running steps. @default 4 x CPUs */
@@ -136,9 +162,18 @@ export interface LabMocks {
   readonly skipped: string[];
   /** Resources replaced this run (a new copy created; the old one deleted at the end). */
   readonly replaced: string[];
-  /** Steps that failed this run, with the error the registration failed with. */
+  /**
+   * The engine's error diagnostics for the steps that failed this run (creates, updates, and the
+   * deletes of {@link finish}), in order: the resource and the provider's error, which is where the
+   * real engine reports a failed step (update.go `updateActions.OnResourceStepPost`,
+   * diag.GetResourceOperationFailedError) and the only place its reason reaches anyone: the
+   * failed step's registration is never answered (see the module doc).
+   */
   readonly failed: LabFailure[];
-  /** Steps not started because an earlier step of this run had failed (or the run was interrupted). */
+  /**
+   * Registrations whose step never started because an earlier step of this run had failed (or
+   * the run was interrupted); the engine answers none of them.
+   */
   readonly cancelled: string[];
   /** The engine's warnings (pending operations of an interrupted update). */
   readonly warnings: string[];
@@ -149,14 +184,25 @@ export interface LabMocks {
   /** The most steps that ran at once. */
   readonly peakParallel: () => number;
   /**
+   * The update's result once {@link finish} has run, as the engine's summary event gives it
+   * (deployment_executor.go `Execute` / `reportExecResult`): "failed" when any step failed
+   * (continueOnError included: `cancelDueToError` still records the error), else "succeeded"
+   * (a preview too). undefined before {@link finish}, or after {@link interrupt} (the CLI is gone).
+   */
+  readonly result: () => "succeeded" | "failed" | undefined;
+  /**
    * Resolves once no step is running and the program has registered nothing new for a number
-   * of event-loop turns (registrations follow a finished step within microtasks; held
-   * registrations never settle and do not count). Rejects after `timeoutMs` (default 600 s).
+   * of event-loop turns (registrations follow a finished step within microtasks; registrations
+   * the engine never answers, after a failure or an interrupt, do not count). Rejects after
+   * `timeoutMs` (default 600 s).
    */
   settled(timeoutMs?: number): Promise<void>;
   /** Records what the registration request of `name` said beyond the mock's args. */
   noteRegistration(name: string, options: RegistrationOptions): void;
-  /** Ends the update: deletes what the engine deletes at its end (see the module doc). @returns their names, in order. */
+  /**
+   * Ends the update: deletes what the engine deletes at its end (see the module doc), then gives
+   * the update its {@link result}. @returns the names deleted, in order.
+   */
   finish(): Promise<string[]>;
   /** Ctrl-C twice: no step starts any more, and running ones are never recorded (their pending operations stay). */
   interrupt(): void;
@@ -224,9 +270,9 @@ function trimNewline(text: string): string {
 function toConnection(raw: unknown, name: string): RemoteConnection {
   const c = raw as Record<string, unknown> | undefined;
   if (!c || typeof c.host !== "string" || typeof c.privateKey !== "string") {
-    throw new Error(`lab: ${name}: connection needs host and privateKey (got ${JSON.stringify(Object.keys(c ?? {}))})`);
+    throw new LabRefusal(`lab: ${name}: connection needs host and privateKey (got ${JSON.stringify(Object.keys(c ?? {}))})`);
   }
-  if (c.proxy !== undefined) throw new Error(`lab: ${name}: connection.proxy (bastion) is not supported by the lab`);
+  if (c.proxy !== undefined) throw new LabRefusal(`lab: ${name}: connection.proxy (bastion) is not supported by the lab`);
   return {
     host: c.host, port: typeof c.port === "number" ? c.port : 22, user: typeof c.user === "string" ? c.user : "root", privateKey: c.privateKey,
     ...(typeof c.hostKey === "string" ? { hostKey: c.hostKey } : {}),
@@ -262,7 +308,6 @@ function workerPool(size: number) {
 /** Mocks for `pulumi.runtime.setMocks(mocks, project, stack, false)` that carry out an update in the lab. */
 export function labMocks(options: LabMocksOptions): LabMocks {
   const { stateFile, runRemote } = options;
-  const failureMode = options.failureMode ?? "reject";
   const continueOnError = options.continueOnError ?? false;
   const pool = workerPool(options.parallel ?? 4 * os.cpus().length);
   const resources: LabResource[] = [];
@@ -281,6 +326,7 @@ export function labMocks(options: LabMocksOptions): LabMocks {
   let inFlight = 0;
   let activity = 0;
   let interrupted = false;
+  let outcome: "succeeded" | "failed" | undefined;
   let idle: (() => void) | undefined;
 
   const pending = readLabState(stateFile).pendingOperations;
@@ -302,13 +348,13 @@ export function labMocks(options: LabMocksOptions): LabMocks {
 
   const stopped = () => interrupted || (!continueOnError && failed.length > 0);
 
-  /** One step through the worker pool, as a pending operation in the state while it runs. */
   /** Records `name` as not started (the engine answers nothing after an error or an interrupt) and says why. */
   function notStarted(name: string): Error {
     cancelled.push(name);
     return new Error(`lab: ${name} not started: the update already ${interrupted ? "was interrupted" : `failed (${failed[0]!.name})`}`);
   }
 
+  /** One step through the worker pool, as a pending operation in the state while it runs. */
   async function step<T>(name: string, type: string, operation: PendingOperation["operation"], work: () => Promise<T>, record: (result: T) => void): Promise<T> {
     return pool.run(async () => {
       if (stopped()) throw notStarted(name);
@@ -347,7 +393,7 @@ export function labMocks(options: LabMocksOptions): LabMocks {
 
     const isLocal = type === LOCAL_COMMAND;
     if (isLocal && ["create", "update", "delete"].some((k) => inputs[k] !== undefined)) {
-      throw new Error(`lab: ${name}: a local command that runs something is not emulated`);
+      throw new LabRefusal(`lab: ${name}: a local command that runs something is not emulated`);
     }
 
     if (!isCommand) {
@@ -419,11 +465,11 @@ export function labMocks(options: LabMocksOptions): LabMocks {
         if (stopped()) throw notStarted(args.name);
         return await register(args, resource);
       } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        if (interrupted) return new Promise<never>(() => undefined); // the CLI is gone: nothing answers
-        if (!cancelled.includes(args.name)) failed.push({ name: args.name, message: error.message });
-        if (failureMode === "hold") return new Promise<never>(() => undefined);
-        throw error;
+        if (err instanceof LabRefusal) throw err;
+        // A failed step, or one never started: the engine reports the failure in its diagnostics
+        // and answers nothing (see the module doc). After an interrupt the CLI is gone: nothing answers.
+        if (!interrupted && !cancelled.includes(args.name)) failed.push({ name: args.name, message: err instanceof Error ? err.message : String(err) });
+        return new Promise<never>(() => undefined);
       } finally {
         inFlight--;
         activity++;
@@ -476,7 +522,13 @@ export function labMocks(options: LabMocksOptions): LabMocks {
   }
 
   async function finish(): Promise<string[]> {
-    if (pulumi.runtime.isDryRun() || interrupted || (failed.length > 0 && !continueOnError)) return [];
+    if (interrupted) return [];
+    if (!pulumi.runtime.isDryRun() && (failed.length === 0 || continueOnError)) await deleteAtEnd();
+    outcome = failed.length > 0 ? "failed" : "succeeded";
+    return deleted;
+  }
+
+  async function deleteAtEnd(): Promise<void> {
     const state: LabState = readLabState(stateFile);
     const condemned = state.resources.filter((r) => r.delete || !registered.has(r.name));
     const key = (r: ResourceRecord) => (r.delete ? `${r.name}#old` : r.name);
@@ -497,7 +549,6 @@ export function labMocks(options: LabMocksOptions): LabMocks {
       });
       if (failed.length > 0 && !continueOnError) break;
     }
-    return deleted;
   }
 
   function interrupt(): void {
@@ -506,7 +557,7 @@ export function labMocks(options: LabMocksOptions): LabMocks {
 
   return {
     mocks, resources, ran, skipped, replaced, failed, cancelled, warnings, deleted, deleteAntichains,
-    peakParallel: () => pool.peak(), settled, noteRegistration, finish, interrupt,
+    peakParallel: () => pool.peak(), result: () => outcome, settled, noteRegistration, finish, interrupt,
   };
 }
 

@@ -10,8 +10,11 @@ import { labMocks, LabMocks, LabMocksOptions } from "./engine";
 import { runRemote } from "./ssh-lab";
 
 /**
- * Runs the program once with `raw` as the stack config and `privateKey` as sshPrivateKey.
- * @returns the run's record: resources, commands run, skipped, failed.
+ * Runs the program once with `raw` as the stack config and `privateKey` as sshPrivateKey. After
+ * a failed step the program gets no answer to its pending registrations (engine.ts), as under
+ * `pulumi up`; the run ends when it goes quiet.
+ * @returns the run's record: resources, commands run, skipped, the engine's failure diagnostics
+ * (`failed`) and the update's `result()`.
  */
 export async function pulumiUp(
   labDir: string,
@@ -25,7 +28,7 @@ export async function pulumiUp(
   } = {},
 ): Promise<LabMocks> {
   const { scriptText, otherConfig, ...engine } = hooks;
-  const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, failureMode: "hold", ...engine });
+  const run = labMocks({ stateFile: `${labDir}/pulumi-state.json`, runRemote, ...engine });
   // Each fresh @pulumi/pulumi adds a process exit listener; a test file loads several.
   process.setMaxListeners(Math.max(process.getMaxListeners(), 32));
   await jest.isolateModulesAsync(async () => {
