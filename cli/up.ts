@@ -5,13 +5,12 @@
  *
  * Why a wrapper around the CLI and not resources inside the program (read in pulumi/pulumi v3.248):
  * the program never learns that a step failed. A failed create returns no completion
- * (pkg/resource/deploy/step.go `CreateStep.Apply` returns a nil StepCompleteFunc on error), the
- * step executor cancels the deployment (step_executor.go `executeChain` -> `cancelDueToError`), so
- * the program's pending RegisterResource calls end with Unavailable when the monitor shuts down
- * (source_eval.go `resmon.RegisterResource`: "resource monitor shut down while waiting on step's
- * done channel"), which the Node SDK turns into "Resource monitor is terminating" and stops all
- * RPCs (sdk/nodejs/runtime/resource.ts `registerResource` callback, `terminateRpcs`): no node, no
- * reason, and a resource depending on every command never starts. The engine does write both
+ * (pkg/resource/deploy/step.go `CreateStep.Apply` returns a nil StepCompleteFunc on error), so its
+ * registration is never answered; the step executor cancels the deployment (step_executor.go
+ * `executeChain` -> `cancelDueToError`), the monitor is not shut down (deployment_executor.go
+ * `Execute` cancels it only after an error-free run), and the language host interrupts the program
+ * (pkg/host/host.go `ReleaseContext` -> the plugin's `Cancel`, SIGINT): no node, no reason reach the
+ * program, and a resource depending on every command never starts. The engine does write both
  * to the event log (cli/up-events.ts), so the wrapper reads them from there.
  *
  * What it does:
