@@ -1,9 +1,11 @@
 /**
  * Stack config `backup`: where etcd snapshots go off the cluster (S3), the backup schedule
- * (a CronJob on the control plane), and the export of resource definitions. Absent: snapshots
+ * (a CronJob on the control plane), the export of resource definitions, and (`volumes`) CSI
+ * VolumeSnapshots of the PersistentVolumeClaims before every control-plane hop. Absent: snapshots
  * stay on the first control-plane node only, and no schedule is created.
  */
 import { FieldReader } from "./fields";
+import { parseVolumeBackup, VolumeBackupConfig } from "./volume-config";
 import { API_GROUP, bucketProblem, cronProblem, exportSecretsProblem, ownedDirProblem, prefixProblem, regionProblem } from "./values";
 
 export interface BackupConfig {
@@ -36,6 +38,12 @@ export interface BackupConfig {
    * types by name and never the core group's Secrets unless encrypted). @default []
    */
   readonly exportApiGroups: readonly string[];
+  /**
+   * CSI VolumeSnapshots of the PersistentVolumeClaims before every control-plane hop, next to
+   * the etcd snapshot (config/volume-config.ts, node-scripts/volume-snapshot.sh); absent: no
+   * volume is snapshotted.
+   */
+  readonly volumes?: VolumeBackupConfig;
 }
 
 const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
@@ -47,7 +55,7 @@ export function parseBackup(r: FieldReader, value: unknown, clusterName: string 
   if (value === undefined) return undefined;
   const b = r.object(value, "backup", '{ bucket: "dev-etcd-backups", region: "eu-west-1", image: "..." }');
   if (!b) return undefined;
-  r.noUnknownKeys(b, "backup", ["bucket", "region", "prefix", "schedule", "retentionDays", "image", "kmsKeyArn", "exportDir", "exportSecrets", "exportApiGroups"]);
+  r.noUnknownKeys(b, "backup", ["bucket", "region", "prefix", "schedule", "retentionDays", "image", "kmsKeyArn", "exportDir", "exportSecrets", "exportApiGroups", "volumes"]);
   const bucket = r.checked(b.bucket, "backup.bucket", bucketProblem, "an S3 bucket name", "a bucket name by the S3 naming rules: 3-63 lowercase letters, digits, '.', '-' (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)");
   const region = r.checked(b.region, "backup.region", regionProblem, "an AWS region", "an AWS region such as eu-west-1");
   const prefix = r.checked(b.prefix ?? `${clusterName ?? "cluster"}/`, "backup.prefix", prefixProblem, "a key prefix", 'a key prefix of parts ending in "/", such as "dev/", with no "." or ".." part');
@@ -62,10 +70,12 @@ export function parseBackup(r: FieldReader, value: unknown, clusterName: string 
     : (r.problems.add("backup.exportSecrets", secrets, "is not exclude or encrypt:<path>", 'write "exclude" or "encrypt:/path/to/recipient-cert.pem"'), undefined);
   const groups = b.exportApiGroups === undefined ? [] : r.array(b.exportApiGroups, "backup.exportApiGroups", '["cert-manager.io"]');
   const exportApiGroups = (groups ?? []).map((g, i) => r.string(g, `backup.exportApiGroups[${i}]`, API_GROUP, 'an API group of custom resources such as "cert-manager.io"'));
-  if (!bucket || !region || !prefix || !schedule || !retentionDays || !image || !exportDir || !exportSecrets || !groups || exportApiGroups.some((g) => g === undefined)) return undefined;
+  const volumes = parseVolumeBackup(r, b.volumes);
+  if ((b.volumes !== undefined && !volumes) || !bucket || !region || !prefix || !schedule || !retentionDays || !image || !exportDir || !exportSecrets || !groups || exportApiGroups.some((g) => g === undefined)) return undefined;
   return {
     bucket, region, prefix, schedule, retentionDays, image, exportDir,
     exportSecrets: exportSecrets as BackupConfig["exportSecrets"], exportApiGroups: exportApiGroups as string[],
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    ...(volumes ? { volumes } : {}),
   };
 }

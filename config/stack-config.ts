@@ -364,7 +364,11 @@ export function planFromConfig(config: StackConfig, now?: Date): UpgradePlan {
   return plan;
 }
 
-/** How the plan is carried out on the nodes (planning/commands.ts). */
+/**
+ * How the plan is carried out on the nodes (planning/commands.ts); with `backup`, each hop's
+ * etcd snapshot is uploaded and the resources exported, and with `backup.volumes` the PVCs are
+ * snapshotted too.
+ */
 export function executionOptions(config: StackConfig): ExecutionOptions {
   const drains = new Map(config.pools.map((p) => [p.name, p.drain]));
   return {
@@ -376,6 +380,7 @@ export function executionOptions(config: StackConfig): ExecutionOptions {
       ? {
           upload: { bucket: config.backup.bucket, prefix: config.backup.prefix, region: config.backup.region },
           export: { dir: config.backup.exportDir, secrets: config.backup.exportSecrets },
+          ...(config.backup.volumes ? { volumes: config.backup.volumes } : {}),
         }
       : {}),
   };

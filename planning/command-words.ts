@@ -5,6 +5,7 @@
  * Source: https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-upgrade/
  */
 import type { CommandSpec } from "./commands";
+import { BEFORE_LABEL } from "../config/volume-config";
 
 /** kubectl drain's flags for drain.sh's and pool-node.sh's TIMEOUT DELETE_EMPTYDIR ALLOW_UNMANAGED DISABLE_EVICTION. */
 function drainFlags(timeout: string, emptyDir: string, unmanaged: string, noEviction: string): string {
@@ -17,6 +18,22 @@ function drainFlags(timeout: string, emptyDir: string, unmanaged: string, noEvic
 }
 
 const hold = (pkgs: readonly string[], version: string) => `apt-get install -y ${pkgs.map((p) => `${p}=${version}-*`).join(" ")} (apt-mark hold)`;
+
+/**
+ * volume-snapshot.sh's LABEL KEEP READY_TIMEOUT_SECONDS REQUIRED NAMESPACES SELECTOR CLASSES
+ * (planning/commands.ts volumeSnapshotArgs), e.g. `kubectl create VolumeSnapshot per PVC
+ * (namespaces shop,billing, selector app=db, class per driver ebs.csi.aws.com=ebs-snap),
+ * labelled cluster-maintenance.io/before=v1.35.9, wait until readyToUse (600 s), newest 3 kept
+ * per PVC; a PVC that cannot be snapshotted stops the hop`.
+ */
+function volumeWords(args: readonly string[]): string {
+  const a = (i: number) => args[i] ?? "";
+  const namespaces = a(4) === "*" ? "every namespace" : `namespaces ${a(4)}`;
+  const selector = a(5) === "-" ? "every bound PVC" : `selector ${a(5)}`;
+  const classes = a(6) === "-" ? "each driver's default VolumeSnapshotClass" : `class per driver ${a(6)} (others: the default)`;
+  const unable = a(3) === "true" ? "a PVC that cannot be snapshotted stops the hop" : "a PVC that cannot be snapshotted is reported, the hop goes on";
+  return `kubectl create VolumeSnapshot per PVC (${namespaces}, ${selector}, ${classes}), labelled ${BEFORE_LABEL}=${a(0)}, wait until readyToUse (${a(2)} s), newest ${a(1)} kept per PVC; ${unable}`;
+}
 
 /**
  * The call `script args` in the words of the tools it runs, e.g. `kubeadm upgrade apply
@@ -61,5 +78,7 @@ export function inToolWords(script: CommandSpec["script"], args: readonly string
       return `kubectl get node ${args.slice(1).join(" ")}: Ready for ${a(0)}s`;
     case "delete-nodes.sh":
       return `kubectl delete node ${args.join(" ")}`;
+    case "volume-snapshot.sh":
+      return volumeWords(args);
   }
 }

@@ -9,6 +9,8 @@
  *   sudo bash -c 's=$(cat) && exec bash -c "$s" "$0" "$@"' drain.sh 'general-1' '1.35.9' '600' ...
  * No secret is ever an argument: a failed command's error shows its whole command line.
  */
+import type { VolumeBackupConfig } from "../config/volume-config";
+import type { LabelSelector } from "../config/selector";
 import type { Action, Step, UpgradePlan } from "./plan-types";
 import { replacementCommands } from "./replacement-commands";
 
@@ -29,7 +31,8 @@ export type ScriptName =
   | "pool-node.sh"
   | "cordon-node.sh"
   | "soak.sh"
-  | "delete-nodes.sh";
+  | "delete-nodes.sh"
+  | "volume-snapshot.sh";
 
 /** How a pool's nodes are drained. Source: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/ */
 export interface DrainOptions {
@@ -72,6 +75,11 @@ export interface ExecutionOptions {
   readonly upload?: { readonly bucket: string; readonly prefix: string; readonly region: string };
   /** Export of every listable resource before each control-plane hop; Secrets `exclude` or `encrypt:<cert>`. */
   readonly export?: { readonly dir: string; readonly secrets: string };
+  /**
+   * CSI VolumeSnapshots of the selected PVCs before each control-plane hop, taken on the kubectl
+   * node after the etcd snapshot (and its upload and the export); absent: no volume is snapshotted.
+   */
+  readonly volumes?: VolumeBackupConfig;
 }
 
 export interface CommandSpec {
@@ -145,7 +153,49 @@ export function commandKey(spec: Pick<CommandSpec, "node" | "name">): string {
 
 type Invocation = Pick<CommandSpec, "runsOn" | "script" | "args"> & { readonly name: string };
 
-/** The commands of one action: one, except the snapshot, which may also upload and export. */
+/**
+ * A selector as volume-snapshot.sh's SELECTOR takes it: its requirements joined by commas, each
+ * `key=value`, `key!=value`, `key` or `!key` (no spaces, `==` written `=`); `-` for none.
+ */
+export function selectorArg(selector: LabelSelector | undefined): string {
+  if (!selector) return "-";
+  return selector.requirements
+    .map((q) => {
+      switch (q.op) {
+        case "exists":
+          return q.key;
+        case "!exists":
+          return `!${q.key}`;
+        default:
+          return `${q.key}${q.op}${q.value}`;
+      }
+    })
+    .join(",");
+}
+
+/**
+ * The arguments of `volume-snapshot.sh LABEL KEEP READY_TIMEOUT_SECONDS REQUIRED NAMESPACES
+ * SELECTOR CLASSES` for the hop to `label` (`v1.35.9`): KEEP and READY_TIMEOUT_SECONDS in
+ * decimal (seconds), REQUIRED `true`|`false`, NAMESPACES comma-joined or `*` for every
+ * namespace, SELECTOR as {@link selectorArg}, CLASSES `driver=class` pairs comma-joined (in the
+ * config's order) or `-` for each driver's default class. Every value was checked by
+ * config/volume-config.ts parseVolumeBackup, as the script checks it again.
+ */
+export function volumeSnapshotArgs(label: string, volumes: VolumeBackupConfig): string[] {
+  const classes = Object.entries(volumes.classes).map(([driver, cls]) => `${driver}=${cls}`);
+  return [
+    label, String(volumes.keep), String(volumes.readyTimeoutSeconds), String(volumes.required),
+    volumes.namespaces.length > 0 ? volumes.namespaces.join(",") : "*",
+    selectorArg(volumes.selector),
+    classes.length > 0 ? classes.join(",") : "-",
+  ];
+}
+
+/**
+ * The commands of one action: one, except the etcd snapshot, which may be followed (in this
+ * order, each after the one before, all before the hop's next action) by its upload, the
+ * resource export and the volume snapshots.
+ */
 function invocations(step: Step, action: Action, node: string, options: ExecutionOptions): Invocation[] {
   const call = { ...invocation(step, action, node, options), name: action.kind };
   if (action.kind !== "etcd-snapshot") return [call];
@@ -158,6 +208,9 @@ function invocations(step: Step, action: Action, node: string, options: Executio
   }
   if (options.export) {
     more.push({ name: "export-resources", runsOn: options.kubectlNode, script: "export-resources.sh", args: [options.export.dir, options.export.secrets] });
+  }
+  if (options.volumes) {
+    more.push({ name: "volume-snapshot", runsOn: options.kubectlNode, script: "volume-snapshot.sh", args: volumeSnapshotArgs(step.version.tag, options.volumes) });
   }
   return [call, ...more];
 }
