@@ -11,7 +11,7 @@
 import { randomInt } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { prepareKubeApi, spawnKubeApi, writeKubeconfig } from "./kube-api";
+import { prepareKubeApi, spawnKubeApi, storageObjects, writeKubeconfig, type StorageSpec } from "./kube-api";
 import { labOwnerName } from "./kube-api/lab-state";
 import { RESOURCE_TYPES, storageKey } from "./kube-api/resources";
 import type { KubeObject } from "./kube-api/types";
@@ -135,9 +135,17 @@ function labAddress(): string {
  * labDir/pids so that the lab's cleanup ends it; writes admin.conf on every control-plane node.
  * Synchronous (openssl runs twice).
  */
-export function startLabApi(labDir: string, nodes: readonly NodeSpecLike[]): void {
+export function startLabApi(labDir: string, nodes: readonly NodeSpecLike[], storage?: StorageSpec): void {
   const host = labAddress();
-  const prepared = prepareKubeApi({ dir: path.join(labDir, "kube-api"), seed: labSeed(nodes), labDir, host, port: 6443, logRequests: true });
+  const seed = labSeed(nodes);
+  if (storage) {
+    const have = new Set(seed.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
+    for (const ns of new Set((storage.volumes ?? []).map((v) => v.namespace))) {
+      if (!have.has(ns)) seed.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, creationTimestamp: CREATED, labels: { "kubernetes.io/metadata.name": ns } }, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } });
+    }
+    seed.push(...storageObjects(storage));
+  }
+  const prepared = prepareKubeApi({ dir: path.join(labDir, "kube-api"), seed, labDir, host, port: 6443, logRequests: true });
   const kubeconfig = writeKubeconfig(prepared, `https://${host}:6443`);
   for (const n of nodes.filter((x) => x.role === "control-plane")) {
     const adminConf = path.join(labDir, "nodes", n.name, "root", "etc", "kubernetes", "admin.conf");

@@ -17,6 +17,7 @@ import * as path from "node:path";
 import { scriptText } from "../../components/node-scripts";
 import { shellQuote, WRAPPER } from "../../planning/commands";
 import { startLabApi } from "./lab-api";
+import type { StorageSpec } from "./kube-api/snapshots";
 
 export { LAB_API_TYPES, LAB_EXPORTED_FILES, LAB_SECRET_MARKERS } from "./lab-api";
 
@@ -76,6 +77,12 @@ export interface LabOptions {
    * false: the pods are exactly each node spec's `pods`, as the lab's earlier runs expect.
    */
   readonly mirrorStaticPods?: boolean;
+  /**
+   * PersistentVolumeClaims and their PVs (CSI, hostPath, local), VolumeSnapshotClasses and the
+   * external-snapshotter CRDs the lab's API serves, with its simulated snapshot controller
+   * (kube-api/snapshots.ts). Default: none.
+   */
+  readonly storage?: StorageSpec;
 }
 
 export interface LabCall {
@@ -321,7 +328,7 @@ export function createLab(options: LabOptions): Lab {
   write(path.join(dir, "boot-seconds"), `${options.bootSeconds ?? 1}\n`);
   if (options.mirrorStaticPods) write(path.join(dir, "mirror-static-pods"), "");
   for (const n of options.nodes) initNode(dir, n);
-  startLabApi(dir, options.nodes);
+  startLabApi(dir, options.nodes, options.storage);
   const firstCp = options.nodes.find((n) => n.role === "control-plane") ?? options.nodes[0]!;
   write(path.join(dir, "cluster", "version"), `${firstCp.version}\n`);
   write(path.join(dir, "cluster", "addons"), `kube-proxy v${firstCp.version}\ncoredns ${LAB_COREDNS_TAG}\n`);

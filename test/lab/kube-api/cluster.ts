@@ -4,7 +4,9 @@
  * NoSchedule; workers with their labels), their Leases, kubeadm's mirror pods on each control-plane
  * node (etcd-, kube-apiserver-, kube-controller-manager-, kube-scheduler-<node>), the kube-proxy
  * DaemonSet with a pod per node, the coredns Deployment, the kubeadm-config and kubelet-config
- * ConfigMaps, the namespaces, and optional workloads with PodDisruptionBudgets. Deterministic
+ * ConfigMaps, the namespaces, optional workloads with PodDisruptionBudgets, and optional persistent
+ * volumes and CSI snapshot classes (snapshots.ts: PVCs bound to CSI, hostPath or local PVs, the
+ * external-snapshotter CRDs, VolumeSnapshotClasses). Deterministic
  * (uids and name suffixes derive from the names) and linear in the node count.
  */
 import * as fs from "node:fs";
@@ -15,6 +17,7 @@ import { coreDnsTemplate, kubeadmConfigMap, kubeProxyPod, kubeProxyTemplate, vTa
 import { leaseObject, namespaceObject, nodeObject, podObject, type PodFacts } from "./objects";
 import { keptFile, withoutBookkeeping } from "./templates";
 import { apiTime } from "./store";
+import { storageObjects, type StorageSpec } from "./snapshots";
 import { budgetObject, daemonSetObject, deploymentObject, replicaSetObject, statefulSetObject, type PodTemplateFacts } from "./workloads";
 
 export interface ControlPlaneSpec {
@@ -55,7 +58,9 @@ export interface WorkloadSpec {
   readonly pdb?: { readonly minAvailable?: number | string; readonly maxUnavailable?: number | string };
 }
 
-export interface ClusterSpec {
+export type { SnapshotClassSpec, StorageSpec, VolumeSpec } from "./snapshots";
+
+export interface ClusterSpec extends StorageSpec {
   readonly controlPlane: readonly ControlPlaneSpec[];
   readonly workers: readonly WorkerSpec[];
   /** kubeadm-config's ClusterConfiguration kubernetesVersion, "1.31.4" or "v1.31.4". */
@@ -109,7 +114,7 @@ export function clusterObjects(spec: ClusterSpec): KubeObject[] {
     add("v1", "Pod", podObject({ ...f, uid: uidOf("pod", f.namespace, f.name), createdMs: created, hostIP: n.address, podIP }));
   };
 
-  const namespaces = ["default", "kube-node-lease", "kube-public", "kube-system", ...(spec.workloads ?? []).map((w) => w.namespace)];
+  const namespaces = ["default", "kube-node-lease", "kube-public", "kube-system", ...(spec.workloads ?? []).map((w) => w.namespace), ...(spec.volumes ?? []).map((v) => v.namespace)];
   for (const ns of new Set(namespaces)) add("v1", "Namespace", namespaceObject(ns, uidOf("namespace", ns), created));
   for (const n of nodes) {
     const { uid, address } = nodeOf(n.name);
@@ -167,6 +172,8 @@ export function clusterObjects(spec: ClusterSpec): KubeObject[] {
   // kubeadm's ConfigMaps: the ClusterConfiguration (its kubernetesVersion and endpoint) and the kubelet's.
   add("v1", "ConfigMap", kubeadmConfigMap({ uid: uidOf("configmap", "kube-system", "kubeadm-config"), createdMs: created }, spec.kubernetesVersion, `${nodeOf(nodes[0]!.name).address}:6443`));
   add("v1", "ConfigMap", kubeletConfigMap());
+  // Persistent volumes and snapshot classes (`volumes`, `snapshotClasses`, `snapshotApi`: snapshots.ts StorageSpec).
+  out.push(...storageObjects(spec, created));
   return out;
 
   function kubeletConfigMap(): KubeObject {

@@ -9,6 +9,8 @@
 import * as path from "node:path";
 import { discoveryFile, RESOURCE_TYPES } from "./resources";
 import { keptFile } from "./templates";
+import type { CrdType } from "./crd-types";
+import { crdAggregatedGroups, crdGroups, crdResourceList } from "./snapshots";
 
 /** The media type of an aggregated discovery document (client-go's AcceptV2); the client checks it in the answer's Content-Type. */
 export const AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
@@ -45,25 +47,36 @@ export function versionDocument(): Document {
 
 /**
  * The discovery document at `urlPath`, or undefined when discovery has none there.
- * `serverAddress` (host:port) is what /api's APIVersions names as the server.
+ * `serverAddress` (host:port) is what /api's APIVersions names as the server. `installed`: the
+ * CRD-defined types whose CRD the cluster holds (snapshots.ts): their groups are added to /apis
+ * (after the kept groups, as the aggregator lists CRD groups after the built-in ones) and served.
  */
-export function discoveryDocument(urlPath: string, accept: string | undefined, serverAddress: string): Document | undefined {
+export function discoveryDocument(urlPath: string, accept: string | undefined, serverAddress: string, installed: readonly CrdType[] = []): Document | undefined {
   const aggregated = wantsAggregated(accept);
   if (urlPath === "/api") {
     if (aggregated) return { contentType: AGGREGATED_V2, body: keptFile("discovery/aggregated-api.json") };
     const v = keptFile<{ serverAddressByClientCIDRs: { clientCIDR: string; serverAddress: string }[] }>("api.json");
     return json({ ...v, serverAddressByClientCIDRs: v.serverAddressByClientCIDRs.map((s) => ({ ...s, serverAddress })) });
   }
-  if (urlPath === "/apis") return aggregated ? { contentType: AGGREGATED_V2, body: keptFile("discovery/aggregated-apis.json") } : json(keptFile("apis.json"));
+  if (urlPath === "/apis") {
+    if (aggregated) {
+      const kept = keptFile<{ items: unknown[] }>("discovery/aggregated-apis.json");
+      return { contentType: AGGREGATED_V2, body: installed.length === 0 ? kept : { ...kept, items: [...kept.items, ...crdAggregatedGroups(installed)] } };
+    }
+    const kept = keptFile<{ groups: unknown[] }>("apis.json");
+    return json(installed.length === 0 ? kept : { ...kept, groups: [...kept.groups, ...crdGroups(installed)] });
+  }
   const gv = /^\/(?:api\/(v\w+)|apis\/([^/]+)\/(v\w+))$/.exec(urlPath);
   if (gv) {
     const [group, version] = gv[1] !== undefined ? ["", gv[1]] : [gv[2]!, gv[3]!];
+    const crd = crdResourceList(group, version, installed);
+    if (crd) return json(crd);
     if (!RESOURCE_TYPES.some((t) => t.group === group && t.version === version)) return undefined;
     return json(keptFile(`discovery/${path.basename(discoveryFile(group, version))}`));
   }
   const g = /^\/apis\/([^/]+)$/.exec(urlPath);
   if (g) {
-    const group = keptFile<{ groups: { name: string }[] }>("apis.json").groups.find((x) => x.name === g[1]);
+    const group = [...keptFile<{ groups: { name: string }[] }>("apis.json").groups, ...crdGroups(installed)].find((x) => x.name === g[1]);
     return group && json({ kind: "APIGroup", apiVersion: "v1", ...group });
   }
   return undefined;

@@ -18,6 +18,7 @@ import { stopProcess } from "../processes";
 
 export type { KubeObject, KubeObjects } from "./types";
 export { clusterObjects, type ClusterSpec, type WorkloadSpec } from "./cluster";
+export { LAB_SNAPSHOT_ANNOTATION, storageObjects, type SnapshotClassSpec, type StorageSpec, type VolumeSpec } from "./snapshots";
 export { sharedObjects } from "./shared";
 
 export interface KubeApiOptions {

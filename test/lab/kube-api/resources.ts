@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CRD_TYPES } from "./crd-types";
 
 /** The kept real API answers (see its README.md). */
 export const KUBE_API_DATA = path.resolve(__dirname, "..", "..", "..", "..", "shared", "data", "kube-api", "v1.31-kubeadm-ha");
@@ -68,15 +69,20 @@ function load(): ResourceType[] {
 /** Every resource type of every group version the kept discovery documents list. */
 export const RESOURCE_TYPES: readonly ResourceType[] = load();
 
-/** The type of `group/version/name`, or undefined when discovery does not list it. */
+/**
+ * The type of `group/version/name`, or undefined when neither the kept discovery nor a CRD the
+ * double knows (crd-types.ts: served only while its CRD is installed, ApiState.serves) lists it.
+ */
 export function resourceType(group: string, version: string, name: string): ResourceType | undefined {
-  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.name === name);
+  const match = (t: ResourceType) => t.group === group && t.version === version && t.name === name;
+  return RESOURCE_TYPES.find(match) ?? CRD_TYPES.find(match);
 }
 
-/** The type of an object of `apiVersion` ("apps/v1") and `kind`, or undefined. */
+/** The type of an object of `apiVersion` ("apps/v1") and `kind` (a kept or a CRD-defined one), or undefined. */
 export function typeOfKind(apiVersion: string, kind: string): ResourceType | undefined {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
-  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.kind === kind);
+  const match = (t: ResourceType) => t.group === group && t.version === version && t.kind === kind;
+  return RESOURCE_TYPES.find(match) ?? CRD_TYPES.find(match);
 }
 
 /**

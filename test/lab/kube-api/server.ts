@@ -1,8 +1,10 @@
 /**
  * The double's HTTPS server: bearer-token authentication, discovery, and the resource paths
  * (/api/v1/..., /apis/GROUP/VERSION/..., namespaced under namespaces/NS/) with the verbs kubectl
- * uses: GET (one object, a list), PATCH, DELETE, POST pods/NAME/eviction. No watch, create or
- * replace: kubectl needs none for what the node scripts do (they are answered as not simulated).
+ * uses: GET (one object, a list), PATCH, DELETE, POST pods/NAME/eviction, and POST (create) of the
+ * CRD-defined kinds (the snapshot.storage.k8s.io ones, while their CRDs are installed:
+ * snapshots.ts). No watch, other creates or replace: kubectl needs none for what the node scripts
+ * do (they are answered as not simulated).
  * Answers are JSON in the API's shapes (https://kubernetes.io/docs/reference/using-api/api-concepts/);
  * errors are Status objects (status.ts).
  */
@@ -158,13 +160,13 @@ export function createApiServer(o: ServerOptions): https.Server {
       send(res, 200, metricsText(o.metricsFile), "text/plain; version=0.0.4; charset=utf-8");
       return 200;
     }
-    const doc = method === "GET" ? discoveryDocument(p, req.headers.accept, `${req.socket.localAddress}:${req.socket.localPort}`) : undefined;
+    const doc = method === "GET" ? discoveryDocument(p, req.headers.accept, `${req.socket.localAddress}:${req.socket.localPort}`, state.installedCrds()) : undefined;
     if (doc) {
       send(res, 200, doc.body, doc.contentType);
       return 200;
     }
     const target = parseTarget(p);
-    if (target === undefined) throw noSuchPath();
+    if (target === undefined || !state.serves(target.type)) throw noSuchPath();
     const { type: t, namespace: ns, name, subresource } = target;
     const q = url.searchParams;
     const dryRun = q.getAll("dryRun").includes("All");
@@ -182,8 +184,12 @@ export function createApiServer(o: ServerOptions): https.Server {
         send(res, 200, wantsTable(req.headers.accept) ? { ...asTable(t, l.items as KubeObject[], state.store.resourceVersion), metadata: l.metadata } : l);
         return 200;
       }
-      // The scripts create nothing through the API (objects come from the seed and the lab).
-      if (method === "POST") throw notSimulated(`creating ${t.name}`);
+      // Only the CRD-defined kinds are created through the API (state.create); other objects come from the seed and the lab.
+      if (method === "POST") {
+        const created = state.create(t, ns, await body(req), dryRun);
+        send(res, 201, served(t, created));
+        return 201;
+      }
       throw methodNotAllowed();
     }
 

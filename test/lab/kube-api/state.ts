@@ -10,13 +10,24 @@ import { LabState } from "./lab-state";
 import { withLabLock } from "./lab-lock";
 import { budgetStatus, evictionVerdict } from "./disruption";
 import { applyPatch } from "./patch";
-import { notFound, notSimulated } from "./status";
+import { ApiError, badRequest, notFound, notSimulated } from "./status";
+import { CRD_TYPES, SNAPSHOT_GROUP, type CrdType } from "./crd-types";
+import { installedCrdTypes, reconcileSnapshot, type SnapshotWorld } from "./snapshots";
 
 const type = (group: string, version: string, name: string): ResourceType => resourceType(group, version, name)!;
 const NODES = type("", "v1", "nodes");
 const PODS = type("", "v1", "pods");
 const LEASES = type("coordination.k8s.io", "v1", "leases");
 const PDBS = type("policy", "v1", "poddisruptionbudgets");
+const CRDS = type("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+const PVCS = type("", "v1", "persistentvolumeclaims");
+const PVS = type("", "v1", "persistentvolumes");
+const SNAPSHOTS = type(SNAPSHOT_GROUP, "v1", "volumesnapshots");
+const SNAPSHOT_CLASSES = type(SNAPSHOT_GROUP, "v1", "volumesnapshotclasses");
+const SNAPSHOT_CONTENTS = type(SNAPSHOT_GROUP, "v1", "volumesnapshotcontents");
+const isSnapshots = (t: ResourceType) => t.group === SNAPSHOT_GROUP && t.name === "volumesnapshots";
+/** A DNS-1123 subdomain (metadata.name of most kinds, CRD-defined ones included). */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LAB_CONTROLLERS: Record<string, "DaemonSet" | "ReplicaSet" | "StatefulSet"> = { daemonsets: "DaemonSet", replicasets: "ReplicaSet", statefulsets: "StatefulSet" };
 /** The types of kubeadm's kube-system objects the lab serves (lab-kubeadm.ts), by group and plural name. */
 const LAB_KUBEADM: Record<string, "ConfigMap" | "DaemonSet" | "Deployment"> = { "/configmaps": "ConfigMap", "apps/daemonsets": "DaemonSet", "apps/deployments": "Deployment" };
@@ -92,6 +103,7 @@ export class ApiState {
    * thousands is served as it is kept): read them, never change them.
    */
   list(t: ResourceType, namespace?: string): KubeObject[] {
+    if (isSnapshots(t)) for (const o of [...this.store.list(t, namespace)]) this.reconcile(o);
     const key = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
     const stored = this.store.list(t, namespace);
     const fromLab = this.labObjects(t, namespace);
@@ -103,6 +115,10 @@ export class ApiState {
 
   /** One object (a copy), or undefined. */
   get(t: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    if (isSnapshots(t)) {
+      const stored = this.store.get(t, namespace, name);
+      if (stored) this.reconcile(stored);
+    }
     if (this.lab && t.group === "" && t.name === "nodes") return this.versioned([this.lab.node(name)].filter((n): n is KubeObject => n !== undefined))[0];
     if (this.lab && t.group === "coordination.k8s.io" && t.name === "leases" && namespace === "kube-node-lease") {
       return this.versioned([this.lab.lease(name)].filter((l): l is KubeObject => l !== undefined))[0];
@@ -112,6 +128,81 @@ export class ApiState {
     const copy = structuredClone(o);
     if (t.group === "policy" && t.name === "poddisruptionbudgets") copy.status = this.budget(copy);
     return copy;
+  }
+
+  /** The CRD-defined types whose CustomResourceDefinition the store holds (served: discovery and paths). */
+  installedCrds(): CrdType[] {
+    return installedCrdTypes(new Set(this.store.list(CRDS).map((c) => c.metadata.name)));
+  }
+
+  /** Whether the API serves `t`: a kept type always, a CRD-defined one while its CRD is installed. */
+  serves(t: ResourceType): boolean {
+    const crd = CRD_TYPES.find((c) => c.group === t.group && c.name === t.name);
+    return crd === undefined || this.store.get(CRDS, undefined, crd.crdName) !== undefined;
+  }
+
+  /** Reads of each VolumeSnapshot (by uid) so far, for the simulated controller (snapshots.ts). */
+  private readonly snapshotReads = new Map<string, number>();
+
+  /** The simulated snapshot controller's work on one read of a stored VolumeSnapshot. */
+  private reconcile(stored: KubeObject): void {
+    const id = stored.metadata.uid!;
+    const reads = (this.snapshotReads.get(id) ?? 0) + 1;
+    this.snapshotReads.set(id, reads);
+    const world: SnapshotWorld = {
+      pvc: (ns, name) => this.store.get(PVCS, ns, name),
+      pv: (name) => this.store.get(PVS, undefined, name),
+      classes: () => (this.serves(SNAPSHOT_CLASSES) ? this.store.list(SNAPSHOT_CLASSES) : []),
+      content: (name) => this.store.get(SNAPSHOT_CONTENTS, undefined, name),
+      putContent: (o) => void this.store.put(SNAPSHOT_CONTENTS, structuredClone(o)),
+      now: this.now,
+    };
+    const next = reconcileSnapshot(structuredClone(stored), reads, world);
+    if (next) this.store.put(SNAPSHOTS, next);
+  }
+
+  /**
+   * POST to a collection: creates `body` (only the CRD-defined kinds, snapshots.ts; others are not
+   * simulated). As the API does: the kind and apiVersion must be the path's, the namespace the
+   * path's, the name a DNS-1123 subdomain (no generateName), status dropped (a status
+   * subresource); a VolumeSnapshot's spec.source must name exactly one of
+   * persistentVolumeClaimName and volumeSnapshotContentName and a class name must not be empty
+   * (the CRD's x-kubernetes-validations). A dry run stores nothing.
+   * @throws ApiError 400, 404 (no such namespace), 409 AlreadyExists, 422 Invalid.
+   */
+  create(t: ResourceType, namespace: string | undefined, body: unknown, dryRun: boolean): KubeObject {
+    if (!CRD_TYPES.some((c) => c.group === t.group && c.name === t.name)) throw notSimulated(`creating ${t.name}`);
+    const o = structuredClone((body ?? {}) as KubeObject);
+    const gv = t.group === "" ? t.version : `${t.group}/${t.version}`;
+    if (o.kind !== t.kind || o.apiVersion !== gv) throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${gv})`);
+    const meta = (o.metadata ?? {}) as KubeObject["metadata"];
+    if (!meta.name) throw notSimulated("generateName");
+    if (t.namespaced && meta.namespace !== undefined && meta.namespace !== namespace) throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    const qualified = `${t.kind}.${t.group}`;
+    const invalid = (field: string, value: unknown, why: string) =>
+      new ApiError(422, "Invalid", `${qualified} "${meta.name}" is invalid: ${field}: Invalid value: ${JSON.stringify(value)}: ${why}`, { name: meta.name, group: t.group, kind: t.kind, causes: [{ reason: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(value)}: ${why}`, field }] });
+    if (meta.name.length > 253 || !DNS_SUBDOMAIN.test(meta.name)) {
+      throw invalid("metadata.name", meta.name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+    }
+    if (t.namespaced && this.store.get(type("", "v1", "namespaces"), undefined, namespace!) === undefined) throw notFound(type("", "v1", "namespaces"), namespace!);
+    if (isSnapshots(t)) {
+      const spec = o.spec as { source?: Record<string, unknown>; volumeSnapshotClassName?: string } | undefined;
+      if (spec === undefined) throw invalid("spec", "null", "spec in body is required");
+      const source = spec.source;
+      if (source === undefined) throw invalid("spec.source", "null", "spec.source in body is required");
+      if (("persistentVolumeClaimName" in source) === ("volumeSnapshotContentName" in source)) throw invalid("spec.source", "object", "exactly one of volumeSnapshotContentName and persistentVolumeClaimName must be set");
+      if (spec.volumeSnapshotClassName === "") throw invalid("spec.volumeSnapshotClassName", "", "volumeSnapshotClassName must not be the empty string when set");
+    }
+    if (this.store.get(t, namespace, meta.name) !== undefined) {
+      throw new ApiError(409, "AlreadyExists", `${t.name}.${t.group} "${meta.name}" already exists`, { name: meta.name, group: t.group, kind: t.name });
+    }
+    const { status: _dropped, ...rest } = o;
+    const fresh: KubeObject = { ...rest, metadata: { ...meta, ...(t.namespaced ? { namespace } : {}), generation: 1 } };
+    delete fresh.metadata.uid;
+    delete fresh.metadata.resourceVersion;
+    delete fresh.metadata.creationTimestamp;
+    if (dryRun) return fresh;
+    return structuredClone(this.store.put(t, fresh));
   }
 
   /** A budget's status as its controller computes it now (disruption.ts). */
@@ -201,6 +292,10 @@ export class ApiState {
         return this.get(t, namespace, name)!;
       }
       if (!this.store.remove(t, namespace, name)) throw notSimulated(`deleting the controller of lab pods, ${t.kind} ${name}`);
+      // The snapshot controller deletes a deleted snapshot's content when its deletionPolicy is Delete.
+      const contentName = isSnapshots(t) ? ((before.status as { boundVolumeSnapshotContentName?: string } | undefined)?.boundVolumeSnapshotContentName) : undefined;
+      const content = contentName ? this.store.get(SNAPSHOT_CONTENTS, undefined, contentName) : undefined;
+      if (content && (content.spec as { deletionPolicy?: string }).deletionPolicy === "Delete") this.store.remove(SNAPSHOT_CONTENTS, undefined, contentName!);
       return before;
     };
     return this.lab && !options.dryRun ? withLabLock(this.lab.dir, remove) : remove();
