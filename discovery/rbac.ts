@@ -1,8 +1,9 @@
 /**
  * The read-only RBAC a kubeconfig's user needs for discovery/read-cluster.ts and
- * discovery/read-readiness.ts: exactly the requests they make (list nodes, pods,
- * PodDisruptionBudgets and ReplicaSets; get three kube-system objects by name; get /readyz,
- * /metrics, /api and /apis), nothing more.
+ * discovery/read-readiness.ts with discovery/read-volumes.ts: exactly the requests they make
+ * (list nodes, pods, PodDisruptionBudgets and ReplicaSets; list PersistentVolumeClaims,
+ * PersistentVolumes, VolumeSnapshotClasses and VolumeSnapshots; get three kube-system objects
+ * by name; get /readyz, /metrics, /api and /apis), nothing more.
  * RBAC rules: https://kubernetes.io/docs/reference/access-authn-authz/rbac/#role-and-clusterrole
  * Request verbs (GET on a collection is `list`, on one object `get`):
  * https://kubernetes.io/docs/reference/access-authn-authz/authorization/#determine-the-request-verb
@@ -44,8 +45,11 @@ export const DISCOVERY_ROLE_NAME = "cluster-maintenance-discovery";
 /**
  * The ClusterRole: list Nodes and Pods (every pod: the go/no-go check sees what each drain
  * evicts), PodDisruptionBudgets and ReplicaSets (which Deployment owns a pod); get the
- * kube-proxy DaemonSet, the coredns Deployment and the kubeadm-config ConfigMap by name; get
- * the {@link READ_URLS}.
+ * kube-proxy DaemonSet, the coredns Deployment and the kubeadm-config ConfigMap by name; list
+ * PersistentVolumeClaims and PersistentVolumes, VolumeSnapshotClasses and VolumeSnapshots
+ * (snapshot.storage.k8s.io: the volume-snapshot listing of `backup.volumes`, and
+ * `npm run restore -- --volumes`; a stack without `backup.volumes` makes none of these four
+ * requests); get the {@link READ_URLS}.
  */
 export const DISCOVERY_CLUSTER_ROLE = {
   apiVersion: "rbac.authorization.k8s.io/v1",
@@ -59,6 +63,8 @@ export const DISCOVERY_CLUSTER_ROLE = {
     { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [READ_OBJECTS.coreDns], verbs: ["get"] },
     { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["list"] },
     { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["list"] },
+    { apiGroups: [""], resources: ["persistentvolumeclaims", "persistentvolumes"], verbs: ["list"] },
+    { apiGroups: ["snapshot.storage.k8s.io"], resources: ["volumesnapshotclasses", "volumesnapshots"], verbs: ["list"] },
     { nonResourceURLs: READ_URLS, verbs: ["get"] },
   ] as readonly PolicyRule[],
 } as const;

@@ -4,7 +4,9 @@
  * preflight/workloads.ts), /readyz?verbose and the serving certificate of the kubeconfig's
  * server, /metrics of every kube-apiserver (each at its advertise address, from the
  * annotation kubeadm puts on its mirror pod; the kubeconfig's server when none answers), and
- * the API discovery documents /api and /apis. The RBAC this needs: discovery/rbac.ts.
+ * the API discovery documents /api and /apis; with `volumes` (the stack config has
+ * `backup.volumes`), the PVCs, PVs and snapshot kinds of discovery/read-volumes.ts.
+ * The RBAC this needs: discovery/rbac.ts.
  */
 import * as http from "node:http";
 import * as https from "node:https";
@@ -13,6 +15,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from "@kubernetes/clien
 import { replicaSetOwner, slimBudget, slimWorkloadPod, WorkloadPod, Workloads } from "../preflight/workloads";
 import { DEFAULT_PAGE_SIZE, REQUEST_TIMEOUT_SECONDS } from "./read-cluster";
 import { listAll, requestError, timeoutOptions } from "./requests";
+import { readVolumes, VolumesRead } from "./read-volumes";
 
 /**
  * Every pod but kube-proxy's: a DaemonSet's pods, which a drain leaves alone and no other check
@@ -37,16 +40,34 @@ export interface ReadinessRead {
   readonly metrics: readonly { readonly source: string; readonly url: string; readonly result: Fetched }[];
   /** /api (APIVersions) and /apis (APIGroupList), parsed; undefined when not read. */
   readonly discovery: { readonly api?: unknown; readonly apis?: unknown };
+  /** PVCs, PVs, VolumeSnapshotClasses and our VolumeSnapshots (discovery/read-volumes.ts); only when read with `volumes`. */
+  readonly volumes?: VolumesRead;
+}
+
+/** How {@link readReadiness} reads. */
+export interface ReadinessReadOptions {
+  /** Objects per list request. @default DEFAULT_PAGE_SIZE (500) */
+  readonly pageSize?: number;
+  /** Seconds each request may take. @default REQUEST_TIMEOUT_SECONDS (30) */
+  readonly requestTimeoutSeconds?: number;
+  /**
+   * Also read the volumes (PVCs, PVs, snapshot classes and snapshots) for the volume-snapshot
+   * listing: pass true when the stack config has `backup.volumes`, so a cluster without it is
+   * read with no more requests (nor RBAC) than before. @default false
+   */
+  readonly volumes?: boolean;
 }
 
 /**
  * Reads the cluster the kubeconfig's current context points at.
  * Requests: ceil(pods / pageSize) + ceil(PDBs / pageSize) + ceil(ReplicaSets / pageSize) lists,
- * then /readyz, /api, /apis and one /metrics per kube-apiserver, in parallel.
- * @throws DiscoveryError when a list fails (as readCluster's requests do); the non-resource
+ * then /readyz, /api, /apis and one /metrics per kube-apiserver, in parallel, with (`volumes`)
+ * readVolumes' lists.
+ * @throws DiscoveryError when a list fails (as readCluster's requests do; a snapshot API not
+ *   served is no failure: readVolumes returns it as such); the non-resource
  *   documents never throw: a failure is returned, and the check reports it as not checked.
  */
-export async function readReadiness(kubeconfig: KubeConfig, options: { readonly pageSize?: number; readonly requestTimeoutSeconds?: number } = {}): Promise<ReadinessRead> {
+export async function readReadiness(kubeconfig: KubeConfig, options: ReadinessReadOptions = {}): Promise<ReadinessRead> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const timeoutSeconds = options.requestTimeoutSeconds ?? REQUEST_TIMEOUT_SECONDS;
   const server = kubeconfig.getCurrentCluster()?.server ?? "";
@@ -64,11 +85,12 @@ export async function readReadiness(kubeconfig: KubeConfig, options: { readonly 
   const owners = await listAll((cont) => send("list ReplicaSets (GET /apis/apps/v1/replicasets)", () => apps.listReplicaSetForAllNamespaces({ limit: pageSize, _continue: cont }, opts)), replicaSetOwner);
   const workloads: Workloads = { pods, budgets, replicaSetOwners: new Map(owners.filter((o): o is [string, string] => o !== undefined)) };
 
-  const [readyz, api, apis, metrics] = await Promise.all([
+  const [readyz, api, apis, metrics, volumes] = await Promise.all([
     fetchText(kubeconfig, server, "/readyz?verbose", timeoutSeconds, true),
     fetchText(kubeconfig, server, "/api", timeoutSeconds),
     fetchText(kubeconfig, server, "/apis", timeoutSeconds),
     readMetrics(kubeconfig, server, pods, timeoutSeconds),
+    options.volumes ? readVolumes(kubeconfig, { pageSize, requestTimeoutSeconds: timeoutSeconds }) : undefined,
   ]);
   return {
     workloads,
@@ -76,6 +98,7 @@ export async function readReadiness(kubeconfig: KubeConfig, options: { readonly 
     certificate: readyz.certificate ?? { error: server.startsWith("https:") ? "the TLS connection gave no certificate" : `${server} is not HTTPS` },
     metrics,
     discovery: { api: json(api.fetched), apis: json(apis.fetched) },
+    ...(volumes ? { volumes } : {}),
   };
 }
 

@@ -26,7 +26,7 @@ async function recordedRequests(pageSize: number): Promise<RecordedRequest[]> {
   const api = await startStaticApi();
   try {
     await readCluster(kubeconfigFor(api.url), { pageSize });
-    await readReadiness(kubeconfigFor(api.url), { pageSize });
+    await readReadiness(kubeconfigFor(api.url), { pageSize, volumes: true });
     return api.requests;
   } finally {
     await api.close();
@@ -56,6 +56,11 @@ describe("the discovery ClusterRole", () => {
       { verb: "patch", apiGroup: "", resource: "nodes", name: "cp-1" },
       { verb: "create", apiGroup: "", resource: "pods", namespace: "shop", name: "web-1" },
       { verb: "list", apiGroup: "", resource: "secrets" },
+      { verb: "create", apiGroup: "snapshot.storage.k8s.io", resource: "volumesnapshots", namespace: "shop" },
+      { verb: "delete", apiGroup: "snapshot.storage.k8s.io", resource: "volumesnapshots", namespace: "shop", name: "data-before-v1-35-9" },
+      { verb: "get", apiGroup: "", resource: "persistentvolumeclaims", namespace: "shop", name: "data" },
+      { verb: "list", apiGroup: "snapshot.storage.k8s.io", resource: "volumesnapshotcontents" },
+      { verb: "create", apiGroup: "", resource: "persistentvolumeclaims", namespace: "shop" },
     ];
     expect(DISCOVERY_CLUSTER_ROLE.rules.some((rule) => ruleAllows(rule, { verb: "get", url: "/logs" }))).toBe(false);
     for (const a of refused) expect(DISCOVERY_CLUSTER_ROLE.rules.some((rule) => ruleAllows(rule, a))).toBe(false);
@@ -77,6 +82,8 @@ describe("the discovery ClusterRole", () => {
           { apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["coredns"], verbs: ["get"] },
           { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["list"] },
           { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["list"] },
+          { apiGroups: [""], resources: ["persistentvolumeclaims", "persistentvolumes"], verbs: ["list"] },
+          { apiGroups: ["snapshot.storage.k8s.io"], resources: ["volumesnapshotclasses", "volumesnapshots"], verbs: ["list"] },
           { nonResourceURLs: ["/readyz", "/metrics", "/api", "/apis"], verbs: ["get"] },
         ],
       },

@@ -94,7 +94,8 @@ describe("readCluster", () => {
         'HTTP 403 (pods is forbidden: User "tester" cannot list resource "pods" in API group ""): ' +
         'the kubeconfig\'s user "alice" may not do this: have a cluster admin grant it the read-only ClusterRole cluster-maintenance-discovery ' +
         "(list nodes; list pods; get configmaps/kubeadm-config; get daemonsets.apps/kube-proxy; get deployments.apps/coredns; " +
-        "list poddisruptionbudgets.policy; list replicasets.apps; get /readyz, /metrics, /api, /apis), " +
+        "list poddisruptionbudgets.policy; list replicasets.apps; list persistentvolumeclaims, persistentvolumes; " +
+        "list volumesnapshotclasses.snapshot.storage.k8s.io, volumesnapshots.snapshot.storage.k8s.io; get /readyz, /metrics, /api, /apis), " +
         "which \"npm run -s plan -- --print-rbac\" prints with a ClusterRoleBinding for kubectl apply -f -",
     );
   });

@@ -20,6 +20,20 @@ export const DATA_DIR = join(__dirname, "../../../shared/data/kube-api/v1.31-kub
 /** JSON as the API returns it. */
 type Json = Record<string, any>;
 
+/**
+ * Built fixtures for PersistentVolumeClaims, PersistentVolumes, VolumeSnapshotClasses and
+ * VolumeSnapshots (the shared data has none): ./fixtures/volumes/README.md says how they were built.
+ */
+export const VOLUME_FIXTURES_DIR = join(__dirname, "fixtures", "volumes");
+
+/** The volume lists the static API serves, by resource. */
+export type VolumeResource = "persistentvolumeclaims" | "persistentvolumes" | "volumesnapshotclasses" | "volumesnapshots";
+
+/** A built volume fixture list, parsed. */
+export function readVolumeFixture(resource: VolumeResource): Json {
+  return JSON.parse(readFileSync(join(VOLUME_FIXTURES_DIR, `${resource}.json`), "utf8")) as Json;
+}
+
 /** A kept response file, parsed. */
 export function readData(file: string): Json {
   return JSON.parse(readFileSync(join(DATA_DIR, file), "utf8")) as Json;
@@ -74,6 +88,10 @@ export interface StaticApiOptions {
   readonly missing?: readonly string[];
   /** Requests whose path starts with this are never answered. */
   readonly hang?: string;
+  /** False: snapshot.storage.k8s.io is not served (its CRDs are not installed): its paths answer 404 page not found. @default true */
+  readonly snapshotApi?: boolean;
+  /** Items served instead of the built fixtures' (./fixtures/volumes), by resource. */
+  readonly volumes?: Partial<Record<VolumeResource, Json[]>>;
 }
 
 export interface StaticApi {
@@ -90,10 +108,12 @@ function status(res: ServerResponse, code: number, message: string): void {
   res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason: REASONS[code] ?? "Unknown", code }));
 }
 
-/** `k=v,k2!=v2` (equality-based only). */
+/** `k=v,k2!=v2,k3,!k4` (equality-based and existence only). */
 function selects(selector: string | undefined, labels: Record<string, string> = {}): boolean {
   if (!selector) return true;
   return selector.split(",").every((req) => {
+    const exists = /^(!?)([^!=]+)$/.exec(req.trim());
+    if (exists) return Object.hasOwn(labels, exists[2]!) === (exists[1] === "");
     const m = /^([^!=]+)(!=|==|=)(.*)$/.exec(req.trim());
     if (!m) throw new Error(`unsupported selector ${selector}`);
     return m[2] === "!=" ? labels[m[1]!] !== m[3] : labels[m[1]!] === m[3];
@@ -142,6 +162,20 @@ function answer(req: RecordedRequest, res: ServerResponse, options: StaticApiOpt
     const list = readData(file);
     const items = (list.items as Json[]).filter((i) => selects(req.query.labelSelector, i.metadata.labels));
     return json(page(kind, items, req.query, list.metadata.resourceVersion));
+  }
+  const volumeLists: Record<string, [VolumeResource, string]> = {
+    "/api/v1/persistentvolumeclaims": ["persistentvolumeclaims", "PersistentVolumeClaimList"],
+    "/api/v1/persistentvolumes": ["persistentvolumes", "PersistentVolumeList"],
+    "/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses": ["volumesnapshotclasses", "VolumeSnapshotClassList"],
+    "/apis/snapshot.storage.k8s.io/v1/volumesnapshots": ["volumesnapshots", "VolumeSnapshotList"],
+  };
+  const servedVolumes = volumeLists[req.path] && (options.snapshotApi !== false || !req.path.startsWith("/apis/snapshot.storage.k8s.io/"));
+  if (servedVolumes) {
+    const [resource, kind] = volumeLists[req.path]!;
+    const list = readVolumeFixture(resource);
+    const items = ((options.volumes?.[resource] ?? list.items) as Json[]).filter((i) => selects(req.query.labelSelector, i.metadata.labels));
+    const shown = page(kind, items, req.query, list.metadata.resourceVersion);
+    return json(resource.startsWith("volumesnapshot") ? { ...shown, apiVersion: "snapshot.storage.k8s.io/v1" } : shown);
   }
   const documents: Record<string, [string, string]> = { "/readyz": ["readyz-verbose.txt", "text/plain; charset=utf-8"], "/metrics": ["metrics-excerpt.txt", "text/plain; version=0.0.4; charset=utf-8"], "/api": ["api.json", "application/json"], "/apis": ["apis.json", "application/json"] };
   if (documents[req.path]) {
