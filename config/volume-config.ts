@@ -77,12 +77,14 @@ const SELECTOR_FIX = 'give an equality-based label selector on the PVCs (key=val
  * - `classes`: a mapping of {@link CSI_DRIVER} names to VolumeSnapshotClass names (DNS
  *   subdomains, at most {@link MAX_VOLUME_CLASSES} drivers).
  * - `keep`: 1-100; `readyTimeoutSeconds`: 30-86400 (seconds); `required`: true or false.
- * Problems are recorded in `r.problems`, never thrown.
+ * Problems (an unknown key too) are recorded in `r.problems`, never thrown; with any, the result
+ * is undefined.
  */
 export function parseVolumeBackup(r: FieldReader, value: unknown): VolumeBackupConfig | undefined {
   if (value === undefined) return undefined;
   const v = r.object(value, KEY, EXAMPLE);
   if (!v) return undefined;
+  const before = r.problems.size;
   r.noUnknownKeys(v, KEY, KNOWN);
   let ok = true;
 
@@ -154,6 +156,6 @@ export function parseVolumeBackup(r: FieldReader, value: unknown): VolumeBackupC
       ok = false;
     }
   }
-  if (!ok || keep === undefined || readyTimeoutSeconds === undefined) return undefined;
+  if (!ok || keep === undefined || readyTimeoutSeconds === undefined || r.problems.size > before) return undefined;
   return { namespaces, ...(selector ? { selector } : {}), classes, keep, readyTimeoutSeconds, required };
 }

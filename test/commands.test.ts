@@ -138,3 +138,62 @@ it("copies each pre-upgrade snapshot off the cluster and exports the resources w
     ["v1.35.9-switch-repository", "cp-1", "switch-repository.sh", ["1.35"], ["cp-1/v1.35.9-export-resources"]],
   ]);
 });
+
+describe("backup.volumes: a volume snapshot on the kubectl node before each control-plane hop goes on", () => {
+  const backup = { bucket: "dev-etcd-backups", region: "eu-west-1", image: "example.org/etcd-backup:3.5" };
+  const volumes = { namespaces: ["shop", "billing"], selector: "app == db, !scratch,tier!=cache,backup", classes: { "ebs.csi.aws.com": "ebs-snap", "efs.csi.aws.com": "efs-snap" }, keep: 4, readyTimeoutSeconds: 900, required: false };
+  const planVolumes = planned({ kubectlNode: "cp-2", backup: { ...backup, volumes } });
+  const withVolumes = planVolumes.commands;
+  const snapshots = withVolumes.filter((c) => c.script === "volume-snapshot.sh");
+
+  it("follows the etcd snapshot, its upload and the export; the hop's next step waits for it", () => {
+    expect(withVolumes.slice(0, 5).map((c) => [c.name, c.node, c.runsOn, c.script, c.dependsOn])).toEqual([
+      ["v1.35.9-etcd-snapshot", "cp-1", "cp-1", "etcd-snapshot.sh", []],
+      ["v1.35.9-upload-snapshot", "cp-1", "cp-1", "upload-snapshot.sh", ["cp-1/v1.35.9-etcd-snapshot"]],
+      ["v1.35.9-export-resources", "cp-1", "cp-2", "export-resources.sh", ["cp-1/v1.35.9-upload-snapshot"]],
+      ["v1.35.9-volume-snapshot", "cp-1", "cp-2", "volume-snapshot.sh", ["cp-1/v1.35.9-export-resources"]],
+      ["v1.35.9-switch-repository", "cp-1", "cp-1", "switch-repository.sh", ["cp-1/v1.35.9-volume-snapshot"]],
+    ]);
+    expect(snapshots[0]!.step).toBe("v1.35/cp-1/etcd-snapshot");
+  });
+
+  it("passes LABEL KEEP READY_TIMEOUT_SECONDS REQUIRED NAMESPACES SELECTOR CLASSES, the selector in the script's form, each argument quoted", () => {
+    expect(snapshots[0]!.args).toEqual(["v1.35.9", "4", "900", "false", "shop,billing", "app=db,!scratch,tier!=cache,backup", "ebs.csi.aws.com=ebs-snap,efs.csi.aws.com=efs-snap"]);
+    expect(snapshots[0]!.command).toBe(`${WRAPPER} volume-snapshot.sh 'v1.35.9' '4' '900' 'false' 'shop,billing' 'app=db,!scratch,tier!=cache,backup' 'ebs.csi.aws.com=ebs-snap,efs.csi.aws.com=efs-snap'`);
+  });
+
+  it("gives * and - for every namespace, every bound PVC and each driver's default class, with the defaults", () => {
+    const defaults = commandsFor({ backup: { ...backup, volumes: {} } }).find((c) => c.script === "volume-snapshot.sh")!;
+    expect([defaults.runsOn, defaults.args]).toEqual(["cp-1", ["v1.35.9", "3", "600", "true", "*", "-", "-"]]);
+    expect(defaults.command).toBe(`${WRAPPER} volume-snapshot.sh 'v1.35.9' '3' '600' 'true' '*' '-' '-'`);
+  });
+
+  it("takes one per control-plane hop, labelled with the hop's version, and the hop's kubeadm upgrade apply waits for it", () => {
+    expect(snapshots.map((c) => [c.name, c.args[0]])).toEqual([["v1.35.9-volume-snapshot", "v1.35.9"], ["v1.36.4-volume-snapshot", "v1.36.4"], ["v1.37.1-volume-snapshot", "v1.37.1"]]);
+    const keyed = new Map<string, { dependsOn: readonly string[] }>([...withVolumes.map((c) => [commandKey(c), c] as const), ...planVolumes.barriers.map((b) => [b.key, b] as const)]);
+    const waitsFor = (c: CommandSpec): Set<string> => {
+      const all = new Set<string>();
+      const visit = (k: string) => {
+        if (all.has(k)) return;
+        all.add(k);
+        for (const d of keyed.get(k)?.dependsOn ?? []) visit(d);
+      };
+      c.dependsOn.forEach(visit);
+      return all;
+    };
+    snapshots.forEach((s, i) => {
+      const version = s.args[0]!.slice(1);
+      const apply = withVolumes.find((c) => c.script === "kubeadm-upgrade.sh" && c.args.join(" ") === `apply ${version}`)!;
+      expect([apply.name, waitsFor(apply).has(commandKey(s))]).toEqual([`v${version}-kubeadm-upgrade-apply`, true]);
+      // Inside its hop: after the hop before it (its own snapshot included), not at the start of the plan.
+      if (i > 0) expect(waitsFor(s).has(commandKey(snapshots[i - 1]!))).toBe(true);
+    });
+  });
+
+  it("changes nothing else: the same commands as backup without volumes, plus one per hop", () => {
+    const without = commandsFor({ kubectlNode: "cp-2", backup });
+    const drop = (cs: readonly CommandSpec[]) => cs.filter((c) => c.script !== "volume-snapshot.sh").map((c) => [commandKey(c), c.command]);
+    expect(drop(withVolumes)).toEqual(drop(without));
+    expect(withVolumes.length).toBe(without.length + 3);
+  });
+});

@@ -4,7 +4,11 @@
  */
 import { runPlan } from "../cli/plan";
 import { inToolWords } from "../planning/command-words";
+import { executionOptions, parseStackConfig, planFromConfig } from "../config/stack-config";
+import { planCommands } from "../planning/commands";
+import { renderText } from "../planning/render";
 import { captured } from "./helpers/cli";
+import { stackConfig } from "./helpers/pulumi-mocks";
 
 let code = -1;
 let calls: string[] = [];
@@ -52,5 +56,37 @@ describe("inToolWords", () => {
     ["cordon-node.sh", ["uncordon", "n-1"], "kubectl uncordon n-1"],
   ] as const)("%s %j: %s", async (script, args, expected) => {
     expect(inToolWords(script, args)).toBe(expected);
+  });
+});
+
+describe("volume-snapshot.sh (backup.volumes)", () => {
+  it.each([
+    [
+      ["v1.35.9", "3", "600", "true", "shop,billing", "app=db", "ebs.csi.aws.com=ebs-snap"],
+      "kubectl create VolumeSnapshot per PVC (namespaces shop,billing, selector app=db, class per driver ebs.csi.aws.com=ebs-snap (others: the default)), labelled cluster-maintenance.io/before=v1.35.9, wait until readyToUse (600 s), newest 3 kept per PVC; a PVC that cannot be snapshotted stops the hop",
+    ],
+    [
+      ["v1.36.4", "1", "30", "false", "*", "-", "-"],
+      "kubectl create VolumeSnapshot per PVC (every namespace, every bound PVC, each driver's default VolumeSnapshotClass), labelled cluster-maintenance.io/before=v1.36.4, wait until readyToUse (30 s), newest 1 kept per PVC; a PVC that cannot be snapshotted is reported, the hop goes on",
+    ],
+  ] as const)("%j", (args, expected) => {
+    expect(inToolWords("volume-snapshot.sh", args)).toBe(expected);
+  });
+
+  it("shows the call under each hop's etcd snapshot step in the plan text, on the kubectl node", () => {
+    const config = parseStackConfig({
+      ...stackConfig("dev"), kubectlNode: "cp-2",
+      backup: { bucket: "dev-etcd-backups", region: "eu-west-1", image: "example.org/etcd-backup:3.5", volumes: { namespaces: ["shop"], selector: "app=db" } },
+    }, "dev");
+    const plan = planFromConfig(config, new Date("2026-11-21"));
+    const lines = renderText(plan, planCommands(plan, executionOptions(config)).commands).split("\n");
+    const at = lines.findIndex((l) => l.includes("] volume-snapshot.sh 'v1.35.9'"));
+    expect(lines[at]!.trim()).toBe(
+      "[on cp-2] volume-snapshot.sh 'v1.35.9' '3' '600' 'true' 'shop' 'app=db' '-'   # kubectl create VolumeSnapshot per PVC (namespaces shop, selector app=db, each driver's default VolumeSnapshotClass), labelled cluster-maintenance.io/before=v1.35.9, wait until readyToUse (600 s), newest 3 kept per PVC; a PVC that cannot be snapshotted stops the hop",
+    );
+    // Under the etcd snapshot step of hop 1, after the export, before the control plane's first kubeadm step.
+    expect(lines[at - 1]).toContain("] export-resources.sh ");
+    expect(lines.slice(0, at).reverse().find((l) => /^ +\d+\. /.test(l))).toMatch(/^ +1\. etcd-snapshot +cp-1$/);
+    expect(lines.filter((l) => l.includes("] volume-snapshot.sh ")).map((l) => l.split("'")[1])).toEqual(["v1.35.9", "v1.36.4", "v1.37.1"]);
   });
 });

@@ -1,0 +1,153 @@
+/**
+ * Stack config `backup.volumes` (config/volume-config.ts parseVolumeBackup): the defaults, and
+ * every refused value with its key, the value and the fix, read alone and inside `backup`.
+ */
+import { FieldReader } from "../config/fields";
+import { executionOptions, parseStackConfig } from "../config/stack-config";
+import { CSI_DRIVER, MAX_VOLUME_CLASSES, MAX_VOLUME_NAMESPACES, parseVolumeBackup, VOLUME_DEFAULTS, VolumeBackupConfig } from "../config/volume-config";
+import { InputProblem, ProblemList } from "../planning/errors";
+import { inputErrorOf } from "./helpers/errors";
+import { stackConfig } from "./helpers/pulumi-mocks";
+
+function read(value: unknown): { config: VolumeBackupConfig | undefined; problems: InputProblem[] } {
+  const list = new ProblemList();
+  const config = parseVolumeBackup(new FieldReader(list), value);
+  let problems: InputProblem[] = [];
+  try {
+    list.throwIfAny("t");
+  } catch (e) {
+    problems = [...(e as { problems: InputProblem[] }).problems];
+  }
+  return { config, problems };
+}
+
+describe("defaults", () => {
+  it("absent: undefined, no problem", () => {
+    expect(read(undefined)).toEqual({ config: undefined, problems: [] });
+  });
+
+  it("{}: every bound PVC of every namespace, each driver's default class, keep 3, 600 s, required", () => {
+    expect(read({})).toEqual({ config: { namespaces: [], classes: {}, keep: 3, readyTimeoutSeconds: 600, required: true }, problems: [] });
+    expect(VOLUME_DEFAULTS).toEqual({ keep: 3, readyTimeoutSeconds: 600, required: true });
+  });
+
+  it("takes every key as the issue's example writes it", () => {
+    const { config, problems } = read({ namespaces: ["shop", "billing"], selector: "app=db,tier!=cache,backup,!scratch", classes: { "ebs.csi.aws.com": "ebs-snap" }, keep: 5, readyTimeoutSeconds: 900, required: false });
+    expect(problems).toEqual([]);
+    expect(config).toEqual({
+      namespaces: ["shop", "billing"],
+      selector: {
+        text: "app=db,tier!=cache,backup,!scratch",
+        requirements: [{ key: "app", op: "=", value: "db" }, { key: "tier", op: "!=", value: "cache" }, { key: "backup", op: "exists" }, { key: "scratch", op: "!exists" }],
+      },
+      classes: { "ebs.csi.aws.com": "ebs-snap" },
+      keep: 5, readyTimeoutSeconds: 900, required: false,
+    });
+  });
+
+  it("takes the bounds of keep (1, 100) and readyTimeoutSeconds (30, 86400), digits as text too", () => {
+    expect(read({ keep: 1, readyTimeoutSeconds: 30 }).config).toMatchObject({ keep: 1, readyTimeoutSeconds: 30 });
+    expect(read({ keep: 100, readyTimeoutSeconds: 86400 }).config).toMatchObject({ keep: 100, readyTimeoutSeconds: 86400 });
+    expect(read({ keep: "7" }).config).toMatchObject({ keep: 7 });
+  });
+
+  it("takes an empty namespaces list as every namespace, and a 63-character driver name", () => {
+    const driver = `${"d".repeat(30)}.${"e".repeat(32)}`;
+    expect(driver).toHaveLength(63);
+    expect(read({ namespaces: [], classes: { [driver]: "c" } }).config).toMatchObject({ namespaces: [], classes: { [driver]: "c" } });
+  });
+});
+
+describe("refusals: each names the key, the value and the fix", () => {
+  const long = "a".repeat(64);
+  it.each<[string, unknown, string, unknown, RegExp, RegExp]>([
+    ["not a mapping", "yes", "backup.volumes", "yes", /is not a mapping/, /namespaces: \["shop"\]/],
+    ["an unknown key", { keepp: 3 }, "backup.volumes.keepp", 3, /is not a known key/, /namespaces, selector, classes, keep, readyTimeoutSeconds, required/],
+    ["namespaces not a list", { namespaces: "shop" }, "backup.volumes.namespaces", "shop", /is not a list/, /\["shop", "billing"\]/],
+    ["a namespace not a DNS label", { namespaces: ["Shop"] }, "backup.volumes.namespaces[0]", "Shop", /is not a namespace name \(a DNS label/, /give a namespace name such as "shop"/],
+    ["a namespace with a dot", { namespaces: ["a.b"] }, "backup.volumes.namespaces[0]", "a.b", /DNS label/, /namespace name/],
+    ["a namespace of 64 characters", { namespaces: [long] }, "backup.volumes.namespaces[0]", long, /at most 63/, /namespace name/],
+    ["a namespace not text", { namespaces: [7] }, "backup.volumes.namespaces[0]", 7, /is not a namespace name/, /namespace name/],
+    ["a namespace trying shell", { namespaces: ["a;id"] }, "backup.volumes.namespaces[0]", "a;id", /is not a namespace name/, /namespace name/],
+    ['"*" as a namespace', { namespaces: ["*"] }, "backup.volumes.namespaces[0]", "*", /"\*" is not how every namespace is said here/, /leave namespaces out, or give \[\], for every namespace/],
+    ["a namespace twice", { namespaces: ["a", "b", "a"] }, "backup.volumes.namespaces[2]", "a", /repeats backup\.volumes\.namespaces\[0\]/, /once/],
+    ["selector not text", { selector: { app: "db" } }, "backup.volumes.selector", { app: "db" }, /is not text/, /equality-based label selector on the PVCs.*or leave it out for every bound PVC/],
+    ["an empty selector", { selector: " " }, "backup.volumes.selector", " ", /^is empty$/, /leave it out for every bound PVC/],
+    ["a set-based selector", { selector: "app in (db,web)" }, "backup.volumes.selector", "app in (db,web)", /not key=value, key!=value, key or !key|not a label key/, /e\.g\. selector: "app=db"/],
+    ["a selector value with a quote", { selector: "app=d'b" }, "backup.volumes.selector", "app=d'b", /which is not a label value/, /selector/],
+    ["classes not a mapping", { classes: ["ebs-snap"] }, "backup.volumes.classes", ["ebs-snap"], /is not a mapping/, /"ebs\.csi\.aws\.com": "ebs-snapshots"/],
+    ["a driver in capitals", { classes: { "EBS.csi.aws.com": "c" } }, "backup.volumes.classes.EBS.csi.aws.com", "EBS.csi.aws.com", /is not a CSI driver name.*at most 63/, /spec\.csi\.driver/],
+    ["a driver of 64 characters", { classes: { [`${"d".repeat(31)}.${"e".repeat(32)}`]: "c" } }, `backup.volumes.classes.${"d".repeat(31)}.${"e".repeat(32)}`, `${"d".repeat(31)}.${"e".repeat(32)}`, /is not a CSI driver name/, /spec\.csi\.driver/],
+    ["a driver with '=' (the argument's separator)", { classes: { "a=b": "c" } }, "backup.volumes.classes.a=b", "a=b", /is not a CSI driver name/, /driver/],
+    ["a driver ending in '-'", { classes: { "ebs-": "c" } }, "backup.volumes.classes.ebs-", "ebs-", /is not a CSI driver name/, /driver/],
+    ["a class with ','", { classes: { "ebs.csi.aws.com": "a,b" } }, "backup.volumes.classes.ebs.csi.aws.com", "a,b", /is not a VolumeSnapshotClass name \(a DNS subdomain/, /whose driver is ebs\.csi\.aws\.com \(kubectl get volumesnapshotclass\)/],
+    ["a class not text", { classes: { "ebs.csi.aws.com": true } }, "backup.volumes.classes.ebs.csi.aws.com", true, /is not a VolumeSnapshotClass name/, /VolumeSnapshotClass/],
+    ["keep 0", { keep: 0 }, "backup.volumes.keep", 0, /is not a whole number from 1 to 100/, /leave it out for 3/],
+    ["keep 101", { keep: 101 }, "backup.volumes.keep", 101, /from 1 to 100/, /for 3/],
+    ["keep 2.5", { keep: 2.5 }, "backup.volumes.keep", 2.5, /from 1 to 100/, /for 3/],
+    ["readyTimeoutSeconds 29", { readyTimeoutSeconds: 29 }, "backup.volumes.readyTimeoutSeconds", 29, /from 30 to 86400/, /leave it out for 600/],
+    ["readyTimeoutSeconds 86401", { readyTimeoutSeconds: 86401 }, "backup.volumes.readyTimeoutSeconds", 86401, /from 30 to 86400/, /for 600/],
+    ["readyTimeoutSeconds \"10m\"", { readyTimeoutSeconds: "10m" }, "backup.volumes.readyTimeoutSeconds", "10m", /from 30 to 86400/, /for 600/],
+    ["required as text", { required: "true" }, "backup.volumes.required", "true", /is not true or false/, /write true .* or false .*leave it out for true/],
+  ])("%s", (_what, value, key, got, problem, fix) => {
+    const { config, problems } = read(value);
+    expect(config).toBeUndefined();
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.key).toBe(key);
+    expect(problems[0]!.value).toEqual(got);
+    expect(problems[0]!.problem).toMatch(problem);
+    expect(problems[0]!.fix).toMatch(fix);
+  });
+
+  it("refuses more namespaces and drivers than one argument may carry", () => {
+    const namespaces = Array.from({ length: MAX_VOLUME_NAMESPACES + 1 }, (_, i) => `ns-${i}`);
+    expect(read({ namespaces }).problems.map((p) => [p.key, p.problem])).toEqual([["backup.volumes.namespaces", "lists more than 1000 namespaces"]]);
+    expect(read({ namespaces: namespaces.slice(1) }).problems).toEqual([]);
+    const classes = Object.fromEntries(Array.from({ length: MAX_VOLUME_CLASSES + 1 }, (_, i) => [`d${i}.csi.example.com`, "c"]));
+    expect(read({ classes }).problems.map((p) => [p.key, p.problem])).toEqual([["backup.volumes.classes", "has more than 100 drivers"]]);
+  });
+
+  it("reports every problem of one volumes mapping together", () => {
+    const { problems } = read({ namespaces: ["A"], selector: "", classes: { X: "c" }, keep: 0, readyTimeoutSeconds: 1, required: 1 });
+    expect(problems.map((p) => p.key)).toEqual([
+      "backup.volumes.namespaces[0]", "backup.volumes.selector", "backup.volumes.classes.X", "backup.volumes.keep", "backup.volumes.readyTimeoutSeconds", "backup.volumes.required",
+    ]);
+  });
+});
+
+describe("CSI_DRIVER: the CSI spec's driver name in the DNS subdomain form a CSIDriver object's name takes", () => {
+  it.each(["ebs.csi.aws.com", "pd.csi.storage.gke.io", "disk.csi.azure.com", "rbd.csi.ceph.com", "driver.longhorn.io", "hostpath.csi.k8s.io", "a"])("takes %s", (d) => {
+    expect(CSI_DRIVER.test(d)).toBe(true);
+  });
+  it.each(["", "-a", "a-", "a..b", "a.-b", "A.b", "a_b", "a b", "a/b", "a=b", "a,b", "x".repeat(64)])("refuses %j", (d) => {
+    expect(CSI_DRIVER.test(d)).toBe(false);
+  });
+});
+
+describe("inside backup (config/backup-config.ts) and the execution options", () => {
+  const backup = { bucket: "dev-etcd-backups", region: "eu-west-1", image: "example.org/etcd-backup:3.5" };
+
+  it("is absent from the config and the options when backup has no volumes", () => {
+    const config = parseStackConfig({ ...stackConfig("dev"), backup }, "dev");
+    expect(config.backup!.volumes).toBeUndefined();
+    expect(executionOptions(config).volumes).toBeUndefined();
+  });
+
+  it("reaches the execution options as parsed", () => {
+    const config = parseStackConfig({ ...stackConfig("dev"), backup: { ...backup, volumes: { namespaces: ["shop"], keep: 2 } } }, "dev");
+    expect(config.backup!.volumes).toEqual({ namespaces: ["shop"], classes: {}, keep: 2, readyTimeoutSeconds: 600, required: true });
+    expect(executionOptions(config).volumes).toBe(config.backup!.volumes);
+  });
+
+  it("refuses the stack with the other problems of the config, in one message", () => {
+    const e = inputErrorOf(() => parseStackConfig({ ...stackConfig("dev"), backup: { ...backup, region: "europe", volumes: { keep: 0, required: "no" } } }, "dev"));
+    expect(e.message).toContain("invalid stack config for cluster-maintenance (3 problems)");
+    expect(e.message).toContain("backup.region: is not an AWS region");
+    expect(e.message).toContain("backup.volumes.keep: is not a whole number from 1 to 100 (got 0). give a whole number from 1 to 100, or leave it out for 3");
+    expect(e.message).toContain('backup.volumes.required: is not true or false (got "no"). write true');
+  });
+
+  it("is not a key of its own outside backup", () => {
+    expect(inputErrorOf(() => parseStackConfig({ ...stackConfig("dev"), volumes: {} }, "dev")).message).toContain("cluster-maintenance.volumes: is not a known key");
+  });
+});
