@@ -1,10 +1,17 @@
 /**
  * Stack config `backup.volumes` (config/volume-config.ts parseVolumeBackup): the defaults, and
- * every refused value with its key, the value and the fix, read alone and inside `backup`.
+ * every refused value with its key, the value and the fix, read alone and inside `backup`; and the
+ * parser refuses exactly what node-scripts/volume-snapshot.sh refuses of its arguments.
  */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { scriptText } from "../components/node-scripts";
 import { FieldReader } from "../config/fields";
 import { executionOptions, parseStackConfig } from "../config/stack-config";
 import { CSI_DRIVER, MAX_VOLUME_CLASSES, MAX_VOLUME_NAMESPACES, parseVolumeBackup, VOLUME_DEFAULTS, VolumeBackupConfig } from "../config/volume-config";
+import { volumeSnapshotArgs } from "../planning/commands";
 import { InputProblem, ProblemList } from "../planning/errors";
 import { inputErrorOf } from "./helpers/errors";
 import { stackConfig } from "./helpers/pulumi-mocks";
@@ -149,5 +156,79 @@ describe("inside backup (config/backup-config.ts) and the execution options", ()
 
   it("is not a key of its own outside backup", () => {
     expect(inputErrorOf(() => parseStackConfig({ ...stackConfig("dev"), volumes: {} }, "dev")).message).toContain("cluster-maintenance.volumes: is not a known key");
+  });
+});
+
+describe("the parser and node-scripts/volume-snapshot.sh agree on every value (the script's exit 2 is its refusal of an argument)", () => {
+  /** The script as it is sent, with `args`; kubectl is a stub that fails, so arguments it takes end in exit 1, never 2. */
+  const scratch = mkdtempSync(join(tmpdir(), "cm-volume-args-"));
+  const bin = join(scratch, "bin");
+  mkdirSync(bin);
+  writeFileSync(join(bin, "kubectl"), "#!/bin/sh\necho 'stub kubectl: no cluster' >&2\nexit 1\n", { mode: 0o755 });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const scriptTakes = (args: readonly string[]): boolean => {
+    const r = spawnSync("bash", ["-c", scriptText("volume-snapshot.sh"), "volume-snapshot.sh", ...args], {
+      encoding: "utf8", timeout: 20_000, env: { PATH: `${bin}:${process.env.PATH}`, CM_NODE_ROOT: join(scratch, "root"), HOME: scratch },
+    });
+    expect([args, r.status === 1 || r.status === 2, r.stderr]).toEqual([args, true, expect.stringContaining("cluster-maintenance: volume-snapshot.sh:")]);
+    return r.status !== 2;
+  };
+  /** What the parser makes of `volumes`, as the command's arguments; undefined when refused. */
+  const parsed = (volumes: Record<string, unknown>): string[] | undefined => {
+    const config = read(volumes).config;
+    return config && volumeSnapshotArgs("v1.35.9", config);
+  };
+  /** For a value the parser refuses, the script gets it as written (what the parser keeps from it reaching the node). */
+  const raw = (volumes: Record<string, unknown>): string[] => {
+    const base = ["v1.35.9", "3", "600", "true", "*", "-", "-"];
+    if (volumes.keep !== undefined) base[1] = String(volumes.keep);
+    if (volumes.readyTimeoutSeconds !== undefined) base[2] = String(volumes.readyTimeoutSeconds);
+    if (volumes.required !== undefined) base[3] = String(volumes.required);
+    if (volumes.namespaces !== undefined) base[4] = (volumes.namespaces as string[]).join(",");
+    if (volumes.selector !== undefined) base[5] = String(volumes.selector);
+    if (volumes.classes !== undefined) base[6] = Object.entries(volumes.classes as Record<string, string>).map(([d, c]) => `${d}=${c}`).join(",");
+    return base;
+  };
+
+  it.each<[string, Record<string, unknown>]>([
+    ["defaults", {}],
+    ["namespaces", { namespaces: ["shop", "a", "x".repeat(63), "a-1"] }],
+    ["a namespace in capitals", { namespaces: ["Shop"] }],
+    ["a namespace of 64", { namespaces: ["x".repeat(64)] }],
+    ["a namespace with '_'", { namespaces: ["a_b"] }],
+    ["a namespace ending in '-'", { namespaces: ["a-"] }],
+    ["a namespace with a space", { namespaces: ["a b"] }],
+    ["selector terms", { selector: "app=db,tier!=cache,backup,!scratch,example.com/role=primary,k=" }],
+    ["a selector with spaces and ==", { selector: "app == db , !scratch" }],
+    ["a selector value of 63", { selector: `k=${"v".repeat(63)}` }],
+    ["a selector value of 64", { selector: `k=${"v".repeat(64)}` }],
+    ["a selector value starting with '-'", { selector: "k=-v" }],
+    ["a selector !k=v", { selector: "!k=v" }],
+    ["a selector with an empty term", { selector: "a=b,,c" }],
+    ["a selector with a trailing comma", { selector: "a=b," }],
+    ["a selector in()", { selector: "app in (db)" }],
+    ["a selector key with a bad prefix", { selector: "-x.com/k=v" }],
+    ["a selector key name of 64", { selector: `${"k".repeat(64)}=v` }],
+    ["classes", { classes: { "ebs.csi.aws.com": "ebs-snap", "pd.csi.storage.gke.io": "a.b-c" } }],
+    ["a driver of 63", { classes: { [`${"d".repeat(30)}.${"e".repeat(32)}`]: "c" } }],
+    ["a driver of 64", { classes: { [`${"d".repeat(31)}.${"e".repeat(32)}`]: "c" } }],
+    ["a driver in capitals", { classes: { "EBS.csi.aws.com": "c" } }],
+    ["a driver with '_'", { classes: { "a_b": "c" } }],
+    ["a class of 253", { classes: { d: `${"c".repeat(63)}.${"c".repeat(63)}.${"c".repeat(63)}.${"c".repeat(61)}` } }],
+    ["a class of 254", { classes: { d: `${"c".repeat(63)}.${"c".repeat(63)}.${"c".repeat(63)}.${"c".repeat(62)}` } }],
+    ["a class with '_'", { classes: { d: "a_b" } }],
+    ["a class with '='", { classes: { d: "a=b" } }],
+    ["keep 1 and 100", { keep: 100 }],
+    ["keep 0", { keep: 0 }],
+    ["keep 101", { keep: 101 }],
+    ["readyTimeoutSeconds 30", { readyTimeoutSeconds: 30 }],
+    ["readyTimeoutSeconds 86400", { readyTimeoutSeconds: 86400 }],
+    ["readyTimeoutSeconds 29", { readyTimeoutSeconds: 29 }],
+    ["readyTimeoutSeconds 86401", { readyTimeoutSeconds: 86401 }],
+    ["required false", { required: false }],
+    ["required yes", { required: "yes" }],
+  ])("%s", (_what, volumes) => {
+    const args = parsed(volumes);
+    expect([volumes, scriptTakes(args ?? raw(volumes))]).toEqual([volumes, args !== undefined]);
   });
 });
