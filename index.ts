@@ -72,7 +72,7 @@ function register(source: ClusterSource, read: ReadinessRead | undefined, privat
     origin: source.origin,
     ...(resolved.maintenanceWindow ? { maintenanceWindow: resolved.maintenanceWindow } : {}),
     ...(source.live ? { addons: clusterAddons(source.live) } : {}),
-    ...(source.live && read ? { preflight: { live: source.live, read, acknowledge: resolved.acknowledge, now: new Date() } } : {}),
+    ...(source.live && read ? { preflight: { live: source.live, read, acknowledge: resolved.acknowledge, now: new Date(), ...(resolved.backup?.volumes ? { volumes: resolved.backup.volumes } : {}) } } : {}),
     connection: (node) => sshConnection(resolved.ssh, targets.get(node)!, privateKey),
     blueGreenAws: new Map(resolved.pools.flatMap((p) => (p.blueGreen ? [[p.name, p.blueGreen.aws] as const] : []))),
   });
@@ -110,7 +110,7 @@ async function main(): Promise<ProgramOutputs> {
   const config = parseStackConfig(readPulumiConfig(), pulumi.getStack());
   const privateKey = new pulumi.Config(PROJECT).requireSecret("sshPrivateKey");
   const source = await clusterSource(config, await kubeconfigSources());
-  const read = source.kubeconfig ? await readReadiness(source.kubeconfig) : undefined;
+  const read = source.kubeconfig ? await readReadiness(source.kubeconfig, { volumes: source.config.backup?.volumes !== undefined }) : undefined;
   const { upgrade, backup } = register(source, read, privateKey);
   return {
     plan: upgrade.planText,

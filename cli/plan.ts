@@ -11,7 +11,7 @@
  */
 import { Command } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { readReadiness, ReadinessRead } from "../discovery/read-readiness";
+import { readReadiness, ReadinessRead, ReadinessReadOptions } from "../discovery/read-readiness";
 import { assessReadiness } from "../preflight/readiness";
 import { windowState } from "../preflight/window";
 import { durationBounds, estimateWave } from "../planning/duration";
@@ -36,8 +36,8 @@ export interface PlanIo extends CliIo {
   readonly env?: NodeJS.ProcessEnv;
   /** Reads the cluster (tests pass a stub). @default discovery/read-cluster.ts readCluster */
   readonly reader?: ClusterReader;
-  /** The go/no-go reads (tests pass a stub). @default discovery/read-readiness.ts readReadiness */
-  readonly readinessReader?: (kubeconfig: KubeConfig) => Promise<ReadinessRead>;
+  /** The go/no-go reads (tests pass a stub); `options.volumes` is true with `backup.volumes`. @default discovery/read-readiness.ts readReadiness */
+  readonly readinessReader?: (kubeconfig: KubeConfig, options?: ReadinessReadOptions) => Promise<ReadinessRead>;
 }
 
 /**
@@ -73,7 +73,10 @@ export async function runPlan(args: readonly string[], io: PlanIo): Promise<numb
     const waves = source.live ? planWaves(plan, { maxNodes: config.maxNodesPerUpdate, commands }) : undefined;
     const readiness =
       source.live && source.kubeconfig
-        ? assessReadiness({ plan, live: source.live, read: await (io.readinessReader ?? readReadiness)(source.kubeconfig), drain: executionOptions(config).drain, acknowledge: config.acknowledge, now: io.now ?? new Date() })
+        ? assessReadiness({
+            plan, live: source.live, read: await (io.readinessReader ?? readReadiness)(source.kubeconfig, { volumes: config.backup?.volumes !== undefined }),
+            drain: executionOptions(config).drain, acknowledge: config.acknowledge, now: io.now ?? new Date(), ...(config.backup?.volumes ? { volumes: config.backup.volumes } : {}),
+          })
         : undefined;
     const durations = durationBounds(executionOptions(config));
     const now = io.now ?? new Date();

@@ -33,6 +33,10 @@ export type FindingKind =
   | "certificate-expiry"
   /** A kubelet the plan leaves as far behind the kube-apiserver as the version-skew policy allows (a note: the planner refuses any plan that breaks it). */
   | "kubelet-skew"
+  /** `backup.volumes`: the PVCs snapshotted before each control-plane hop, in one note (preflight/volumes.ts). */
+  | "volume-snapshot"
+  /** `backup.volumes`: a selected PVC no VolumeSnapshot can be taken of, with the reason (blocking with `required`). */
+  | "volume-not-covered"
   /** Something the check could not read (it is said, never guessed). */
   | "not-checked";
 
@@ -51,6 +55,8 @@ const KINDS: Record<FindingKind, true> = {
   "etcd-size": true,
   "certificate-expiry": true,
   "kubelet-skew": true,
+  "volume-snapshot": true,
+  "volume-not-covered": true,
   "not-checked": true,
 };
 export const FINDING_KINDS = Object.keys(KINDS) as readonly FindingKind[];

@@ -1,6 +1,7 @@
 /**
  * The go/no-go report: every finding (health, drain blockers per batch, removed APIs per hop,
- * kubelets the plan leaves at the edge of the version skew)
+ * kubelets the plan leaves at the edge of the version skew, with `backup.volumes` the PVCs
+ * snapshotted before each control-plane hop and those that cannot be)
  * judged against the stack config's `acknowledge`, a verdict per hop, and the refusal that
  * stops the program before anything is registered while the next wave's hop is no-go.
  * Like `kubeadm upgrade plan`'s preflight, and more (../shared/DESIGN.md, "How data flows").
@@ -16,6 +17,8 @@ import { healthFindings, HealthInputs } from "./health";
 import { kubeletSkewFindings } from "./kubelet-skew";
 import { MetricSample, metricSamples } from "./prometheus";
 import { removedApiFindings, servedFromDiscovery } from "./removed-apis";
+import { snapshotHops, volumeFindings } from "./volumes";
+import type { VolumeBackupConfig } from "../config/volume-config";
 
 /** What the report is made from. */
 export interface ReadinessContext {
@@ -28,6 +31,12 @@ export interface ReadinessContext {
   readonly acknowledge: readonly string[];
   /** For the certificate's expiry. */
   readonly now: Date;
+  /**
+   * The stack config's `backup.volumes`: with it, the PVCs snapshotted before each control-plane
+   * hop and those that cannot be (preflight/volumes.ts), from `read.volumes` (read it with
+   * readReadiness's `volumes: true`). Absent: no volume finding.
+   */
+  readonly volumes?: VolumeBackupConfig;
 }
 
 /** The hops the verdicts are given for: the plan's, then OS patching when the plan patches. */
@@ -55,6 +64,7 @@ export function assessReadiness(ctx: ReadinessContext): Readiness {
       served: read.discovery.apis !== undefined && read.discovery.api !== undefined ? servedFromDiscovery({ apis: read.discovery.apis, api: read.discovery.api, resourceLists: [] }) : [],
       requested: metrics.requested,
     }),
+    ...(ctx.volumes ? volumeFindings(snapshotHops(ctx.plan), ctx.volumes, read.volumes) : []),
   ];
   return judge(findings, judgedHops(ctx.plan), ctx.acknowledge);
 }
