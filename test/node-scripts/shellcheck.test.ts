@@ -24,6 +24,7 @@ const SCRIPTS = [
   "upgrade-kubelet.sh",
   "upgrade-packages.sh",
   "upload-snapshot.sh",
+  "volume-snapshot.sh",
   "wait-ready.sh",
 ];
 const text = (name: string) => fs.readFileSync(path.join(NODE_SCRIPTS_DIR, name), "utf8");
