@@ -3,8 +3,8 @@
  * CSI VolumeSnapshot before each control-plane hop, with which VolumeSnapshotClass, and which
  * cannot, each with the reason and the fix. Computed from discovery/read-volumes.ts's read.
  *
- * A selected PVC (not being deleted; in `namespaces`, or any when empty; matching `selector`,
- * when given) is covered when it is Bound, its PersistentVolume is a CSI volume
+ * A selected PVC (in `namespaces`, or any when empty; matching `selector`, when given: as
+ * node-scripts/volume-snapshot.sh selects them) is covered when it is Bound, its PersistentVolume is a CSI volume
  * (`spec.csi.driver`), and its driver has a VolumeSnapshotClass: the one
  * `backup.volumes.classes` names for the driver, else the single class annotated
  * `snapshot.storage.kubernetes.io/is-default-class: "true"` for it. VolumeSnapshots are a CSI
@@ -56,7 +56,7 @@ export interface UncoveredClaim {
 
 /** What {@link volumeCoverage} finds. */
 export interface VolumeCoverage {
-  /** PVCs the config selects (not being deleted), in namespace/name order. */
+  /** How many PVCs the config selects. */
   readonly selected: number;
   readonly covered: readonly CoveredClaim[];
   readonly uncovered: readonly UncoveredClaim[];
@@ -76,9 +76,12 @@ export function snapshotHops(plan: UpgradePlan): { index: number; to: string }[]
 const key = (c: VolumeClaim) => `${c.namespace}/${c.name}`;
 const byKey = (a: VolumeClaim, b: VolumeClaim) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
-/** True when `config` selects `claim` (namespaces, then selector; a PVC being deleted never). */
+/**
+ * True when `config` selects `claim` (namespaces, then selector), as node-scripts/volume-snapshot.sh
+ * selects (`kubectl get pvc -l SELECTOR` per namespace): a PVC being deleted but still bound
+ * (held by its pvc-protection finalizer while a pod uses it) is selected too.
+ */
 export function selectsClaim(config: VolumeBackupConfig, claim: VolumeClaim): boolean {
-  if (claim.terminating) return false;
   if (config.namespaces.length > 0 && !config.namespaces.includes(claim.namespace)) return false;
   return config.selector ? selects(config.selector, claim.labels) : true;
 }

@@ -126,13 +126,14 @@ describe("the other reasons and settings", () => {
     expect(noDefault.uncovered.find((u) => u.claim.name === "data-postgres-0")!.detail).toBe("no VolumeSnapshotClass for its CSI driver ebs.csi.aws.com is annotated default (the driver's classes: ebs-retain): name one in backup.volumes.classes");
   });
 
-  it("namespaces and selector choose the PVCs; one being deleted or a PV the cluster does not list is handled", () => {
+  it("namespaces and selector choose the PVCs; one being deleted is still selected (as volume-snapshot.sh does); a PV the cluster does not list is said", () => {
     const { volumeFindings: found } = assessed({ namespaces: ["shop", "batch"], selector: "backup!=skip,app" });
     expect(found.find((f) => f.kind === "volume-snapshot")!.detail).toMatch(/^backup\.volumes \(namespaces shop, batch, selector backup!=skip,app\): 1 of 4 selected PVC\(s\) get a VolumeSnapshot .*e\.g\. shop\/data-postgres-0; 3 cannot be/);
     const read = fixtures();
     const claims = read.claims.map((c) => (c.name === "grafana" ? { ...c, terminating: true } : c.name === "scratch" ? { ...c, volumeName: "gone-pv" } : c));
     const c = volumeCoverage({ namespaces: [], classes: {}, keep: 3, readyTimeoutSeconds: 600, required: true }, { ...read, claims });
-    expect(c.selected).toBe(8);
+    expect(c.selected).toBe(9);
+    expect(c.covered.map((x) => x.claim.name)).toContain("grafana");
     expect(c.uncovered.find((u) => u.claim.name === "scratch")).toMatchObject({ reason: "volume-missing", detail: expect.stringContaining("bound to the PersistentVolume gone-pv, which the cluster does not list") });
   });
 
