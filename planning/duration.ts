@@ -32,6 +32,8 @@ export interface DurationBounds {
   readonly upload?: boolean;
   /** Every listable resource is exported before each control-plane hop (`backup.exportDir`): adds {@link EXPORT_RESOURCES}. @default false */
   readonly exportResources?: boolean;
+  /** With `backup.volumes`: its readyTimeoutSeconds; each control-plane hop's snapshot step adds {@link volumeSnapshotSeconds}. @default none */
+  readonly volumeReadyTimeoutSeconds?: number;
   /**
    * Most steps of one stage running at once (`pulumi up --parallel`); a stage of n steps then
    * counts ceil(n / parallel) times its longest step (an approximation: the engine limits resource
@@ -89,6 +91,15 @@ export const EXPORT_RESOURCES: ActionSeconds = {
   // cluster's count of resource types. Our estimate of a slow export of a large cluster.
   bound: 1800,
 };
+/**
+ * `volume-snapshot.sh`: a VolumeSnapshot per selected PVC, waited for until readyToUse.
+ * Expected: our estimate (a CSI snapshot is typically ready in a minute or two); bound: the
+ * wait's `readyTimeoutSeconds` plus the script's bounded kubectl calls before and after it
+ * (listing PVCs, PVs and classes, creating, pruning: our estimate of 300 s).
+ */
+export function volumeSnapshotSeconds(readyTimeoutSeconds: number): ActionSeconds {
+  return { expected: Math.min(120, readyTimeoutSeconds), bound: readyTimeoutSeconds + 300 };
+}
 /** The seconds of each action whose bound our node scripts set (drain and wait-ready: the config's, {@link DRAIN_EXPECTED_SECONDS}, {@link WAIT_READY_EXPECTED_SECONDS}). */
 export const ACTION_SECONDS = {
   "etcd-snapshot": ETCD_SNAPSHOT,
@@ -233,6 +244,7 @@ export function estimateStep(step: Step, bounds: DurationBounds): DurationEstima
     if (action.kind === "etcd-snapshot") {
       if (bounds.upload) add(UPLOAD_SNAPSHOT);
       if (bounds.exportResources) add(EXPORT_RESOURCES);
+      if (bounds.volumeReadyTimeoutSeconds !== undefined) add(volumeSnapshotSeconds(bounds.volumeReadyTimeoutSeconds));
     }
   }
   return { expectedSeconds, boundSeconds };
@@ -303,9 +315,10 @@ export function formatDuration(seconds: number): string {
   return m === 0 ? `${h} h` : `${h} h ${m} min`;
 }
 
-/** The bounds a stack's execution options set (planning/commands.ts ExecutionOptions): drain and ready timeouts, backup upload and export. */
+/** The bounds a stack's execution options set (planning/commands.ts ExecutionOptions): drain and ready timeouts, backup upload, export and volume snapshots. */
 export function durationBounds(execution: ExecutionOptions): DurationBounds {
-  return { drainTimeoutSeconds: (pool) => execution.drain(pool).timeoutSeconds, readyTimeoutSeconds: execution.readyTimeoutSeconds, upload: execution.upload !== undefined, exportResources: execution.export !== undefined };
+  return { drainTimeoutSeconds: (pool) => execution.drain(pool).timeoutSeconds, readyTimeoutSeconds: execution.readyTimeoutSeconds, upload: execution.upload !== undefined, exportResources: execution.export !== undefined,
+    ...(execution.volumes ? { volumeReadyTimeoutSeconds: execution.volumes.readyTimeoutSeconds } : {}) };
 }
 
 /** `expected 33 min, at most 5 h 6 min`. */

@@ -7,7 +7,7 @@ import { executionOptions, parseStackConfig, planFromConfig } from "../config/st
 import { ClusterSpec } from "../planning/cluster";
 import {
   ACTION_SECONDS, COMMAND_OVERHEAD_SECONDS, DRAIN_EXPECTED_SECONDS, DRAIN_OVERHEAD_SECONDS, DurationBounds, estimateStep, estimateWave, EXPORT_RESOURCES,
-  formatDuration, REBOOT_SECONDS, UPLOAD_SNAPSHOT, WAIT_READY_EXPECTED_SECONDS, WORKER_KUBEADM_UPGRADE_NODE,
+  formatDuration, REBOOT_SECONDS, UPLOAD_SNAPSHOT, volumeSnapshotSeconds, WAIT_READY_EXPECTED_SECONDS, WORKER_KUBEADM_UPGRADE_NODE,
 } from "../planning/duration";
 import { planUpgrade } from "../planning/plan";
 import type { UpgradePlan } from "../planning/plan-types";
@@ -74,6 +74,14 @@ describe("a control-plane wave", () => {
     const base = estimateWave(plan, controlPlane!, bounds);
     expect(more.expectedSeconds - base.expectedSeconds).toBe(UPLOAD_SNAPSHOT.expected + EXPORT_RESOURCES.expected + 2 * O);
     expect(more.boundSeconds - base.boundSeconds).toBe(UPLOAD_SNAPSHOT.bound + EXPORT_RESOURCES.bound + 2 * O);
+  });
+
+  it("counts the volume snapshots with backup.volumes: up to readyTimeoutSeconds and the script's calls", () => {
+    const volumes = estimateWave(plan, controlPlane!, { ...bounds, volumeReadyTimeoutSeconds: 900 });
+    const base = estimateWave(plan, controlPlane!, bounds);
+    expect(volumes.expectedSeconds - base.expectedSeconds).toBe(120 + O);
+    expect(volumes.boundSeconds - base.boundSeconds).toBe(900 + 300 + O);
+    expect(volumeSnapshotSeconds(60)).toEqual({ expected: 60, bound: 360 });
   });
 
 });
