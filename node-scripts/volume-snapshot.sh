@@ -64,8 +64,11 @@ ns_list=()
 if [[ $namespaces != '*' ]]; then
   IFS=, read -r -a ns_list <<<"$namespaces"
   [[ ${#ns_list[@]} -gt 0 && $namespaces != *, ]] || fail 2 "NAMESPACES must be namespace names separated by commas, or '*', not '${namespaces:0:200}'"
+  declare -A ns_seen=()
   for ns in "${ns_list[@]}"; do
     [[ $ns =~ $dns_label ]] || fail 2 "NAMESPACES must be namespace names separated by commas, or '*'; '${ns:0:80}' is not a namespace name"
+    [[ -z ${ns_seen[$ns]:-} ]] || fail 2 "NAMESPACES names $ns twice"
+    ns_seen[$ns]=1
   done
 fi
 # Label selector terms: key, !key, key=value, key!=value (equality-based, as config/selector.ts).
@@ -89,7 +92,7 @@ if [[ $classes != - ]]; then
   [[ ${#pairs[@]} -gt 0 && $classes != *, ]] || fail 2 "CLASSES must be DRIVER=CLASS pairs separated by commas, or '-', not '${classes:0:200}'"
   for pair in "${pairs[@]}"; do
     driver=${pair%%=*} class=${pair#*=}
-    [[ $pair == *=* && $driver =~ ^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$ && $class =~ $dns_subdomain && ${#class} -le 253 ]] ||
+    [[ $pair == *=* && $driver =~ $dns_subdomain && ${#driver} -le 63 && $class =~ $dns_subdomain && ${#class} -le 253 ]] ||
       fail 2 "CLASSES must be DRIVER=CLASS pairs (a CSI driver name, a VolumeSnapshotClass name) separated by commas, or '-'; '${pair:0:120}' is not one"
     [[ -z ${class_for[$driver]:-} ]] || fail 2 "CLASSES names driver $driver twice"
     class_for[$driver]=$class
