@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterUpgrade } from "./components/cluster-upgrade";
 import { EtcdBackupSchedule } from "./components/etcd-backup-schedule";
 import { sshConnection } from "./components/ssh-connection";
+import { VolumeSnapshotSchedule } from "./components/volume-snapshot-schedule";
 import { clusterSource, ClusterSource, KubeconfigSources } from "./config/cluster-source";
 import { readPulumiConfig } from "./config/pulumi-source";
 import { readReadiness, ReadinessRead } from "./discovery/read-readiness";
@@ -35,6 +36,11 @@ async function kubeconfigSources(): Promise<KubeconfigSources> {
  * The CronJob goes through the default Kubernetes provider (your kubeconfig, like kubectl).
  */
 function backupSchedule(config: StackConfig): EtcdBackupSchedule | undefined {
+  // With backup.volumes.schedule: scheduled CSI VolumeSnapshots of the selected PVCs, between hops.
+  const volumes = config.backup?.volumes;
+  if (config.backup && volumes?.schedule) {
+    new VolumeSnapshotSchedule(`${config.clusterName}-volume-snapshots`, { volumes: { ...volumes, schedule: volumes.schedule }, image: config.backup.image });
+  }
   return config.backup
     ? new EtcdBackupSchedule(`${config.clusterName}-backup`, {
         bucketName: config.backup.bucket,

@@ -7,6 +7,7 @@
  * PVCs covered and not, and `npm run restore -- --volumes`.
  */
 import { FieldReader, LABEL, SUBDOMAIN } from "./fields";
+import { cronProblem } from "./values";
 import { type LabelSelector, parseSelector } from "./selector";
 
 /** `backup.volumes`. */
@@ -27,6 +28,12 @@ export interface VolumeBackupConfig {
   readonly readyTimeoutSeconds: number;
   /** True: a selected PVC that cannot be snapshotted (no CSI driver, no class, the CRDs missing) blocks the hop. @default true */
   readonly required: boolean;
+  /**
+   * Cron schedule (5 fields, or a macro such as @daily; checked as `backup.schedule` is) of a
+   * CronJob that snapshots the same PVCs between hops (components/volume-snapshot-schedule.ts),
+   * labelled `scheduled-<UTC time>`; absent: no scheduled volume snapshots.
+   */
+  readonly schedule?: string;
 }
 
 /** The label every snapshot carries: the hop it was taken before, e.g. `v1.35.9`. */
@@ -60,7 +67,7 @@ export const MAX_VOLUME_NAMESPACES = 1000;
 export const MAX_VOLUME_CLASSES = 100;
 
 const KEY = "backup.volumes";
-const KNOWN = ["namespaces", "selector", "classes", "keep", "readyTimeoutSeconds", "required"] as const;
+const KNOWN = ["namespaces", "selector", "classes", "keep", "readyTimeoutSeconds", "required", "schedule"] as const;
 const EXAMPLE = '{ namespaces: ["shop"], selector: "app=db", classes: { "ebs.csi.aws.com": "ebs-snapshots" }, keep: 3, readyTimeoutSeconds: 600, required: true }';
 const SELECTOR_FIX = 'give an equality-based label selector on the PVCs (key=value, key!=value, key, !key, joined by commas), e.g. selector: "app=db"; or leave it out for every bound PVC';
 
@@ -77,6 +84,8 @@ const SELECTOR_FIX = 'give an equality-based label selector on the PVCs (key=val
  * - `classes`: a mapping of {@link CSI_DRIVER} names to VolumeSnapshotClass names (DNS
  *   subdomains, at most {@link MAX_VOLUME_CLASSES} drivers).
  * - `keep`: 1-100; `readyTimeoutSeconds`: 30-86400 (seconds); `required`: true or false.
+ * - `schedule`: a cron schedule as `backup.schedule` takes it (config/values.ts cronProblem);
+ *   absent: no scheduled volume snapshots.
  * Problems (an unknown key too) are recorded in `r.problems`, never thrown; with any, the result
  * is undefined.
  */
@@ -156,6 +165,12 @@ export function parseVolumeBackup(r: FieldReader, value: unknown): VolumeBackupC
       ok = false;
     }
   }
+  let schedule: string | undefined;
+  if (v.schedule !== undefined) {
+    schedule = r.checked(v.schedule, `${KEY}.schedule`, cronProblem, "a cron schedule", 'a CronJob schedule of 5 fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-6) such as "30 2 * * *"; or leave it out for no scheduled volume snapshots');
+    if (schedule === undefined) ok = false;
+    else schedule = schedule.trim().split(/\s+/).join(" ");
+  }
   if (!ok || keep === undefined || readyTimeoutSeconds === undefined || r.problems.size > before) return undefined;
-  return { namespaces, ...(selector ? { selector } : {}), classes, keep, readyTimeoutSeconds, required };
+  return { namespaces, ...(selector ? { selector } : {}), classes, keep, readyTimeoutSeconds, required, ...(schedule ? { schedule } : {}) };
 }

@@ -4,7 +4,9 @@
 # PersistentVolumeClaim before a control-plane hop, waits until every one is readyToUse, and only
 # then deletes older snapshots of each PVC beyond KEEP (issue 13; config/volume-config.ts).
 # Usage: volume-snapshot.sh LABEL KEEP READY_TIMEOUT_SECONDS REQUIRED NAMESPACES SELECTOR CLASSES
-#   LABEL    the hop's version, vX.Y.Z (the value of the label cluster-maintenance.io/before)
+#   LABEL    the hop's version, vX.Y.Z (the value of the label cluster-maintenance.io/before), or
+#            `scheduled` (the scheduled CronJob, components/volume-snapshot-schedule.ts): the label's
+#            value is then scheduled-<UTC time of the run, YYYYMMDDTHHMMSSZ>, computed here
 #   KEEP     snapshots kept per PVC, 1-100 (this hop's included)
 #   READY_TIMEOUT_SECONDS  30-86400: how long to wait for every snapshot to be readyToUse
 #   REQUIRED true|false: whether a selected PVC that cannot be snapshotted blocks the hop
@@ -22,7 +24,8 @@
 # exits 3 before creating anything; with false they are listed and skipped. PVCs not bound are said
 # and skipped.
 # Each covered PVC gets one VolumeSnapshot in its namespace, named <pvc>-before-<LABEL with dots as
-# dashes> (a PVC name too long for that is cut and given a hash of the whole), labelled
+# dashes>, or for `scheduled` <pvc>-scheduled-<time in lowercase> (a PVC name too long for that is
+# cut and given a hash of the whole), labelled
 # cluster-maintenance.io/before=LABEL and cluster-maintenance.io/pvc=<pvc> (cut with a hash when
 # over 63 characters), taken of the PVC (spec's persistentVolumeClaimName) with the class. A re-run takes
 # no snapshot already there: a ready one counts as done, one not yet ready is waited for, one whose
@@ -33,8 +36,10 @@
 # are ready every 10 s, until each is readyToUse or has status.error. Exit 4 when any is not
 # ready: each failed one with the controller's status.error.message, each still not ready. Only
 # when all are ready are older snapshots of each covered PVC (ours: labelled before= and pvc=, of
-# the same PVC by spec) beyond KEEP deleted, oldest first by creationTimestamp; this hop's is
-# always kept; snapshots not labelled by this program are never touched.
+# the same PVC by spec) of the same kind beyond KEEP deleted, oldest first by creationTimestamp:
+# a hop's run counts and deletes only hop snapshots (before=vX.Y.Z), a scheduled run only
+# scheduled ones (before=scheduled-...), so a scheduled run never deletes a hop's snapshot; this
+# run's is always kept; snapshots not labelled by this program are never touched.
 # Exit codes: 1 a kubectl call failed or a name is taken, 2 bad arguments, 3 PVCs not covered
 # with REQUIRED true (nothing created), 4 snapshots failed or not ready in time.
 set -euo pipefail
@@ -52,7 +57,8 @@ CALL_S=30
 
 [[ $# -eq 7 ]] || fail 2 "usage: $me LABEL KEEP READY_TIMEOUT_SECONDS REQUIRED NAMESPACES SELECTOR CLASSES"
 label=$1 keep=$2 ready_s=$3 required=$4 namespaces=$5 selector=$6 classes=$7
-[[ $label =~ ^v(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})$ ]] || fail 2 "LABEL must be vX.Y.Z, not '${label:0:80}'"
+hop_label='^v(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})$'
+[[ $label =~ $hop_label || $label == scheduled ]] || fail 2 "LABEL must be vX.Y.Z or scheduled, not '${label:0:80}'"
 if ! [[ $keep =~ ^[1-9][0-9]{0,2}$ ]] || ((keep > 100)); then fail 2 "KEEP must be a number from 1 to 100, not '${keep:0:80}'"; fi
 if ! [[ $ready_s =~ ^[1-9][0-9]{1,4}$ ]] || ((ready_s < 30 || ready_s > 86400)); then
   fail 2 "READY_TIMEOUT_SECONDS must be a number from 30 to 86400, not '${ready_s:0:80}'"
@@ -109,6 +115,20 @@ SEP="|" # the field separator of the lists read (no name, label or time holds on
 BEFORE=cluster-maintenance.io/before
 PVC_LABEL=cluster-maintenance.io/pvc
 
+# A scheduled run: the label's value is scheduled-<UTC time>; snapshot names take it in lowercase.
+kind=hop
+if [[ $label == scheduled ]]; then
+  kind=scheduled
+  label="scheduled-$(date -u +%Y%m%dT%H%M%SZ)"
+fi
+# kind_of BEFORE: the kind of snapshot a before= value says (hop or scheduled; other: none).
+kind_of() {
+  if [[ $1 =~ $hop_label ]]; then echo hop
+  elif [[ $1 =~ ^scheduled-[0-9]{8}T[0-9]{6}Z$ ]]; then echo scheduled
+  else echo none
+  fi
+}
+
 # hash10 TEXT: the first 10 hex digits of TEXT's sha256.
 hash10() { printf '%s' "$1" | sha256sum | cut -c1-10; }
 # pvc_label_value PVC: the PVC's name as a label value (at most 63 characters: cut, with a hash of the whole).
@@ -118,6 +138,7 @@ pvc_label_value() {
 # snapshot_name PVC: <pvc>-before-<label>, at most 253 characters (a DNS subdomain).
 snapshot_name() {
   local suffix="-before-${label//./-}" cut
+  if [[ $kind == scheduled ]]; then suffix="-${label,,}"; fi
   if ((${#1} + ${#suffix} <= 253)); then echo "$1$suffix"; return; fi
   cut=${1:0:$((253 - ${#suffix} - 11))}
   while [[ $cut == *[.-] ]]; do cut=${cut%?}; done
@@ -304,8 +325,8 @@ for entry in "${covered[@]}"; do
   older=()
   for key in "${!snap_row[@]}"; do
     [[ $key == "$ns/"* && $key != "$own" ]] || continue
-    IFS=$SEP read -r _ pvc_value of_pvc created _ <<<"${snap_row[$key]}"
-    if [[ $pvc_value == "$value" && $of_pvc == "$name" ]]; then older+=("$created$SEP${key#*/}"); fi
+    IFS=$SEP read -r before pvc_value of_pvc created _ <<<"${snap_row[$key]}"
+    if [[ $pvc_value == "$value" && $of_pvc == "$name" && $(kind_of "$before") == "$kind" ]]; then older+=("$created$SEP${key#*/}"); fi
   done
   ((${#older[@]} > keep - 1)) || continue
   mapfile -t doomed < <(printf '%s\n' "${older[@]}" | sort -r | tail -n +"$keep" | cut -d "$SEP" -f2)

@@ -65,6 +65,24 @@ describe("defaults", () => {
   });
 });
 
+describe("schedule (scheduled volume snapshots, issue 13 item 4)", () => {
+  it("absent: no schedule; a cron schedule or macro is taken as backup.schedule takes it", () => {
+    expect(read({}).config).not.toHaveProperty("schedule");
+    expect(read({ schedule: "30 2 * * *" })).toEqual({ config: expect.objectContaining({ schedule: "30 2 * * *" }), problems: [] });
+    expect(read({ schedule: "@daily" }).config).toMatchObject({ schedule: "@daily" });
+    expect(read({ schedule: "0  */6 * * mon-fri" }).config).toMatchObject({ schedule: "0 */6 * * mon-fri" });
+  });
+  it("refuses what backup.schedule refuses, naming the key, the value and the fix", () => {
+    for (const bad of ["every day", "60 * * * *", "* * * *", 5]) {
+      const { config, problems } = read({ schedule: bad });
+      expect(config).toBeUndefined();
+      expect(problems).toHaveLength(1);
+      expect(JSON.stringify(problems[0])).toContain("backup.volumes.schedule");
+      expect(JSON.stringify(problems[0])).toContain("cron schedule");
+    }
+  });
+});
+
 describe("refusals: each names the key, the value and the fix", () => {
   const long = "a".repeat(64);
   it.each<[string, unknown, string, unknown, RegExp, RegExp]>([
@@ -190,6 +208,10 @@ describe("the parser and node-scripts/volume-snapshot.sh agree on every value (t
     return base;
   };
 
+  it.each(["scheduled-20250101T000000Z", "Scheduled", "v1.35", "", "scheduled "])("LABEL %j is refused (only vX.Y.Z or scheduled)", (label) => {
+    expect(scriptTakes([label, "3", "600", "true", "*", "-", "-"])).toBe(false);
+  });
+
   it.each<[string, Record<string, unknown>]>([
     ["defaults", {}],
     ["namespaces", { namespaces: ["shop", "a", "x".repeat(63), "a-1"] }],
@@ -230,8 +252,10 @@ describe("the parser and node-scripts/volume-snapshot.sh agree on every value (t
     ["readyTimeoutSeconds 86401", { readyTimeoutSeconds: 86401 }],
     ["required false", { required: false }],
     ["required yes", { required: "yes" }],
+    ["a schedule (not an argument of the script)", { schedule: "30 2 * * *" }],
   ])("%s", (_what, volumes) => {
     const args = parsed(volumes);
+    if (args) expect(scriptTakes(["scheduled", ...args.slice(1)])).toBe(true); // the scheduled CronJob's LABEL
     expect([volumes, scriptTakes(args ?? raw(volumes))]).toEqual([volumes, args !== undefined]);
   });
 });

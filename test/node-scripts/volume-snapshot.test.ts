@@ -230,4 +230,32 @@ describe("volume-snapshot.sh", () => {
     expectExit(await l.runScript("cp-1", "volume-snapshot.sh", good.slice(0, 6)), 2);
     expect(await snapshots(l)).toEqual({});
   });
+  test("LABEL scheduled: a snapshot labelled scheduled-<UTC time>, named <pvc>-scheduled-<time>; pruning counts only scheduled ones, hop snapshots are never deleted", async () => {
+    const l = lab({ volumes: [{ namespace: "shop", name: "data" }], snapshotClasses: [DEFAULT_CLASS] });
+    expectExit(await snap(l, "v1.34.6", { keep: "1" }), 0);
+    expectExit(await snap(l, "v1.35.9", { keep: "1" }), 0); // the hop's own pruning: v1.34.6 goes
+    const first = await callsDuring(l, () => snap(l, "scheduled", { keep: "1" }));
+    expectExit(first.result, 0);
+    let s = await snapshots(l);
+    const scheduled = Object.keys(s).filter((k) => k.includes("-scheduled-"));
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]).toMatch(/^shop\/data-scheduled-[0-9]{8}t[0-9]{6}z$/);
+    const made = s[scheduled[0]!]!;
+    expect(made.metadata.labels).toEqual({ "cluster-maintenance.io/before": expect.stringMatching(/^scheduled-[0-9]{8}T[0-9]{6}Z$/), "cluster-maintenance.io/pvc": "data" });
+    expect(made.metadata.name).toBe(`data-${made.metadata.labels!["cluster-maintenance.io/before"]!.toLowerCase()}`);
+    expect(made.status).toMatchObject({ readyToUse: true });
+    expect(changes(first.calls).filter((c) => c.startsWith("delete"))).toEqual([]);
+    expect(s["shop/data-before-v1-35-9"]).toBeDefined();
+
+    // A second scheduled run (a later second), KEEP 1: it deletes the first scheduled one, never the hop's.
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = await callsDuring(l, () => snap(l, "scheduled", { keep: "1" }));
+    expectExit(second.result, 0);
+    expect(changes(second.calls).filter((c) => c.startsWith("delete"))).toEqual([
+      `delete volumesnapshots -n shop ${scheduled[0]!.slice("shop/".length)} --ignore-not-found --wait=false`,
+    ]);
+    s = await snapshots(l);
+    expect(Object.keys(s).filter((k) => k.includes("-scheduled-"))).toHaveLength(1);
+    expect(Object.keys(s)).toContain("shop/data-before-v1-35-9");
+  }, 180_000);
 });
