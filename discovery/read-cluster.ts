@@ -13,7 +13,7 @@ import { DiscoveryError } from "./errors";
 import { LiveCluster, parseLiveCluster } from "./live-cluster";
 import { POD_SELECTORS } from "./node-pods";
 import { READ_OBJECTS } from "./rbac";
-import { listAll, requestError, timeoutOptions } from "./requests";
+import { listAll, requester } from "./requests";
 import { RawPod, slimNode, slimPod } from "./raw-objects";
 
 /** Objects per list request. @see ReadOptions.pageSize */
@@ -43,16 +43,13 @@ export interface ReadOptions {
 export async function readCluster(kubeconfig: KubeConfig, options: ReadOptions = {}): Promise<LiveCluster> {
   const pageSize = positiveInteger(options.pageSize ?? DEFAULT_PAGE_SIZE, "pageSize");
   const timeoutSeconds = positiveInteger(options.requestTimeoutSeconds ?? REQUEST_TIMEOUT_SECONDS, "requestTimeoutSeconds");
-  const server = kubeconfig.getCurrentCluster()?.server;
+  const { server, opts, failed, send } = requester(kubeconfig, timeoutSeconds);
   if (!server) {
     const context = kubeconfig.getCurrentContext();
     throw new DiscoveryError("cannot read the cluster", [`the kubeconfig's current context ${JSON.stringify(context ?? "")} names no cluster with a server: set current-context to a context whose cluster has one (kubectl config get-contexts)`]);
   }
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const apps = kubeconfig.makeApiClient(AppsV1Api);
-  const opts = timeoutOptions(timeoutSeconds);
-  const failed = (what: string, e: unknown) => requestError(kubeconfig, server, what, e, timeoutSeconds);
-  const send = async <T>(what: string, request: () => Promise<T>): Promise<T> => request().catch((e: unknown) => Promise.reject(failed(what, e)));
   const get = async <T>(what: string, request: () => Promise<T>): Promise<T | undefined> =>
     request().catch((e: unknown) => (e instanceof ApiException && e.code === 404 ? undefined : Promise.reject(failed(what, e))));
   const { namespace } = READ_OBJECTS;

@@ -14,7 +14,7 @@ import type { TLSSocket } from "node:tls";
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from "@kubernetes/client-node";
 import { replicaSetOwner, slimBudget, slimWorkloadPod, WorkloadPod, Workloads } from "../preflight/workloads";
 import { DEFAULT_PAGE_SIZE, REQUEST_TIMEOUT_SECONDS } from "./read-cluster";
-import { listAll, requestError, timeoutOptions } from "./requests";
+import { listAll, requester } from "./requests";
 import { readVolumes, VolumesRead } from "./read-volumes";
 
 /**
@@ -70,12 +70,10 @@ export interface ReadinessReadOptions {
 export async function readReadiness(kubeconfig: KubeConfig, options: ReadinessReadOptions = {}): Promise<ReadinessRead> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const timeoutSeconds = options.requestTimeoutSeconds ?? REQUEST_TIMEOUT_SECONDS;
-  const server = kubeconfig.getCurrentCluster()?.server ?? "";
+  const { server, opts, send } = requester(kubeconfig, timeoutSeconds);
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const apps = kubeconfig.makeApiClient(AppsV1Api);
   const policy = kubeconfig.makeApiClient(PolicyV1Api);
-  const opts = timeoutOptions(timeoutSeconds);
-  const send = async <T>(what: string, request: () => Promise<T>): Promise<T> => request().catch((e: unknown) => Promise.reject(requestError(kubeconfig, server, what, e, timeoutSeconds)));
 
   const pods = await listAll(
     (cont) => send(`list pods with the label ${NOT_KUBE_PROXY} (GET /api/v1/pods)`, () => core.listPodForAllNamespaces({ labelSelector: NOT_KUBE_PROXY, limit: pageSize, _continue: cont }, opts)),

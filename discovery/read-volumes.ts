@@ -17,7 +17,7 @@
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, V1PersistentVolume, V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import { PVC_LABEL } from "../config/volume-config";
 import { DEFAULT_PAGE_SIZE, REQUEST_TIMEOUT_SECONDS } from "./read-cluster";
-import { listAll, requestError, timeoutOptions } from "./requests";
+import { listAll, requester } from "./requests";
 
 /** The API group and version of the snapshot kinds. */
 export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
@@ -196,11 +196,9 @@ export function slimSnapshot(s: Json): Snapshot {
 export async function readVolumes(kubeconfig: KubeConfig, options: VolumeReadOptions = {}): Promise<VolumesRead> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const timeoutSeconds = options.requestTimeoutSeconds ?? REQUEST_TIMEOUT_SECONDS;
-  const server = kubeconfig.getCurrentCluster()?.server ?? "";
+  const { opts, failed, send } = requester(kubeconfig, timeoutSeconds);
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const custom = kubeconfig.makeApiClient(CustomObjectsApi);
-  const opts = timeoutOptions(timeoutSeconds);
-  const send = async <T>(what: string, request: () => Promise<T>): Promise<T> => request().catch((e: unknown) => Promise.reject(requestError(kubeconfig, server, what, e, timeoutSeconds)));
 
   const claims = await listAll((cont) => send("list PersistentVolumeClaims (GET /api/v1/persistentvolumeclaims)", () => core.listPersistentVolumeClaimForAllNamespaces({ limit: pageSize, _continue: cont }, opts)), slimClaim);
   const volumes = await listAll((cont) => send("list PersistentVolumes (GET /api/v1/persistentvolumes)", () => core.listPersistentVolume({ limit: pageSize, _continue: cont }, opts)), slimVolume);
@@ -226,7 +224,7 @@ export async function readVolumes(kubeconfig: KubeConfig, options: VolumeReadOpt
         },
       };
     }
-    throw requestError(kubeconfig, server, classesWhat, e, timeoutSeconds);
+    throw failed(classesWhat, e);
   }
   const snapshots = await listAll(
     (cont) => send(`list VolumeSnapshots with the label ${PVC_LABEL} (GET /apis/${SNAPSHOT_GROUP}/${SNAPSHOT_VERSION}/volumesnapshots)`, () => customPage("volumesnapshots", PVC_LABEL, cont)),

@@ -1,11 +1,35 @@
 /**
  * How discovery talks to the API server: paged lists, a bound on every request, and one
  * DiscoveryError per failed request that names the server, the request, the HTTP status and
- * the fix. Shared by discovery/read-cluster.ts and discovery/read-readiness.ts.
+ * the fix. Shared by discovery/read-cluster.ts, read-readiness.ts and read-volumes.ts.
  */
 import { AbortError, ApiException, ConfigurationOptions, FetchError, KubeConfig, Observable } from "@kubernetes/client-node";
 import { DiscoveryError } from "./errors";
 import { DISCOVERY_ROLE_NAME, rulesSummary } from "./rbac";
+
+/** How one reader sends its requests to the kubeconfig's server. */
+export interface Requester {
+  /** The kubeconfig's current server ("" when it names none). */
+  readonly server: string;
+  /** Per-request options: abort after the reader's timeout ({@link timeoutOptions}). */
+  readonly opts: ConfigurationOptions;
+  /** The DiscoveryError for request `what` failing with `e` ({@link requestError}). */
+  failed(what: string, e: unknown): DiscoveryError;
+  /** `request()`, its failure turned into {@link failed}'s DiscoveryError. */
+  send<T>(what: string, request: () => Promise<T>): Promise<T>;
+}
+
+/** The requester of a reader whose every request is bounded by `timeoutSeconds`. */
+export function requester(kubeconfig: KubeConfig, timeoutSeconds: number): Requester {
+  const server = kubeconfig.getCurrentCluster()?.server ?? "";
+  const failed = (what: string, e: unknown) => requestError(kubeconfig, server, what, e, timeoutSeconds);
+  return {
+    server,
+    opts: timeoutOptions(timeoutSeconds),
+    failed,
+    send: async <T>(what: string, request: () => Promise<T>): Promise<T> => request().catch((e: unknown) => Promise.reject(failed(what, e))),
+  };
+}
 
 /** Every item of a paginated list, each passed through `slim` as its page arrives. */
 export async function listAll<T, R>(page: (cont: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>, slim: (item: T) => R): Promise<R[]> {
