@@ -17,6 +17,7 @@
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, V1PersistentVolume, V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import { PVC_LABEL } from "../config/volume-config";
 import { DEFAULT_PAGE_SIZE, REQUEST_TIMEOUT_SECONDS } from "./read-cluster";
+import { Json, obj, strings } from "./json";
 import { listAll, requester } from "./requests";
 
 /** The API group and version of the snapshot kinds. */
@@ -110,10 +111,7 @@ export interface VolumeReadOptions {
   readonly requestTimeoutSeconds?: number;
 }
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (typeof v === "object" && v !== null ? (v as Json) : {});
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
-const strings = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === "string"));
 
 /** A PVC as {@link VolumeClaim}; takes client-node's object or the API's JSON. */
 export function slimClaim(c: V1PersistentVolumeClaim | Json): VolumeClaim {

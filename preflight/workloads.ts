@@ -6,6 +6,7 @@
  * objects) by {@link slimWorkloadPod}, {@link slimBudget} and {@link replicaSetOwner}, page by page.
  * Field reference: https://kubernetes.io/docs/reference/kubernetes-api/
  */
+import { Json, obj, strings } from "../discovery/json";
 
 /** A pod as the drain sees it. */
 export interface WorkloadPod {
@@ -62,12 +63,9 @@ export interface Workloads {
   readonly replicaSetOwners: ReadonlyMap<string, string>;
 }
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (typeof v === "object" && v !== null ? (v as Json) : {});
 const arr = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-const strings = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === "string"));
 
 /** The controller owner reference of an object, if any. */
 function controllerOf(meta: Json): { kind: string; name: string } | undefined {
