@@ -349,6 +349,19 @@ export class EtcdBackupSchedule extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * How each of this program's CronJobs runs (the etcd backup, the scheduled volume snapshots): never
+ * two runs at once, the last 3 finished and 3 failed Jobs kept for `kubectl logs`, and a run
+ * missed by more than 10 minutes skipped, not started late.
+ * https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#cronjob-limitations
+ */
+export const SCHEDULED_JOB_POLICY = {
+  concurrencyPolicy: "Forbid",
+  successfulJobsHistoryLimit: 3,
+  failedJobsHistoryLimit: 3,
+  startingDeadlineSeconds: 600,
+} as const;
+
 /** The CronJob's spec. Exported for tests. */
 export function cronJobSpec(
   r: ResolvedBackupArgs,
@@ -363,10 +376,7 @@ export function cronJobSpec(
   ];
   return {
     schedule: r.schedule,
-    concurrencyPolicy: "Forbid",
-    successfulJobsHistoryLimit: 3,
-    failedJobsHistoryLimit: 3,
-    startingDeadlineSeconds: 600,
+    ...SCHEDULED_JOB_POLICY,
     jobTemplate: {
       spec: {
         backoffLimit: 2,

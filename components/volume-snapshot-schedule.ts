@@ -21,6 +21,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { cronProblem } from "../config/values";
 import type { VolumeBackupConfig } from "../config/volume-config";
 import { volumeSnapshotArgs } from "../planning/commands";
+import { SCHEDULED_JOB_POLICY } from "./etcd-backup-schedule";
 import { scriptText } from "./node-scripts";
 
 export interface VolumeSnapshotScheduleArgs {
@@ -140,10 +141,7 @@ export function volumeCronJobSpec(
 ): k8s.types.input.batch.v1.CronJobSpec {
   return {
     schedule: volumes.schedule,
-    concurrencyPolicy: "Forbid",
-    successfulJobsHistoryLimit: 3,
-    failedJobsHistoryLimit: 3,
-    startingDeadlineSeconds: 600,
+    ...SCHEDULED_JOB_POLICY,
     jobTemplate: {
       spec: {
         // No retry: a re-run is a new scheduled time, so new snapshots; the next schedule tries again.
