@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { startEtcd, type LabEtcd } from "./lab/etcd";
 import { createLab, LAB_API_TYPES, LAB_EXPORTED_FILES, LAB_SECRET_MARKERS, RECORDED_DIR, type Lab } from "./lab/node-kit";
-import { installMocks, Registered, settled, valueOf, watchRequests } from "./helpers/pulumi-mocks";
+import { installMocks, Registered, RegisteredView, settled, valueOf, viewOf, watchRequests } from "./helpers/pulumi-mocks";
 import { denyInsecureTransportPolicy, lifecycleRules, uploadPolicy } from "../components/backup-bucket";
 import { BACKUP_SCRIPT, EtcdBackupSchedule, EtcdBackupScheduleArgs, NEWEST_KEY, resolveBackupArgs, SNAPSHOT_SCRIPT } from "../components/etcd-backup-schedule";
 import { BUILT_IN_TYPES, EXPORT_SCRIPT } from "../components/resource-export";
@@ -31,18 +31,11 @@ const base: EtcdBackupScheduleArgs = { region: "eu-west-1", image: "example.org/
 beforeEach(() => registered.splice(0));
 
 /** Builds the component and returns what it registered (a copy: beforeEach empties the live list). */
-async function build(name: string, args: EtcdBackupScheduleArgs): Promise<{ c: EtcdBackupSchedule; all: Registered[]; byType: (t: string) => Registered[]; one: (t: string) => Registered }> {
+async function build(name: string, args: EtcdBackupScheduleArgs): Promise<RegisteredView & { c: EtcdBackupSchedule }> {
   const c = new EtcdBackupSchedule(name, args);
   await valueOf(pulumi.all([c.bucketArn, c.cronJobName, c.uploadPolicyJson]));
   await settled();
-  const all = [...registered];
-  const byType = (t: string) => all.filter((r) => r.type === t);
-  const one = (t: string) => {
-    const found = byType(t);
-    expect(found).toHaveLength(1);
-    return found[0]!;
-  };
-  return { c, all, byType, one };
+  return { c, ...viewOf(registered) };
 }
 
 describe("the bucket, with a given name and KMS key", () => {

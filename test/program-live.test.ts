@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { programRegistrations } from "./helpers/program-runs";
 import type { Registered } from "./helpers/pulumi-mocks";
-import { kubeconfigFileFor, startStaticApi, StaticApi } from "./discovery/static-api";
+import { kubeconfigFileFor, SHARED_HOP_BLOCKERS, startStaticApi, StaticApi } from "./discovery/static-api";
 
 let api: StaticApi;
 let kubeconfigPath: string;
@@ -17,13 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-/** The blocking go/no-go findings of the shared cluster's hop to 1.32 (preflight/): acknowledged here, refused below. */
-const BLOCKERS = [
-  "pod-with-local-data/shop/cache-5f4dfd484-nbr6n",
-  "pod-without-controller/shop/debug-shell",
-  "removed-api-requested/flowschemas.v1beta3.flowcontrol.apiserver.k8s.io",
-  "removed-api-requested/prioritylevelconfigurations.v1beta3.flowcontrol.apiserver.k8s.io",
-];
+/** The blocking go/no-go findings of the shared cluster's hop to 1.32: acknowledged here, refused below. */
+const BLOCKERS = SHARED_HOP_BLOCKERS;
 const live = {
   targetVersion: "1.32",
   controlPlane: {},

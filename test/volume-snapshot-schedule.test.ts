@@ -4,7 +4,7 @@
  * every RBAC rule exactly: per-namespace RoleBindings with namespaces, ClusterRoleBindings without.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, Registered, settled, valueOf } from "./helpers/pulumi-mocks";
+import { installMocks, RegisteredView, settled, valueOf, viewOf } from "./helpers/pulumi-mocks";
 import { scriptText } from "../components/node-scripts";
 import { IN_CLUSTER_KUBECONFIG, VolumeSnapshotSchedule, VolumeSnapshotScheduleArgs } from "../components/volume-snapshot-schedule";
 
@@ -13,18 +13,11 @@ beforeEach(() => registered.splice(0));
 const IMAGE = "example.org/kubectl-bash:1.35@sha256:abc";
 const VOLUMES = { namespaces: ["shop", "billing"], classes: { "ebs.csi.aws.com": "ebs-snap" }, keep: 5, readyTimeoutSeconds: 900, required: false, schedule: "30  2 * * *" };
 
-async function build(args: VolumeSnapshotScheduleArgs): Promise<{ all: Registered[]; byType: (t: string) => Registered[]; one: (t: string) => Registered }> {
+async function build(args: VolumeSnapshotScheduleArgs): Promise<RegisteredView> {
   const c = new VolumeSnapshotSchedule("prod-volume-snapshots", args);
   await valueOf(pulumi.all([c.cronJobName]));
   await settled();
-  const all = [...registered];
-  const byType = (t: string) => all.filter((r) => r.type === t);
-  const one = (t: string) => {
-    const found = byType(t);
-    expect(found).toHaveLength(1);
-    return found[0]!;
-  };
-  return { all, byType, one };
+  return viewOf(registered);
 }
 
 const NAME = "prod-volume-snapshots-volume-snapshots";

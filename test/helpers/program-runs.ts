@@ -12,11 +12,21 @@ export function nameOf(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
+/** What one run of the program did: its registrations, its stack outputs, and what it logged with pulumi.log.info. */
+export interface ProgramRun {
+  readonly registered: Registered[];
+  readonly outputs: Record<string, unknown>;
+  readonly logged: readonly string[];
+}
+
 /**
- * Every registration of one run of the program with `raw` as the stack config and `other` as
- * other namespaces' keys (not a preview), collected in `registered` (so a test sees them when the program fails).
+ * One run of the program with `raw` as the stack config and `other` as other namespaces' keys
+ * (not a preview); its registrations are collected in `registered` (so a test sees them when the
+ * program fails, as the run then rejects).
  */
-export async function programRegistrations(raw: Record<string, unknown>, stack = "dev", other: Record<string, string> = {}, registered: Registered[] = []): Promise<Registered[]> {
+export async function programRun(raw: Record<string, unknown>, stack = "dev", other: Record<string, string> = {}, registered: Registered[] = []): Promise<ProgramRun> {
+  const logged: string[] = [];
+  let outputs: Record<string, unknown> = {};
   // Each fresh @pulumi/pulumi adds a process exit listener; a test file loads several.
   process.setMaxListeners(Math.max(process.getMaxListeners(), 32));
   await jest.isolateModulesAsync(async () => {
@@ -26,13 +36,18 @@ export async function programRegistrations(raw: Record<string, unknown>, stack =
     watchRequests(MockMonitor, (req) => (current = req));
     await sdk.runtime.setMocks(recordingMocks(registered, () => current), PROJECT, stack, false);
     setStackConfig(raw, undefined, sdk, other);
-    jest.spyOn(sdk.log, "info").mockImplementation(() => Promise.resolve());
-    await (await import("../../index")).default();
+    jest.spyOn(sdk.log, "info").mockImplementation((msg: string) => (logged.push(msg), Promise.resolve()));
+    outputs = { ...(await (await import("../../index")).default()) };
   });
   // Registrations arrive a few event-loop turns after the program ran: wait until they stop.
   for (let seen = -1; seen !== registered.length; ) {
     seen = registered.length;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return registered;
+  return { registered, outputs, logged };
+}
+
+/** Every registration of one {@link programRun}. */
+export async function programRegistrations(raw: Record<string, unknown>, stack = "dev", other: Record<string, string> = {}, registered: Registered[] = []): Promise<Registered[]> {
+  return (await programRun(raw, stack, other, registered)).registered;
 }

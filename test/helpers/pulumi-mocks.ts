@@ -117,6 +117,25 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** Lets the mocked engine finish pending registrations (they complete in a few event-loop turns). */
+/** What was registered, copied (a test's beforeEach empties the live list), with lookups by type; `one` expects exactly one of the type. */
+export interface RegisteredView {
+  readonly all: Registered[];
+  byType(t: string): Registered[];
+  one(t: string): Registered;
+}
+
+/** A {@link RegisteredView} of `registered` as it is now. */
+export function viewOf(registered: readonly Registered[]): RegisteredView {
+  const all = [...registered];
+  const byType = (t: string) => all.filter((r) => r.type === t);
+  const one = (t: string) => {
+    const found = byType(t);
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+  return { all, byType, one };
+}
+
 export async function settled(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
