@@ -69,16 +69,17 @@ export async function runPlan(args: readonly string[], io: PlanIo): Promise<numb
     const source = await clusterSource(declared, { ...(providerConfig ? { providerConfig } : {}), env: io.env ?? process.env }, { offline: opts.offline, ...(io.reader ? { reader: io.reader } : {}) });
     const config = source.config;
     const plan = planFromConfig(config, io.now);
-    const { commands } = planCommands(plan, executionOptions(config));
+    const execution = executionOptions(config);
+    const { commands } = planCommands(plan, execution);
     const waves = source.live ? planWaves(plan, { maxNodes: config.maxNodesPerUpdate, commands }) : undefined;
     const readiness =
       source.live && source.kubeconfig
         ? assessReadiness({
             plan, live: source.live, read: await (io.readinessReader ?? readReadiness)(source.kubeconfig, { volumes: config.backup?.volumes !== undefined }),
-            drain: executionOptions(config).drain, acknowledge: config.acknowledge, now: io.now ?? new Date(), ...(config.backup?.volumes ? { volumes: config.backup.volumes } : {}),
+            drain: execution.drain, acknowledge: config.acknowledge, now: io.now ?? new Date(), ...(config.backup?.volumes ? { volumes: config.backup.volumes } : {}),
           })
         : undefined;
-    const durations = durationBounds(executionOptions(config));
+    const durations = durationBounds(execution);
     const now = io.now ?? new Date();
     if (opts.json) {
       const timed = waves?.map((w) => ({ ...w, estimate: estimateWave(plan, w, durations) }));
