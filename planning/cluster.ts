@@ -3,6 +3,7 @@
  * Kubernetes component they run. Plain immutable data, no Pulumi.
  */
 import type { BlueGreenSpec } from "./blue-green";
+import type { NodeRemovalSpec } from "./removal";
 import { KubeVersion } from "./versions";
 
 /** Control-plane nodes run kube-apiserver, kube-controller-manager and kube-scheduler. */
@@ -51,6 +52,8 @@ export interface NodeState {
    * `cluster-maintenance.io/cordoned`); an interrupted step to finish. @default false
    */
   readonly cordonedByUs?: boolean;
+  /** Read from the cluster: its Ready condition is not True (a control-plane node's etcd member counts as unhealthy). @default false */
+  readonly notReady?: boolean;
 }
 
 /**
@@ -86,6 +89,11 @@ export interface ClusterSpec {
    * (`ssh.insecureIgnoreHostKey`): the plan warns. @default none
    */
   readonly uncheckedHostKeys?: readonly string[];
+  /**
+   * Nodes removed for good before the hops (planning/removal.ts); each names a node of `nodes`,
+   * or one already gone from the cluster (`gone`). No hop or OS patch touches them. @default none
+   */
+  readonly removals?: readonly NodeRemovalSpec[];
 }
 
 /**

@@ -77,7 +77,15 @@ export function inToolWords(script: CommandSpec["script"], args: readonly string
     case "soak.sh":
       return `kubectl get node ${args.slice(1).join(" ")}: Ready for ${a(0)}s`;
     case "delete-nodes.sh":
-      return `kubectl delete node ${args.join(" ")}`;
+      return a(0) === "--dead"
+        ? `kubectl get pods -A --field-selector spec.nodeName=${a(1)} (those without a controller: lost for good) && kubectl delete node ${a(1)}`
+        : `kubectl delete node ${args.join(" ")}`;
+    case "reset-node.sh":
+      return "kubeadm reset --force && systemctl stop kubelet && systemctl disable kubelet && rm -rf /etc/cni/net.d/* && iptables -F && iptables -t nat -F && iptables -t mangle -F && iptables -X && ipvsadm --clear";
+    case "etcd-member.sh":
+      return a(0) === "check"
+        ? `etcdctl --endpoints=${a(3)} member list && etcdctl endpoint health (every member): may ${a(1)}'s member go${a(2) === "true" ? "" : " (an odd count left)"}`
+        : `etcdctl --endpoints=${a(3)} member remove <id of ${a(1)}> (unless already gone) && etcdctl member list`;
     case "volume-snapshot.sh":
       return volumeWords(args);
   }

@@ -12,6 +12,7 @@
 import type { VolumeBackupConfig } from "../config/volume-config";
 import type { LabelSelector } from "../config/selector";
 import type { Action, Step, UpgradePlan } from "./plan-types";
+import { removalSnapshotLabel } from "./removal";
 import { replacementCommands } from "./replacement-commands";
 
 /** The node scripts (files in node-scripts/). */
@@ -32,7 +33,9 @@ export type ScriptName =
   | "cordon-node.sh"
   | "soak.sh"
   | "delete-nodes.sh"
-  | "volume-snapshot.sh";
+  | "volume-snapshot.sh"
+  | "reset-node.sh"
+  | "etcd-member.sh";
 
 /** How a pool's nodes are drained. Source: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/ */
 export interface DrainOptions {
@@ -64,7 +67,11 @@ export interface EtcdOptions {
 }
 
 export interface ExecutionOptions {
-  /** The node whose kubectl (with /etc/kubernetes/admin.conf) cordons, drains, waits and uncordons. */
+  /**
+   * The node whose kubectl (with /etc/kubernetes/admin.conf) cordons, drains, waits and
+   * uncordons; a control-plane node, never removed, so a node removal's etcd snapshot and
+   * etcd member commands run there too (planning/removal.ts).
+   */
   readonly kubectlNode: string;
   /** Drain options of a pool (`control-plane` for control-plane nodes). */
   readonly drain: (pool: string) => DrainOptions;
@@ -194,18 +201,21 @@ export function volumeSnapshotArgs(label: string, volumes: VolumeBackupConfig): 
 /**
  * The commands of one action: one, except the etcd snapshot, which may be followed (in this
  * order, each after the one before, all before the hop's next action) by its upload, the
- * resource export and the volume snapshots.
+ * resource export and the volume snapshots; before a node removal, by its upload only, all on
+ * the kubectl node.
  */
 function invocations(step: Step, action: Action, node: string, options: ExecutionOptions): Invocation[] {
   const call = { ...invocation(step, action, node, options), name: action.kind };
   if (action.kind !== "etcd-snapshot") return [call];
   const e = options.etcd;
-  const label = `before-${step.version.tag}`;
+  const removal = step.kind === "node-removal";
+  const label = removal ? removalSnapshotLabel(node) : `before-${step.version.tag}`;
   const more: Invocation[] = [];
   if (options.upload) {
     const u = options.upload;
-    more.push({ name: "upload-snapshot", runsOn: node, script: "upload-snapshot.sh", args: [e.backupDir, label, u.bucket, u.prefix, u.region] });
+    more.push({ name: "upload-snapshot", runsOn: call.runsOn, script: "upload-snapshot.sh", args: [e.backupDir, label, u.bucket, u.prefix, u.region] });
   }
+  if (removal) return [call, ...more];
   if (options.export) {
     more.push({ name: "export-resources", runsOn: options.kubectlNode, script: "export-resources.sh", args: [options.export.dir, options.export.secrets] });
   }
@@ -219,9 +229,11 @@ function invocation(step: Step, action: Action, node: string, options: Execution
   const v = step.version.toString();
   const kubectl = (script: ScriptName, args: string[]) => ({ runsOn: options.kubectlNode, script, args });
   const local = (script: ScriptName, args: string[]) => ({ runsOn: node, script, args });
+  const e = options.etcd;
+  const member = (mode: "check" | "remove") => kubectl("etcd-member.sh", [mode, node, String(action.allowEven ?? false), e.endpoint, e.caCert, e.cert, e.key]);
   switch (action.kind) {
     case "etcd-snapshot": {
-      const e = options.etcd;
+      if (step.kind === "node-removal") return kubectl("etcd-snapshot.sh", [e.backupDir, removalSnapshotLabel(node), e.endpoint, e.caCert, e.cert, e.key, e.verify, String(e.keep)]);
       return local("etcd-snapshot.sh", [e.backupDir, `before-${step.version.tag}`, e.endpoint, e.caCert, e.cert, e.key, e.verify, String(e.keep)]);
     }
     case "switch-repository":
@@ -234,8 +246,8 @@ function invocation(step: Step, action: Action, node: string, options: Execution
       return local("kubeadm-upgrade.sh", ["node", v]);
     case "drain": {
       const d = options.drain(step.pool);
-      // An upgrade's drain skips a node already at or past its version; an OS patch drains whatever the version.
-      const at = step.kind === "os-patch" ? "any" : v;
+      // An upgrade's drain skips a node already at or past its version; an OS patch or a removal drains whatever the version.
+      const at = step.kind === "os-patch" || step.kind === "node-removal" ? "any" : v;
       return kubectl("drain.sh", [node, at, String(d.timeoutSeconds), String(d.deleteEmptyDirData), String(d.deleteUnmanagedPods), String(d.disableEviction)]);
     }
     case "upgrade-kubelet":
@@ -246,6 +258,16 @@ function invocation(step: Step, action: Action, node: string, options: Execution
       return kubectl("uncordon.sh", [node]);
     case "os-patch":
       return local("os-patch.sh", [action.revision!]);
+    case "etcd-member-check":
+      return member("check");
+    case "etcd-member-remove":
+      return member("remove");
+    case "reset-node":
+      return local("reset-node.sh", [node]);
+    case "delete-node":
+      return kubectl("delete-nodes.sh", [node]);
+    case "delete-dead-node":
+      return kubectl("delete-nodes.sh", ["--dead", node]);
     default:
       throw new Error(`${action.kind} is carried out by the blue-green node pool, not by a node command`);
   }
@@ -253,12 +275,13 @@ function invocation(step: Step, action: Action, node: string, options: Execution
 
 /**
  * What a step's commands are for, the prefix of their names: the exact version of an upgrade
- * step (`v1.37.1`), so that another patch is another command, or the revision of an OS patch
- * step (`os-2026-11`, the label of its id). A finished command never runs again whatever else
- * changes (components/command-intent.ts), so its name must say everything it is for.
+ * step (`v1.37.1`), so that another patch is another command, the revision of an OS patch
+ * step (`os-2026-11`, the label of its id), or `remove` for a node removal. A finished command
+ * never runs again whatever else changes (components/command-intent.ts), so its name must say
+ * everything it is for.
  */
 export function intentLabel(step: Step): string {
-  return step.kind === "os-patch" ? step.id.slice(0, step.id.indexOf("/")) : step.version.tag;
+  return step.kind === "os-patch" || step.kind === "node-removal" ? step.id.slice(0, step.id.indexOf("/")) : step.version.tag;
 }
 
 /**

@@ -149,6 +149,35 @@ export const ACTION_SECONDS = {
     // uncordon.sh: up to four kubectl calls with --request-timeout=30s.
     bound: 120,
   },
+  "etcd-member-check": {
+    // Our estimate: a member list and one health check per member.
+    expected: 10,
+    // etcd-member.sh: member list 30, then endpoint health of up to 7 members, 15 each.
+    bound: 30 + 7 * 15,
+  },
+  "etcd-member-remove": {
+    // Our estimate: the check, member remove and member list again.
+    expected: 15,
+    // etcd-member.sh: the check's bound, member remove 30, member list 30.
+    bound: 30 + 7 * 15 + 60,
+  },
+  "reset-node": {
+    // Our estimate: kubeadm reset stops the static pods and cleans its directories.
+    expected: 60,
+    // reset-node.sh: kubeadm reset 300, systemctl stop and disable 60 each, iptables and ipvsadm 30 each.
+    bound: 300 + 2 * 60 + 5 * 30,
+  },
+  "delete-node": {
+    // Our estimate: a few API calls.
+    expected: 10,
+    // delete-nodes.sh: get node 30, list pods 30, delete node 60.
+    bound: 120,
+  },
+  "delete-dead-node": {
+    // As delete-node, with the pods listed.
+    expected: 10,
+    bound: 120,
+  },
 } as const satisfies Partial<Record<ActionKind, ActionSeconds>>;
 
 /**
@@ -212,6 +241,11 @@ export function actionSeconds(step: Step, kind: ActionKind, bounds: DurationBoun
     case "upgrade-kubelet":
     case "os-patch":
     case "uncordon":
+    case "etcd-member-check":
+    case "etcd-member-remove":
+    case "reset-node":
+    case "delete-node":
+    case "delete-dead-node":
       return ACTION_SECONDS[kind];
     default:
       throw new Error(`${kind} is a phase of a blue-green replacement, counted by the replacement's estimate`);
@@ -243,6 +277,8 @@ export function estimateStep(step: Step, bounds: DurationBounds): DurationEstima
     add(actionSeconds(step, action.kind, bounds));
     if (action.kind === "etcd-snapshot") {
       if (bounds.upload) add(UPLOAD_SNAPSHOT);
+      // Before a node removal: the snapshot and its upload only (planning/commands.ts).
+      if (step.kind === "node-removal") continue;
       if (bounds.exportResources) add(EXPORT_RESOURCES);
       if (bounds.volumeReadyTimeoutSeconds !== undefined) add(volumeSnapshotSeconds(bounds.volumeReadyTimeoutSeconds));
     }

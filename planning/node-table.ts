@@ -11,8 +11,11 @@ const BITS = 5;
 const WIDTH = 1 << BITS;
 const MASK = WIDTH - 1;
 
-/** A leaf holds nodes; a branch holds subtrees. Which one a level holds follows from the depth. */
-type Tree = readonly (NodeState | Tree)[];
+/**
+ * A leaf holds nodes (`undefined` where a node was removed: positions never move); a branch holds
+ * subtrees. Which one a level holds follows from the depth.
+ */
+type Tree = readonly (NodeState | Tree | undefined)[];
 
 /** Groups `items` into arrays of WIDTH. */
 function group<T>(items: readonly T[]): T[][] {
@@ -26,8 +29,10 @@ export class NodeTable implements Iterable<NodeState> {
     /** The root; its leaves are `depth` levels below it (depth 0: the root is the only leaf). */
     private readonly root: Tree,
     private readonly depth: number,
-    /** name -> position; shared by every table derived from the same original. */
+    /** name -> position; shared by every table derived from the same original (removed nodes keep theirs). */
     private readonly positions: ReadonlyMap<string, number>,
+    /** Nodes in the table: positions less the removed. */
+    private readonly count: number = positions.size,
   ) {}
 
   /** @throws Error on duplicate node names (config validation reports them first). */
@@ -47,7 +52,7 @@ export class NodeTable implements Iterable<NodeState> {
   }
 
   get size(): number {
-    return this.positions.size;
+    return this.count;
   }
 
   get(name: string): NodeState | undefined {
@@ -55,27 +60,39 @@ export class NodeTable implements Iterable<NodeState> {
     if (i === undefined) return undefined;
     let tree = this.root;
     for (let level = this.depth; level > 0; level--) tree = tree[(i >> (level * BITS)) & MASK] as Tree;
-    return tree[i & MASK] as NodeState;
+    return tree[i & MASK] as NodeState | undefined;
   }
 
   /**
    * A table with each of `updated` replacing the node of the same name.
-   * @throws Error when a name is not in the table (nodes are never added or removed).
+   * @throws Error when a name is not in the table (nodes are never added; removed ones stay out).
    */
   with(updated: readonly NodeState[]): NodeTable {
-    if (updated.length === 0) return this;
+    return this.replaced(updated.map((n) => [n.name, n]), 0);
+  }
+
+  /**
+   * A table without the nodes named `names` (a node removed for good, planning/removal.ts).
+   * @throws Error when a name is not in the table.
+   */
+  without(names: readonly string[]): NodeTable {
+    return this.replaced(names.map((n) => [n, undefined]), names.length);
+  }
+
+  private replaced(updates: readonly (readonly [string, NodeState | undefined])[], removed: number): NodeTable {
+    if (updates.length === 0) return this;
     // Arrays copied by this call: written in place by later updates of the same call.
     const fresh = new Set<Tree>();
-    const copy = (tree: Tree): (NodeState | Tree)[] => {
-      if (fresh.has(tree)) return tree as (NodeState | Tree)[];
+    const copy = (tree: Tree): (NodeState | Tree | undefined)[] => {
+      if (fresh.has(tree)) return tree as (NodeState | Tree | undefined)[];
       const c = [...tree];
       fresh.add(c);
       return c;
     };
     let root = this.root;
-    for (const node of updated) {
-      const i = this.positions.get(node.name);
-      if (i === undefined) throw new Error(`unknown node ${node.name}`);
+    for (const [name, node] of updates) {
+      const i = this.positions.get(name);
+      if (i === undefined || this.get(name) === undefined) throw new Error(`unknown node ${name}`);
       const top = copy(root);
       let tree = top;
       for (let level = this.depth; level > 0; level--) {
@@ -87,12 +104,13 @@ export class NodeTable implements Iterable<NodeState> {
       tree[i & MASK] = node;
       root = top;
     }
-    return new NodeTable(root, this.depth, this.positions);
+    return new NodeTable(root, this.depth, this.positions, this.count - removed);
   }
 
   /**
    * Nodes that differ from `previous` (a table this one was derived from), found by
    * comparing shared chunks by reference: cost grows with the change, not the cluster.
+   * A node removed since `previous` is not listed.
    */
   changedFrom(previous: NodeTable): NodeState[] {
     const changed: NodeState[] = [];
@@ -100,7 +118,7 @@ export class NodeTable implements Iterable<NodeState> {
       if (now === before) return;
       now.forEach((item, k) => {
         if (level === 0) {
-          if (before?.[k] !== item) changed.push(item as NodeState);
+          if (item !== undefined && before?.[k] !== item) changed.push(item as NodeState);
         } else walk(item as Tree, before?.[k] as Tree | undefined, level - 1);
       });
     };
@@ -110,7 +128,9 @@ export class NodeTable implements Iterable<NodeState> {
 
   *[Symbol.iterator](): Iterator<NodeState> {
     function* walk(tree: Tree, level: number): Generator<NodeState> {
-      if (level === 0) yield* tree as readonly NodeState[];
+      if (level === 0) {
+        for (const node of tree) if (node !== undefined) yield node as NodeState;
+      }
       else for (const child of tree) yield* walk(child as Tree, level - 1);
     }
     yield* walk(this.root, this.depth);

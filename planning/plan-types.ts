@@ -22,7 +22,9 @@ export type StepKind =
   /** OS patching of a node not drained by the upgrade: drain, patch, reboot if asked, wait Ready, uncordon. */
   | "os-patch"
   /** A node a stopped run left cordoned after its upgrade: wait until Ready, uncordon. */
-  | "resume";
+  | "resume"
+  /** A node removed for good (`removeNodes`, planning/removal.ts), before the hops. */
+  | "node-removal";
 
 /** The kinds of action inside a step, in the order they run. */
 export type ActionKind =
@@ -43,7 +45,13 @@ export type ActionKind =
   | "drain-blue"
   | "soak"
   | "delete-blue-nodes"
-  | "terminate-blue";
+  | "terminate-blue"
+  /** Node removal (planning/removal.ts), in order. */
+  | "etcd-member-check"
+  | "reset-node"
+  | "etcd-member-remove"
+  | "delete-node"
+  | "delete-dead-node";
 
 /** One action of a step, with the command or operation it stands for. */
 export interface Action {
@@ -52,26 +60,28 @@ export interface Action {
   readonly summary: string;
   /** For `os-patch`: the OS patch revision. */
   readonly revision?: string;
+  /** For `etcd-member-check` and `etcd-member-remove`: an even member count after the removal is accepted. */
+  readonly allowEven?: boolean;
 }
 
 /** One step of the plan: what it does to which nodes, when it may start, the state after it. */
 export interface Step {
   /**
    * Stable id, unique in the plan: `<label>/<node or pool>/<kind>`, where the label is the
-   * hop's minor (`v1.35/cp-1/control-plane-upgrade`) or the OS patch revision
-   * (`os-2026-11/general-1/os-patch`).
+   * hop's minor (`v1.35/cp-1/control-plane-upgrade`), the OS patch revision
+   * (`os-2026-11/general-1/os-patch`) or `remove` (`remove/general-7/node-removal`).
    */
   readonly id: string;
   /** 1-based position in the plan's total order. */
   readonly index: number;
-  /** 1-based hop number; 0 for OS patching after the last hop. */
+  /** 1-based hop number; 0 for OS patching after the last hop, resumes and removals. */
   readonly hop: number;
   readonly kind: StepKind;
   /** Worker pool name, or `control-plane`. */
   readonly pool: string;
   /** Nodes the step changes (for an etcd snapshot, the node it runs on). */
   readonly nodes: readonly string[];
-  /** The version the step brings its nodes to (for a snapshot: the hop's version). */
+  /** The version the step brings its nodes to (for a snapshot: the hop's version; for a removal: the node's kubelet, or the control plane's for a node already gone). */
   readonly version: KubeVersion;
   /** For worker steps: which batch of the pool in this hop, 1-based, and how many batches. */
   readonly batch?: { readonly index: number; readonly count: number };
@@ -130,7 +140,13 @@ export interface UpgradePlan {
    * kubelet caught up with the control plane, each made Ready and uncordoned, one at a time.
    */
   readonly resume: readonly Step[];
-  /** Every step in order (the resume steps, the hops' steps, then the maintenance steps, flattened). */
+  /**
+   * After the resume steps, before the hops: the nodes removed for good (`removeNodes`),
+   * workers first, in batches of their pool's maxUnavailable, then control-plane nodes one at a
+   * time. No later step touches them.
+   */
+  readonly removals: readonly Step[];
+  /** Every step in order (the resume steps, the removals, the hops' steps, then the maintenance steps, flattened). */
   readonly steps: readonly Step[];
   readonly warnings: readonly PlanWarning[];
 }

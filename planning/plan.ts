@@ -19,6 +19,7 @@
  * The planner checks the state after every step
  * against the version-skew policy and refuses rather than return a plan that breaks it.
  */
+import { etcdRemovalProblems, NodeRemovalSpec, removalActions } from "./removal";
 import { controlPlaneActions, kubeletActions, osPatchStepActions, replaceActions, resumeActions, snapshotActions, workerActions } from "./actions";
 import { CONTROL_PLANE_COMPONENTS, CONTROL_PLANE_POOL, ClusterSpec, COMPONENTS, NodeState, PoolSpec, raised, UNPOOLED } from "./cluster";
 import { PlanningError } from "./errors";
@@ -47,6 +48,8 @@ interface StepSpec {
   /** Nodes as they are after the step. */
   readonly changes: readonly NodeState[];
   readonly touchesControlPlane: boolean;
+  /** Nodes the step removes from the cluster for good (their state leaves the table). */
+  readonly removes?: readonly string[];
   readonly batch?: { readonly index: number; readonly count: number };
   readonly replacement?: Step["replacement"];
 }
@@ -65,16 +68,21 @@ const MAX_LISTED = 8;
  */
 export function planUpgrade(cluster: ClusterSpec, target: KubeVersion, options: PlanOptions): UpgradePlan {
   checkShape(cluster);
+  const removing = checkRemovals(cluster);
   const initial = NodeTable.from(cluster.nodes);
-  const broken = checkSkew(initial);
+  // What the hops plan from: the cluster without the nodes removed for good.
+  const kept = keptCluster(cluster, new Set(removing.map((r) => r.spec.name)));
+  const keptState = initial.without(removing.filter((r) => r.node).map((r) => r.spec.name));
+  const broken = checkSkew(keptState);
   if (broken.length > 0) {
     throw new PlanningError(listed(broken.map((v) => v.message)), "the cluster already breaks the version-skew policy; bring it within the policy before planning an upgrade");
   }
-  refuseDowngrade(initial, target);
-  const builder = new PlanBuilder(cluster, target, initial);
-  const minors = hopMinors(cluster, initial, target);
-  const versions = hopVersions(minors, initial, target, options.catalogue);
+  refuseDowngrade(keptState, target);
+  const builder = new PlanBuilder(kept, target, initial);
+  const minors = hopMinors(kept, keptState, target);
+  const versions = hopVersions(minors, keptState, target, options.catalogue);
   builder.resume();
+  builder.removals(removing);
   minors.forEach((minor, i) => builder.hop(minor, versions[i]!, versions[i + 1]));
   builder.osPatching();
   const plan = builder.finish();
@@ -102,6 +110,49 @@ function checkShape(cluster: ClusterSpec): void {
     if (cp && !hasCp) reasons.push(`control-plane node ${node.name} lacks a kube-apiserver, kube-controller-manager or kube-scheduler version`);
   }
   if (reasons.length > 0) throw new PlanningError(reasons, "the cluster description is not valid");
+}
+
+/** A node to remove, with its state when it is still in the cluster. */
+interface Removing {
+  readonly spec: NodeRemovalSpec;
+  readonly node?: NodeState;
+}
+
+/**
+ * The removals of `cluster`, each with its node.
+ * @throws PlanningError when one names a node not in the cluster without being `gone`, is
+ *   listed twice, is a blue-green pool's node (the pool owns its instances), or is the first
+ *   control-plane node (it runs every hop's kubeadm upgrade apply and etcd snapshot).
+ */
+function checkRemovals(cluster: ClusterSpec): Removing[] {
+  const byName = new Map(cluster.nodes.map((n) => [n.name, n]));
+  const blueGreen = new Set(cluster.pools.filter((p) => p.strategy === "blue-green").map((p) => p.name));
+  const first = cluster.nodes.find((n) => n.role === "control-plane")?.name;
+  const reasons: string[] = [];
+  const seen = new Set<string>();
+  const out = (cluster.removals ?? []).map((spec) => {
+    const node = byName.get(spec.name);
+    if (seen.has(spec.name)) reasons.push(`node ${spec.name} is listed twice`);
+    seen.add(spec.name);
+    if (!node && !spec.gone) reasons.push(`node ${spec.name} is not a node of the cluster`);
+    if (node && spec.gone) reasons.push(`node ${spec.name} is in the cluster, not gone`);
+    if (node && blueGreen.has(node.pool)) reasons.push(`node ${spec.name} belongs to blue-green pool ${node.pool}, which owns its instances: change the pool's size instead`);
+    if (node && node.name === first) reasons.push(`node ${spec.name} is the first control-plane node, which runs kubeadm upgrade apply and the etcd snapshots: put another control-plane node first`);
+    return { spec, ...(node ? { node } : {}) };
+  });
+  if (reasons.length > 0) throw new PlanningError(listed(reasons), "cannot remove these nodes");
+  return out;
+}
+
+/** `cluster` without the nodes named in `removed`, and without the pools that leaves with no node. */
+function keptCluster(cluster: ClusterSpec, removed: ReadonlySet<string>): ClusterSpec {
+  if (removed.size === 0) return cluster;
+  const nodes = cluster.nodes.filter((n) => !removed.has(n.name));
+  const pools = cluster.pools.filter((p) => nodes.some((n) => n.pool === p.name)).map((p) => {
+    const size = nodes.filter((n) => n.pool === p.name).length;
+    return p.maxUnavailable > size ? { ...p, maxUnavailable: size } : p;
+  });
+  return { ...cluster, nodes, pools };
 }
 
 function refuseDowngrade(state: NodeTable, target: KubeVersion): void {
@@ -160,6 +211,7 @@ class PlanBuilder {
   private readonly rollingFailures: string[] = [];
   private readonly maintenance: Phase[] = [];
   private readonly resumed: Step[] = [];
+  private readonly removed: Step[] = [];
   /** Nodes whose OS patch is planned, or that are replaced by new nodes. */
   private readonly patched = new Set<string>();
 
@@ -197,6 +249,60 @@ class PlanBuilder {
         actions: resumeActions(node.name, node.versions.kubelet), changes: [], touchesControlPlane: false,
       }]));
     }
+  }
+
+  /**
+   * The removals (planning/removal.ts), before any hop: workers first, by pool in batches of the
+   * pool's maxUnavailable, then control-plane nodes one at a time, each after etcd's quorum
+   * arithmetic allows it (counting the stacked members left by the removals before it), then
+   * nodes already gone, one at a time.
+   * @throws PlanningError listing every control-plane removal etcd's quorum forbids.
+   */
+  removals(removing: readonly Removing[]): void {
+    const workers = removing.filter((r) => r.node && r.node.role === "worker");
+    const pools = [...new Set(workers.map((r) => r.node!.pool))];
+    for (const poolName of pools) {
+      const inPool = workers.filter((r) => r.node!.pool === poolName);
+      const size = Math.max(1, Math.min(this.cluster.pools.find((p) => p.name === poolName)?.maxUnavailable ?? 1, inPool.length));
+      const batches: Removing[][] = [];
+      for (let i = 0; i < inPool.length; i += size) batches.push(inPool.slice(i, i + size));
+      batches.forEach((batch, b) => {
+        this.removed.push(...this.stage(0, "remove", batch.map((r) => this.removalSpec(r, { index: b + 1, count: batches.length }))));
+      });
+    }
+    const refused: string[] = [];
+    for (const r of removing.filter((x) => x.node?.role === "control-plane")) {
+      const members = [...this.state].filter((n) => n.role === "control-plane");
+      const problems = etcdRemovalProblems({
+        node: r.spec.name, members: members.length, allowEven: r.spec.allowEvenEtcdMembers,
+        unhealthy: members.filter((n) => n.name !== r.spec.name && n.notReady).map((n) => n.name),
+        removedHealthy: !r.spec.dead && !r.node!.notReady,
+      });
+      if (problems.length > 0) {
+        refused.push(...problems);
+        continue;
+      }
+      this.removed.push(...this.stage(0, "remove", [this.removalSpec(r)]));
+    }
+    if (refused.length > 0) {
+      throw new PlanningError(listed(refused), "etcd's quorum forbids these removals (https://etcd.io/docs/v3.5/faq/#what-is-failure-tolerance); bring the unhealthy members back, add a control-plane node first (kubeadm join --control-plane), or, for an even member count you accept, set allowEvenEtcdMembers: true on the node's removeNodes entry");
+    }
+    for (const r of removing.filter((x) => !x.node)) {
+      this.removed.push(...this.stage(0, "remove", [{
+        kind: "node-removal", pool: CONTROL_PLANE_POOL, nodes: [r.spec.name], version: this.bounds!.oldest.version,
+        actions: removalActions(r.spec, true), changes: [], touchesControlPlane: false,
+      }]));
+    }
+  }
+
+  private removalSpec(r: Removing, batch?: { index: number; count: number }): StepSpec {
+    const node = r.node!;
+    const cp = node.role === "control-plane";
+    return {
+      kind: "node-removal", pool: node.pool, nodes: [node.name], version: node.versions.kubelet,
+      actions: removalActions(r.spec, cp), changes: [], removes: [node.name], touchesControlPlane: cp,
+      ...(batch ? { batch } : {}),
+    };
   }
 
   hop(minor: number, to: KubeVersion, next: KubeVersion | undefined): void {
@@ -321,7 +427,7 @@ class PlanBuilder {
     const stage = ++this.stages;
     return specs.map((spec) => {
       const id = `${label}/${spec.kind === "pool-replace" ? spec.pool : spec.nodes[0]}/${spec.kind}`;
-      this.state = this.state.with(spec.changes);
+      this.state = spec.removes ? this.state.without(spec.removes) : this.state.with(spec.changes);
       this.check(id, this.state, spec.touchesControlPlane, spec.changes);
       const step: Step = {
         id, index: this.steps.length + 1, hop, kind: spec.kind, pool: spec.pool, nodes: spec.nodes,
@@ -413,6 +519,7 @@ class PlanBuilder {
       hops: this.hops,
       maintenance: this.maintenance,
       resume: this.resumed,
+      removals: this.removed,
       steps: this.steps,
     };
   }

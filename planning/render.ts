@@ -80,6 +80,10 @@ export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] =
     out.push("", ...versionTables(plan, addons), "", "HOPS", ...plan.hops.map((h) => `  ${hopSummary(h)}`));
   }
   if (plan.resume.length > 0) out.push("", `RESUME first: ${plan.resume.length} node(s) a stopped run left cordoned after their upgrade (${plan.resume.map((s) => s.nodes[0]).join(", ")}): wait until Ready, uncordon`);
+  if (plan.removals.length > 0) {
+    const names = plan.removals.flatMap((s) => s.nodes);
+    out.push("", `REMOVE for good, before any hop: ${names.length} node(s) (${names.join(", ")}); no hop or OS patch touches them`);
+  }
   const patched = plan.maintenance.flatMap((p) => p.steps).length;
   if (patched > 0) out.push("", `OS PATCHING after the hops: ${patched} node(s) not drained by an upgrade (nodes the upgrade drains are patched inside that drain)`);
   if (plan.steps.length > 0) {
@@ -95,6 +99,7 @@ export function renderText(plan: UpgradePlan, commands: readonly CommandSpec[] =
       for (const phase of phases) for (const step of phase.steps) out.push(...stepLines(step, width, byStep.get(step.id) ?? []).map((l) => `  ${l}`));
     };
     if (plan.resume.length > 0) section("Resume", [{ kind: "workers", pool: "", steps: plan.resume }]);
+    if (plan.removals.length > 0) section("Removal", [{ kind: "workers", pool: "", steps: plan.removals }]);
     for (const hop of plan.hops) section(`Hop ${hop.index}: ${hop.from.tag} -> ${hop.to.tag}`, hop.phases);
     if (patched > 0) section("OS patching", plan.maintenance);
   }
@@ -137,6 +142,7 @@ export function planToJson(plan: UpgradePlan, commands: readonly CommandSpec[] =
     hops: plan.hops.map((h) => ({ ...h, phases: h.phases.map(phaseJson) })),
     maintenance: plan.maintenance.map(phaseJson),
     resume: plan.resume.map((s) => s.id),
+    removals: plan.removals.map((s) => s.id),
     steps,
     finalState: plan.finalState,
     warnings: plan.warnings,

@@ -9,7 +9,9 @@
  * - `workers`: consecutive batches of the rolling pools of one hop, as many as fit in
  *   `maxNodesPerUpdate` nodes (a batch is never split);
  * - `replacement`: one blue-green pool replaced;
- * - `os-patch`: consecutive OS-patch batches, as many as fit.
+ * - `os-patch`: consecutive OS-patch batches, as many as fit;
+ * - `removal`: nodes removed for good (planning/removal.ts), before any hop: consecutive removal
+ *   stages, as many as fit.
  * Waves are consecutive runs of the plan's steps, in plan order, so the first wave depends
  * on nothing outside itself. Each `pulumi up` reads the cluster again, plans what is left
  * and carries out its first wave; a finished cluster has none (../shared/DESIGN.md,
@@ -28,7 +30,7 @@ export const MAX_RESOURCES_PER_UPDATE = 2_000;
 
 /** What bounds a wave. */
 export interface WaveBounds {
-  /** Most nodes a `workers`, `os-patch` or `resume` wave changes (whole batches only). */
+  /** Most nodes a `workers`, `os-patch`, `removal` or `resume` wave changes (whole batches only). */
   readonly maxNodes: number;
   /** The commands that carry the plan out (planning/commands.ts), counted per step. @default none */
   readonly commands?: readonly CommandSpec[];
@@ -36,7 +38,7 @@ export interface WaveBounds {
   readonly maxResources?: number;
 }
 
-export type WaveKind = "resume" | "control-plane" | "workers" | "replacement" | "os-patch";
+export type WaveKind = "resume" | "control-plane" | "workers" | "replacement" | "os-patch" | "removal";
 
 export interface Wave {
   /** 1-based; wave 1 is what the next `pulumi up` carries out. */
@@ -85,6 +87,8 @@ function unitOf(step: Step): Omit<Unit, "steps" | "nodes" | "resources"> {
       return { ...unit, kind: "workers" };
     case "os-patch":
       return { ...unit, kind: "os-patch" };
+    case "node-removal":
+      return { ...unit, kind: "removal" };
   }
 }
 
@@ -127,7 +131,7 @@ export function planWaves(plan: UpgradePlan, bounds: WaveBounds): Wave[] {
   const rest = units.filter((u) => u.kind !== "resume");
   let carried: Unit[] = rest.length > 0 ? resumed : [];
   for (const u of rest.length > 0 ? rest : units) {
-    const fills = u.kind === "workers" || u.kind === "os-patch" || u.kind === "resume";
+    const fills = u.kind === "workers" || u.kind === "os-patch" || u.kind === "resume" || u.kind === "removal";
     if (fills && u.nodes.size > maxNodesPerUpdate) throw new Error(`a batch of ${u.nodes.size} nodes (${u.key}) is more than maxNodesPerUpdate (${maxNodesPerUpdate})`);
     const joins = open && fills && open.kind === u.kind && open.label === u.label && open.nodes.size + u.nodes.size <= maxNodesPerUpdate && open.resources + u.resources <= maxResources;
     if (!joins) {
@@ -155,10 +159,13 @@ export function planWaves(plan: UpgradePlan, bounds: WaveBounds): Wave[] {
   return waves;
 }
 
-/** One line per wave, e.g. `wave 2 (next pulumi up): hop 1 v1.35.9, workers of general: 12 node(s), 12 step(s)`. */
+/**
+ * One line per wave, e.g. `wave 2 (next pulumi up): hop 1 v1.35.9, workers of general: 12 node(s), 12 step(s)`
+ * or `wave 1: removal, nodes removed for good: 2 node(s), 2 step(s)`.
+ */
 export function describeWave(wave: Wave, next: boolean): string {
-  const what = wave.kind === "control-plane" ? "control plane" : wave.kind === "replacement" ? `replacement of pool ${wave.pools[0]}` : wave.kind === "resume" ? "resume nodes a stopped run left cordoned" : `${wave.kind === "os-patch" ? "OS patching" : "workers"} of ${wave.pools.join(", ")}`;
-  const where = wave.hop > 0 ? `hop ${wave.hop} ${wave.label}` : wave.label;
+  const what = wave.kind === "control-plane" ? "control plane" : wave.kind === "replacement" ? `replacement of pool ${wave.pools[0]}` : wave.kind === "resume" ? "resume nodes a stopped run left cordoned" : wave.kind === "removal" ? "nodes removed for good" : `${wave.kind === "os-patch" ? "OS patching" : "workers"} of ${wave.pools.join(", ")}`;
+  const where = wave.hop > 0 ? `hop ${wave.hop} ${wave.label}` : wave.kind === "removal" ? "removal" : wave.label;
   const resumes = wave.resumes ? `, first resuming ${wave.resumes} node(s) a stopped run left cordoned` : "";
   return `wave ${wave.index}${next ? " (next pulumi up)" : ""}: ${where}, ${what}${resumes}: ${wave.nodes} node(s), ${wave.steps.length} step(s)`;
 }
