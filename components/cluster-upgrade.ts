@@ -241,7 +241,8 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
           addPreviousOutputInEnv: false,
         },
         {
-          parent: spec.pool ? pools.get(spec.pool)! : components.get(spec.node)!, dependsOn: [...after, ...green],
+          // A node already gone from the cluster (its leftovers cleaned) has no NodeUpgrade: the command is this component's.
+          parent: spec.pool ? pools.get(spec.pool)! : (components.get(spec.node) ?? this), dependsOn: [...after, ...green],
           ignoreChanges: [...FINISHED_COMMAND_IGNORES],
         },
       );

@@ -9,6 +9,7 @@ import { CONTROL_PLANE_COMPONENTS, CONTROL_PLANE_POOL, UNPOOLED } from "../plann
 import { ProblemList } from "../planning/errors";
 import type { KubeVersion } from "../planning/versions";
 import { checkBatchFits, CONTROL_PLANE_LABEL, resolveMaxUnavailable } from "./live-config";
+import { removalProblems } from "./removal-config";
 import { selects } from "./selector";
 import { MAX_NODES, NodeConfig, PROJECT, StackConfig } from "./stack-config";
 
@@ -25,23 +26,29 @@ import { MAX_NODES, NodeConfig, PROJECT, StackConfig } from "./stack-config";
  *   node, a node two pools select, a selector that selects nothing, a node without the
  *   address to reach it or without a host key, a kubectlNode that is not a control-plane node,
  *   maxUnavailable above maxNodesPerUpdate, more than {@link MAX_NODES} nodes, a control-plane
- *   node without one of its static pods.
+ *   node without one of its static pods, a `removeNodes` entry that cannot be carried out
+ *   (config/removal-config.ts removalProblems).
  */
 export function resolveLive(config: StackConfig, live: LiveCluster): StackConfig {
   const byName = new Map(live.nodes.map((n) => [n.name, n]));
-  const mark = (n: NodeConfig): NodeConfig => (byName.get(n.name)?.cordonedByUs ? { ...n, cordonedByUs: true } : n);
+  const mark = (n: NodeConfig): NodeConfig => {
+    const read = byName.get(n.name);
+    return { ...n, ...(read?.cordonedByUs ? { cordonedByUs: true } : {}), ...(read && read.ready !== "True" ? { notReady: true } : {}) };
+  };
   if (!config.live) {
     return { ...config, controlPlane: config.controlPlane.map(mark), pools: config.pools.map((p) => ({ ...p, nodes: p.nodes.map(mark) })) };
   }
   const selection = config.live;
   const problems = new ProblemList();
+  // A node removed for good: a dead one is never reached over SSH, one no pool selects is (for its reset).
+  const removal = new Map(config.removeNodes.map((r) => [r.name, r]));
   if (live.nodes.length > MAX_NODES) {
     problems.add("(the cluster)", `${live.nodes.length} nodes`, `has more than ${MAX_NODES} nodes, the most a Kubernetes cluster supports (https://kubernetes.io/docs/setup/best-practices/cluster-large/)`, "check that the kubeconfig points at the right cluster");
     problems.throwIfAny(`cannot plan from the cluster at ${live.server}`);
   }
   const reach = (n: LiveNode, needed: boolean): { host: string; hostKey?: string } => {
     const own = selection.hosts.get(n.name);
-    if (!needed) return { host: "" };
+    if (!needed || removal.get(n.name)?.dead) return { host: "" };
     const host = own?.host ?? n.addresses.find((a) => a.type === selection.addressType)?.address;
     if (!host) {
       problems.add(`hosts.${n.name}.host`, undefined, `is needed: node ${n.name} reports no ${selection.addressType} address`, `set hosts.${n.name}.host, or nodeAddressType to one it has (${n.addresses.map((a) => a.type).join(", ") || "none"})`);
@@ -62,7 +69,7 @@ export function resolveLive(config: StackConfig, live: LiveCluster): StackConfig
     }
     return {
       name: n.name, ...reach(n, needsSsh), role: pool === CONTROL_PLANE_POOL ? "control-plane" : "worker", pool,
-      version: n.kubeletVersion, components, ...(n.cordonedByUs ? { cordonedByUs: true } : {}),
+      version: n.kubeletVersion, components, ...(n.cordonedByUs ? { cordonedByUs: true } : {}), ...(n.ready !== "True" ? { notReady: true } : {}),
     };
   };
 
@@ -97,11 +104,18 @@ export function resolveLive(config: StackConfig, live: LiveCluster): StackConfig
   });
   const unpooled = live.nodes
     .filter((n) => !cpNames.has(n.name) && !owner.has(n.name) && !declared.has(n.name))
-    .map((n) => nodeConfig(n, UNPOOLED, false));
+    .map((n) => nodeConfig(n, UNPOOLED, removal.has(n.name)));
 
   const kubectlNode = selection.kubectlNode ?? controlPlane[0]?.name;
   if (controlPlane.length > 0 && !cpNames.has(kubectlNode ?? "")) {
     problems.add("kubectlNode", selection.kubectlNode, "is not a control-plane node of the cluster", `name one of ${controlPlane.map((n) => n.name).join(", ")} (kubectl needs its admin.conf)`);
+  }
+  if (controlPlane.length > 0) {
+    removalProblems(problems, config.removeNodes, {
+      nodes: [...controlPlane, ...pools.flatMap((p) => p.nodes), ...unpooled].map((n) => ({ name: n.name, pool: n.pool, notReady: n.notReady === true })),
+      blueGreenPools: new Set(config.pools.filter((p) => p.blueGreen).map((p) => p.name)),
+      first: { name: controlPlane[0]!.name, key: "controlPlane.order" }, kubectlNode: kubectlNode!, live: true,
+    });
   }
   problems.throwIfAny(`cannot plan ${PROJECT} from the cluster at ${live.server}`);
   return {

@@ -4,7 +4,7 @@
  * fix, and all problems are thrown together, before anything is planned or created.
  * The key reference is in README.md ("Configuration reference").
  */
-import { CONTROL_PLANE_POOL, ClusterSpec, Component, NodeRole, NodeState, POOL_STRATEGIES, PoolStrategy } from "../planning/cluster";
+import { CONTROL_PLANE_POOL, ClusterSpec, Component, NodeRole, NodeState, POOL_STRATEGIES, PoolStrategy, UNPOOLED } from "../planning/cluster";
 import { ProblemList } from "../planning/errors";
 import { planUpgrade } from "../planning/plan";
 import type { UpgradePlan } from "../planning/plan-types";
@@ -18,7 +18,8 @@ import { parseHostKey, parseSsh, SshConfig, SshTarget } from "./ssh-config";
 import { BackupConfig, parseBackup } from "./backup-config";
 import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-green-config";
 import { BlueGreenSpec, colorNodeNames, refuseRepeatedReplacement } from "../planning/blue-green";
-import { parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
+import { DEFAULT_DRAIN, parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
+import { NodeRemovalConfig, parseRemoveNodes, removalProblems, removalSpecs } from "./removal-config";
 import { parseAcknowledge } from "./acknowledge-config";
 import { MaintenanceWindow, parseMaintenanceWindow } from "./window-config";
 import { checkBatchFits, LiveSelection, MaxUnavailable, parseLiveKeys, parseMaxUnavailableSpec, parseSelectorKey, PERCENT, resolveMaxUnavailable } from "./live-config";
@@ -30,7 +31,7 @@ export type { SshConfig, SshTarget } from "./ssh-config";
 export const PROJECT = "cluster-maintenance";
 
 /** Every top-level key this program reads (sshPrivateKey is read as a Pulumi secret, apart). */
-export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup", "maxNodesPerUpdate", "hosts", "nodeAddressType", "kubeconfig", "acknowledge", "maintenanceWindow", "notificationWebhookUrl"] as const;
+export const CONFIG_KEYS = ["clusterName", "targetVersion", "releases", "controlPlane", "pools", "kubeProxyVersion", "ssh", "sshPrivateKey", "kubectlNode", "etcd", "readyTimeoutSeconds", "backup", "maxNodesPerUpdate", "hosts", "nodeAddressType", "kubeconfig", "acknowledge", "maintenanceWindow", "notificationWebhookUrl", "removeNodes"] as const;
 
 /**
  * Default `maxNodesPerUpdate`: a rolling worker costs 8 registered resources (its component and
@@ -51,6 +52,8 @@ export interface NodeConfig {
   readonly components: Partial<Record<Component, KubeVersion>>;
   /** Read from the cluster: a drain of this program's left the node cordoned (annotation cluster-maintenance.io/cordoned). */
   readonly cordonedByUs?: boolean;
+  /** Read from the cluster: its Ready condition is not True. */
+  readonly notReady?: boolean;
 }
 
 export interface PoolConfig {
@@ -104,6 +107,8 @@ export interface StackConfig {
   readonly acknowledge: readonly string[];
   /** When `pulumi up` may carry out a wave (config/window-config.ts); absent: any time. */
   readonly maintenanceWindow?: MaintenanceWindow;
+  /** Nodes removed for good before any hop (config/removal-config.ts). @default [] */
+  readonly removeNodes: readonly NodeRemovalConfig[];
 }
 
 const CP_COMPONENTS: readonly Component[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"];
@@ -234,14 +239,22 @@ export function parseStackConfig(input: RawObject, stack: string): StackConfig {
   const liveSelection = live ? parseLiveKeys(r, raw, cp, selected, hostKey) : undefined;
   const acknowledge = parseAcknowledge(r, raw.acknowledge);
   const maintenanceWindow = parseMaintenanceWindow(r, raw.maintenanceWindow);
+  const removeNodes = parseRemoveNodes(r, raw.removeNodes);
   const kubectlNode = raw.kubectlNode ?? controlPlane[0]?.name;
   if (controlPlane.length > 0 && !controlPlane.some((n) => n.name === kubectlNode)) {
     problems.add("kubectlNode", raw.kubectlNode, "is not a control-plane node", `name one of ${controlPlane.map((n) => n.name).join(", ")} (kubectl needs its admin.conf)`);
   }
+  // Nodes read from the cluster are checked once read (config/live-nodes.ts).
+  if (!live && removeNodes && controlPlane.length > 0) {
+    removalProblems(problems, removeNodes, {
+      nodes: [...controlPlane, ...pools.flatMap((p) => p.nodes)], blueGreenPools: new Set(pools.filter((p) => p.blueGreen).map((p) => p.name)),
+      first: { name: controlPlane[0]!.name, key: "controlPlane.nodes" }, kubectlNode: String(kubectlNode), live: false,
+    });
+  }
   problems.throwIfAny(`invalid stack config for ${PROJECT}`);
   return {
     clusterName: clusterName!, target: target!, catalogue, controlPlane, controlPlaneDrain: controlPlaneDrain!, pools, ssh: ssh!,
-    kubectlNode: kubectlNode as string, etcd: etcd!, readyTimeoutSeconds: readyTimeoutSeconds!, maxNodesPerUpdate: maxNodesPerUpdate!, unpooled: [], acknowledge: acknowledge!,
+    kubectlNode: kubectlNode as string, etcd: etcd!, readyTimeoutSeconds: readyTimeoutSeconds!, maxNodesPerUpdate: maxNodesPerUpdate!, unpooled: [], acknowledge: acknowledge!, removeNodes: removeNodes!,
     ...(liveSelection ? { live: liveSelection } : {}),
     ...(kubeProxyVersion ? { kubeProxyVersion } : {}),
     ...(controlPlaneOsPatch ? { controlPlaneOsPatchRevision: controlPlaneOsPatch } : {}),
@@ -323,6 +336,7 @@ export function toClusterSpec(config: StackConfig): ClusterSpec {
     return {
       name: n.name, role: n.role, pool: n.pool, versions: { ...cp, kubelet: v("kubelet"), kubectl: v("kubectl"), "kube-proxy": kubeProxy },
       ...(n.cordonedByUs ? { cordonedByUs: true } : {}),
+      ...(n.notReady ? { notReady: true } : {}),
     };
   });
   const osPatch: Record<string, string> = {};
@@ -338,6 +352,7 @@ export function toClusterSpec(config: StackConfig): ClusterSpec {
     })),
     nodes,
     osPatch,
+    ...(config.removeNodes.length > 0 ? { removals: removalSpecs(config.removeNodes, new Set(all.map((n) => n.name))) } : {}),
   };
 }
 
@@ -373,7 +388,8 @@ export function executionOptions(config: StackConfig): ExecutionOptions {
   const drains = new Map(config.pools.map((p) => [p.name, p.drain]));
   return {
     kubectlNode: config.kubectlNode,
-    drain: (pool) => drains.get(pool) ?? config.controlPlaneDrain,
+    // A node no pool selects is drained (before its removal) with the defaults.
+    drain: (pool) => drains.get(pool) ?? (pool === UNPOOLED ? DEFAULT_DRAIN : config.controlPlaneDrain),
     etcd: config.etcd,
     readyTimeoutSeconds: config.readyTimeoutSeconds,
     ...(config.backup
@@ -386,10 +402,10 @@ export function executionOptions(config: StackConfig): ExecutionOptions {
   };
 }
 
-/** Node name -> address and host key, for every node reached over SSH (not a blue-green pool's instances). */
+/** Node name -> address and host key, for every node reached over SSH (not a blue-green pool's instances, not a dead node, not a node no pool selects unless it is removed). */
 export function sshTargetsOf(config: StackConfig): ReadonlyMap<string, SshTarget> {
   return new Map(
-    [...config.controlPlane, ...config.pools.flatMap((p) => p.nodes)]
+    [...config.controlPlane, ...config.pools.flatMap((p) => p.nodes), ...config.unpooled]
       .filter((n) => n.host !== "")
       .map((n) => [n.name, { host: n.host, ...(n.hostKey ? { hostKey: n.hostKey } : {}) }]),
   );

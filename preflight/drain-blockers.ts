@@ -51,7 +51,7 @@ export function drainBatches(plan: UpgradePlan): DrainBatch[] {
   const flush = () => {
     if (!stage) return;
     const { step, nodes } = stage;
-    const where = step.kind === "os-patch" ? "OS patching" : `hop ${step.hop}, to ${step.version}`;
+    const where = step.kind === "os-patch" ? "OS patching" : step.kind === "node-removal" ? "removal for good" : `hop ${step.hop}, to ${step.version}`;
     const which = step.batch ? `batch ${step.batch.index} of ${step.batch.count}` : nodes.join(", ");
     out.push({ hop: step.kind === "os-patch" ? patchHop : step.hop, pool: step.pool, nodes, label: `${step.pool} ${which} (${where})` });
     stage = undefined;

@@ -37,6 +37,8 @@ export type FindingKind =
   | "volume-snapshot"
   /** `backup.volumes`: a selected PVC no VolumeSnapshot can be taken of, with the reason (blocking with `required`). */
   | "volume-not-covered"
+  /** A pod with no controller on a dead node being removed: it is lost for good (a note: the node is gone already). */
+  | "pod-lost-with-dead-node"
   /** Something the check could not read (it is said, never guessed). */
   | "not-checked";
 
@@ -57,6 +59,7 @@ const KINDS: Record<FindingKind, true> = {
   "kubelet-skew": true,
   "volume-snapshot": true,
   "volume-not-covered": true,
+  "pod-lost-with-dead-node": true,
   "not-checked": true,
 };
 export const FINDING_KINDS = Object.keys(KINDS) as readonly FindingKind[];

@@ -33,6 +33,8 @@ export interface HealthInputs {
   readonly etcdSizes?: readonly { readonly cluster: string; readonly bytes: number }[];
   /** The kube-apiserver serving certificate's notAfter, or why it was not read. */
   readonly certificate: { readonly notAfter: Date } | { readonly error: string };
+  /** Nodes the plan removes for good (`removeNodes`): their not being Ready, or their control-plane pods', is said, never blocking. @default none */
+  readonly removing?: ReadonlySet<string>;
 }
 
 const MIB = 1024 ** 2;
@@ -48,15 +50,17 @@ const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
 export function healthFindings(live: LiveCluster, inputs: HealthInputs, now: Date): Finding[] {
   const out: Finding[] = [];
   const add = (f: Omit<Finding, "hop">) => out.push({ ...f, hop: 0 });
+  const removing = inputs.removing ?? new Set<string>();
   for (const n of live.nodes) {
     if (n.ready !== "True") {
       add({
         id: findingId("node-not-ready", n.name),
         kind: "node-not-ready",
         node: n.name,
-        blocking: true,
-        detail:
-          n.ready === "Unknown"
+        blocking: !removing.has(n.name),
+        detail: removing.has(n.name)
+          ? `node ${n.name} is Ready=${n.ready}; it is removed for good (removeNodes) before any hop`
+          : n.ready === "Unknown"
             ? `node ${n.name} is Ready=Unknown: its kubelet has stopped reporting. Bring it back (systemctl status kubelet on the node), or remove the Node if the machine is gone`
             : `node ${n.name} is Ready=False: see kubectl describe node ${n.name} and fix it first`,
       });
@@ -78,8 +82,8 @@ export function healthFindings(live: LiveCluster, inputs: HealthInputs, now: Dat
       kind: "control-plane-pod-not-ready",
       node: p.node,
       object: `Pod ${p.namespace}/${p.name}`,
-      blocking: true,
-      detail: `the control-plane pod ${p.namespace}/${p.name} on ${p.node} is not Ready (phase ${p.phase || "unknown"}): kubeadm upgrade waits for it and fails; see kubectl -n kube-system describe pod ${p.name}`,
+      blocking: !removing.has(p.node),
+      detail: removing.has(p.node) ? `the control-plane pod ${p.namespace}/${p.name} on ${p.node} is not Ready; ${p.node} is removed for good (removeNodes) before any hop` : `the control-plane pod ${p.namespace}/${p.name} on ${p.node} is not Ready (phase ${p.phase || "unknown"}): kubeadm upgrade waits for it and fails; see kubectl -n kube-system describe pod ${p.name}`,
     });
   }
   out.push(...readyzFindings(live.server, inputs.readyz));

@@ -1,5 +1,5 @@
 /**
- * The go/no-go report: every finding (health, drain blockers per batch, removed APIs per hop,
+ * The go/no-go report: every finding (health, drain blockers per batch, pods lost with a dead node removed, removed APIs per hop,
  * kubelets the plan leaves at the edge of the version skew, with `backup.volumes` the PVCs
  * snapshotted before each control-plane hop and those that cannot be)
  * judged against the stack config's `acknowledge`, a verdict per hop, and the refusal that
@@ -18,6 +18,7 @@ import { kubeletSkewFindings } from "./kubelet-skew";
 import { MetricSample, metricSamples } from "./prometheus";
 import { removedApiFindings, servedFromDiscovery } from "./removed-apis";
 import { snapshotHops, volumeFindings } from "./volumes";
+import { removalFindings, removedNodes } from "./removals";
 import type { VolumeBackupConfig } from "../config/volume-config";
 
 /** What the report is made from. */
@@ -53,11 +54,13 @@ export function assessReadiness(ctx: ReadinessContext): Readiness {
     readyz: "error" in read.readyz ? { error: read.readyz.error } : { ok: read.readyz.status === 200, text: read.readyz.text },
     ...(metrics.sizes.length > 0 ? { etcdSizes: metrics.sizes } : {}),
     certificate: read.certificate,
+    removing: removedNodes(ctx.plan),
   };
   const findings: Finding[] = [
     ...healthFindings(ctx.live, health, ctx.now),
     ...metrics.unread,
     ...drainFindings(ctx.plan, read.workloads, ctx.drain),
+    ...removalFindings(ctx.plan, read.workloads),
     ...kubeletSkewFindings(ctx.plan),
     ...removedApiFindings({
       hops: ctx.plan.hops.map((h) => ({ index: h.index, to: h.to.toString(), from: h.from.toString() })),
