@@ -82,7 +82,7 @@ export function planUpgrade(cluster: ClusterSpec, target: KubeVersion, options: 
   const minors = hopMinors(kept, keptState, target);
   const versions = hopVersions(minors, keptState, target, options.catalogue);
   builder.resume();
-  builder.removals(removing);
+  builder.removals(removing, cluster.pools);
   minors.forEach((minor, i) => builder.hop(minor, versions[i]!, versions[i + 1]));
   builder.osPatching();
   const plan = builder.finish();
@@ -253,17 +253,16 @@ class PlanBuilder {
 
   /**
    * The removals (planning/removal.ts), before any hop: workers first, by pool in batches of the
-   * pool's maxUnavailable, then control-plane nodes one at a time, each after etcd's quorum
+   * pool's maxUnavailable (of `pools`, as configured; a node no pool selects alone), then control-plane nodes one at a time, each after etcd's quorum
    * arithmetic allows it (counting the stacked members left by the removals before it), then
    * nodes already gone, one at a time.
    * @throws PlanningError listing every control-plane removal etcd's quorum forbids.
    */
-  removals(removing: readonly Removing[]): void {
+  removals(removing: readonly Removing[], pools: readonly PoolSpec[]): void {
     const workers = removing.filter((r) => r.node && r.node.role === "worker");
-    const pools = [...new Set(workers.map((r) => r.node!.pool))];
-    for (const poolName of pools) {
+    for (const poolName of new Set(workers.map((r) => r.node!.pool))) {
       const inPool = workers.filter((r) => r.node!.pool === poolName);
-      const size = Math.max(1, Math.min(this.cluster.pools.find((p) => p.name === poolName)?.maxUnavailable ?? 1, inPool.length));
+      const size = Math.max(1, Math.min(pools.find((p) => p.name === poolName)?.maxUnavailable ?? 1, inPool.length));
       const batches: Removing[][] = [];
       for (let i = 0; i < inPool.length; i += size) batches.push(inPool.slice(i, i + size));
       batches.forEach((batch, b) => {
