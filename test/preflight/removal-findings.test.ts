@@ -51,7 +51,9 @@ it("a live node's removal drains it: a pod with no controller on it stops the re
   expect(waves[0]!.kind).toBe("removal");
   const refused = thrownBy(NoGoError, () => refuseNoGo(readiness, plan, waves[0]));
   expect(refused.message).toContain("pod-without-controller/shop/debug-shell");
-  const acknowledged = assessed(["general-3"], false, ["pod-without-controller/shop/debug-shell"]);
+  // The cache pod's emptyDir on general-3 blocks its drain too.
+  expect(refused.blockers.map((b) => b.id)).toEqual(["pod-with-local-data/shop/cache-5f4dfd484-nbr6n", "pod-without-controller/shop/debug-shell"]);
+  const acknowledged = assessed(["general-3"], false, ["pod-without-controller/shop/debug-shell", "pod-with-local-data/shop/cache-5f4dfd484-nbr6n"]);
   expect(() => refuseNoGo(acknowledged.readiness, acknowledged.plan, acknowledged.waves[0])).not.toThrow();
 });
 
