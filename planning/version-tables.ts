@@ -32,9 +32,14 @@ export function columns(rows: readonly (readonly string[])[]): string[] {
 const HEADER = ["COMPONENT", "NODE", "CURRENT", "TARGET"];
 const count = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
 
-/** The version of `component` on `node` once the plan has run: its TARGET (a node no pool upgrades keeps its own). */
+/** TARGET of a node the plan removes for good (`removeNodes`): it is not in `plan.finalState`. */
+export const REMOVED = "removed";
+
+/** The version of `component` on `node` once the plan has run: its TARGET (a node no pool upgrades keeps its own; a removed node has none). */
 function after(plan: UpgradePlan, node: NodeState, component: Component): string {
-  return (plan.finalState.get(node.name)?.versions[component] ?? node.versions[component])?.tag ?? plan.target.tag;
+  const final = plan.finalState.get(node.name);
+  if (!final) return REMOVED;
+  return (final.versions[component] ?? node.versions[component])?.tag ?? plan.target.tag;
 }
 
 /** One row per current and target version of `component` over `nodes`, NODE saying how many nodes run it. */
@@ -53,7 +58,8 @@ function byVersion(plan: UpgradePlan, component: "kube-proxy" | "kubelet" | "kub
 /**
  * The version tables and the line saying where etcd's and CoreDNS's TARGET come from. A
  * Kubernetes component's TARGET is its version on that node once the plan has run
- * (`plan.finalState`): the target, except on nodes no pool upgrades.
+ * (`plan.finalState`): the target, except on nodes no pool upgrades, and `removed` on (and
+ * for the etcd member of) a node the plan removes for good.
  * - control-plane components: one row per control-plane node (plan order), as kubeadm;
  * - kube-proxy: one row per current version, NODE the number of nodes (kubeadm leaves NODE
  *   blank: a DaemonSet's pods run on every node);
@@ -82,7 +88,7 @@ export function versionTables(plan: UpgradePlan, addons?: ClusterAddons): string
   }
   main.push(...byVersion(plan, "kube-proxy", nodes));
   if (addons?.coreDns) main.push(["CoreDNS", "", addons.coreDns, dnsTarget]);
-  for (const e of addons?.etcd ?? []) main.push(["etcd", e.node, e.version, etcdTarget]);
+  for (const e of addons?.etcd ?? []) main.push(["etcd", e.node, e.version, plan.initialState.get(e.node) && !plan.finalState.get(e.node) ? REMOVED : etcdTarget]);
   const kubelets: string[][] = [
     HEADER,
     ...(nodes.length > KUBELET_ROWS_PER_NODE_MAX ? byVersion(plan, "kubelet", nodes) : nodes.map((n) => ["kubelet", n.name, n.versions.kubelet.tag, after(plan, n, "kubelet")])),

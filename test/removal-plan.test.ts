@@ -136,6 +136,13 @@ describe("removing a worker and a control-plane node of the dev cluster", () => 
     expect(section).toContain("[on cp-3] reset-node.sh 'cp-3'   # kubeadm reset --force");
     expect(section).toContain("[on cp-1] etcd-member.sh 'remove' 'cp-3' 'true'");
     expect(section.split("\n").filter((l) => l.includes("[on ")).length).toBe(9);
+    // The version tables give the removed nodes (and cp-3's etcd member) no target version.
+    const tables = renderText(p, [], { etcd: [{ node: "cp-1", version: "3.5.15-0" }, { node: "cp-3", version: "3.5.15-0" }] });
+    expect(tables).toMatch(/\nkube-apiserver +cp-3 +v1\.34\.6 +removed\n/);
+    expect(tables).toMatch(/\nkubelet +general-2 +v1\.34\.6 +removed\n/);
+    expect(tables).toMatch(/\nkubelet +general-1 +v1\.34\.6 +v1\.35\.9\n/);
+    expect(tables).toMatch(/\netcd +cp-3 +3\.5\.15-0 +removed\n/);
+    expect(tables).not.toMatch(/\netcd +cp-1 +3\.5\.15-0 +removed\n/);
   });
 });
 
