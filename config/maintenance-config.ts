@@ -31,7 +31,8 @@ export const ETCD_ENDPOINT = /^https?:\/\/[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$/;
 /** An OS patch revision: any label the operator bumps to trigger patching, e.g. `2026-11`. */
 export const REVISION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-function flag(r: FieldReader, value: unknown, key: string): boolean | undefined {
+/** Reads an optional true/false at `key`. @default false */
+export function flag(r: FieldReader, value: unknown, key: string): boolean | undefined {
   if (value === undefined) return false;
   if (typeof value === "boolean") return value;
   r.problems.add(key, value, "is not true or false", "write true or false, or leave it out for false");

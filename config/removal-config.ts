@@ -14,6 +14,7 @@ import { CONTROL_PLANE_POOL } from "../planning/cluster";
 import type { ProblemList } from "../planning/errors";
 import type { NodeRemovalSpec } from "../planning/removal";
 import { FieldReader, SUBDOMAIN } from "./fields";
+import { flag } from "./maintenance-config";
 
 /** One `removeNodes` entry. */
 export interface NodeRemovalConfig {
@@ -58,13 +59,6 @@ export function parseRemoveNodes(r: FieldReader, value: unknown): readonly NodeR
     return [{ name, dead, allowEvenEtcdMembers }];
   });
   return ok ? out : undefined;
-}
-
-function flag(r: FieldReader, value: unknown, key: string): boolean | undefined {
-  if (value === undefined) return false;
-  if (typeof value === "boolean") return value;
-  r.problems.add(key, value, "is not true or false", "write true or false, or leave it out for false");
-  return undefined;
 }
 
 /** A node as {@link removalProblems} needs it. */
