@@ -263,6 +263,7 @@ function initNode(dir: string, spec: LabNodeSpec): void {
   }
   write(path.join(nd, "kubelet-running"), `${spec.version}\n`);
   write(path.join(nd, "kubelet-active"), "");
+  write(path.join(nd, "enabled-kubelet"), ""); // the kubelet package's install enables its unit
   write(path.join(nd, "kubeadm-version"), `${spec.version}\n`);
   write(path.join(nd, "os-pending"), `${spec.osUpdates ?? 2}\n`);
   if (spec.rebootAfterOsUpgrade) write(path.join(nd, "os-reboot-after-upgrade"), "");
@@ -446,7 +447,9 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   systemctl: (a) => a.some((x) => ["is-active", "status", "show", "is-enabled"].includes(x)),
   kubeadm: (a) => a[0] === "version" || (a[0] === "upgrade" && a[1] === "plan") || (a[0] === "config" && a[1] === "images" && a[2] === "list"),
   kubectl: (a) => a.filter((x) => !x.startsWith("--request-timeout"))[0] === "get",
-  etcdctl: (a) => !a.includes("save") && !a.includes("put") && !a.includes("del"),
+  etcdctl: (a) => !a.includes("save") && !a.includes("put") && !a.includes("del") && !a.includes("remove"),
+  iptables: (a) => a.includes("-S") || a.includes("--list-rules"),
+  ipvsadm: (a) => a.some((x) => /^-S|^--save$/.test(x)),
 };
 
 /** Whether a stand-in call changes a node or the cluster (anything but reads). */
