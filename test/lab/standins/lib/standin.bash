@@ -22,6 +22,14 @@
 #   nodes/<node>/kubeadm-interrupt-after  a control-plane component name: the next kubeadm upgrade
 #                                   apply/node stops (exit 1, as if killed) right after writing that
 #                                   component's manifest; the file is removed
+#   nodes/<node>/enabled-<unit>     kubelet or containerd is enabled (systemctl enable/disable/is-enabled)
+#   nodes/<node>/kubeadm-reset-interrupt-after  preflight or remove-etcd-member: the next kubeadm
+#                                   reset stops (exit 1) right after that phase; the file is removed
+#   nodes/<node>/lab-etcd           how kubeadm reset reaches the lab's real etcd (endpoints=, cacert=,
+#                                   cert=, key= lines; test/lab/etcd-cluster.ts labEtcdFor)
+#   nodes/<node>/iptables/<table>   the table as `iptables -t TABLE -S` prints it (stand-in iptables);
+#                                   nodes/<node>/no-iptables: iptables not installed
+#   nodes/<node>/ipvs               the IPVS table as `ipvsadm -Sn` prints it, where pkg-ipvsadm exists
 set -euo pipefail
 
 : "${CM_LAB_DIR:?lab: CM_LAB_DIR is not set}" "${CM_LAB_NODE:?lab: CM_LAB_NODE is not set}"
