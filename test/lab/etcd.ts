@@ -31,7 +31,8 @@ const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 const ETCDCTL_TIMEOUT_MS = 10_000;
 
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (the OS picks it; closed again before it is returned). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
@@ -48,7 +49,7 @@ function openssl(args: string[], cwd: string): void {
 }
 
 /** CA, server certificate (SAN IP:127.0.0.1, localhost) and client certificate, EC P-256. */
-function makeCertificates(dir: string): { ca: string; serverCert: string; serverKey: string; cert: string; key: string } {
+export function makeCertificates(dir: string): { ca: string; serverCert: string; serverKey: string; cert: string; key: string } {
   const days = "2";
   const newKey = (file: string) => openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file], dir);
   newKey("ca.key");
