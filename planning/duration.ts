@@ -150,22 +150,24 @@ export const ACTION_SECONDS = {
     bound: 120,
   },
   "etcd-member-check": {
-    // Our estimate: a member list and one health check per member.
+    // Our estimate: a member list and every member's health, side by side.
     expected: 10,
-    // etcd-member.sh: member list 30, then endpoint health of up to 7 members, 15 each.
-    bound: 30 + 7 * 15,
+    // etcd-member.sh: member list 15, endpoint health of every member side by side 10.
+    bound: 15 + 10,
   },
   "etcd-member-remove": {
     // Our estimate: the check, member remove and member list again.
     expected: 15,
-    // etcd-member.sh: the check's bound, member remove 30, member list 30.
-    bound: 30 + 7 * 15 + 60,
+    // etcd-member.sh: member list 15, health 10, member remove retried for up to 60 (etcd refuses
+    // it for about 5 s after a member restarts), member list again 15.
+    bound: 15 + 10 + 60 + 15,
   },
   "reset-node": {
     // Our estimate: kubeadm reset stops the static pods and cleans its directories.
     expected: 60,
-    // reset-node.sh: kubeadm reset 300, systemctl stop and disable 60 each, iptables and ipvsadm 30 each.
-    bound: 300 + 2 * 60 + 5 * 30,
+    // reset-node.sh: kubeadm reset 300; systemctl and iptables reads 30 each (4); stop, disable,
+    // flush and clear 60 each.
+    bound: 300 + 4 * 30 + 4 * 60,
   },
   "delete-node": {
     // Our estimate: a few API calls.
