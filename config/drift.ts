@@ -37,7 +37,8 @@ export function driftRows(config: StackConfig, live: LiveCluster): DriftRow[] {
   for (const node of declared) {
     const n = byName.get(node.name);
     if (!n) {
-      rows.push({ node: node.name, component: "node", declared: "listed", live: "-", fix: "remove it from the config (kubectl get nodes does not show it)" });
+      const removed = config.removeNodes.some((r) => r.name === node.name);
+      rows.push({ node: node.name, component: "node", declared: "listed", live: "-", fix: removed ? "it is removed (removeNodes): take it out of its node list and out of removeNodes" : "remove it from the config (kubectl get nodes does not show it)" });
       continue;
     }
     const compared: [Component, string | undefined][] = [["kubelet", n.kubeletVersion.toString()]];

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LiveCluster, parseLiveCluster, RawCluster } from "../discovery/live-cluster";
 import { resolveLive } from "../config/live-nodes";
+import { driftRows } from "../config/drift";
 import { executionOptions, parseStackConfig, planFromConfig, sshTargetsOf, toClusterSpec } from "../config/stack-config";
 import { DEFAULT_DRAIN } from "../config/maintenance-config";
 import { UNPOOLED } from "../planning/cluster";
@@ -83,6 +84,14 @@ describe("checked against the declared nodes", () => {
 });
 
 describe("checked against the cluster read", () => {
+  it("a declared node that its removal took out of the cluster: the drift says to take it out of the config and of removeNodes", () => {
+    const raw = stackConfig("dev");
+    const config = parseStackConfig({ ...raw, removeNodes: ["general-3"] }, "dev");
+    const cluster = shared();
+    const rows = driftRows(config, { ...cluster, nodes: cluster.nodes.filter((n) => n.name !== "general-3") }).filter((r) => r.node === "general-3");
+    expect(rows).toEqual([{ node: "general-3", component: "node", declared: "listed", live: "-", fix: "it is removed (removeNodes): take it out of its node list and out of removeNodes" }]);
+  });
+
   it("cleans a node already gone of its leftovers only", () => {
     const config = live(["cp-9"]);
     expect(toClusterSpec(config).removals).toEqual([{ name: "cp-9", dead: false, gone: true, allowEvenEtcdMembers: false }]);
