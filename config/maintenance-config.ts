@@ -26,8 +26,16 @@ export const DEFAULT_ETCD: EtcdOptions = {
   keep: 5,
 };
 
-/** An etcd client URL on a host name or IPv4 address. */
-export const ETCD_ENDPOINT = /^https?:\/\/[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$/;
+/** An etcd client URL on a host name or IPv4 address; the port 1-65535 ({@link etcdEndpointProblem}). */
+export const ETCD_ENDPOINT = /^https?:\/\/[A-Za-z0-9.-]{1,253}:([0-9]{1,5})$/;
+
+/** Why `value` is not an etcd client URL, as etcd-member.sh checks its ENDPOINT; undefined when it is one. */
+export function etcdEndpointProblem(value: string): string | undefined {
+  const m = ETCD_ENDPOINT.exec(value);
+  if (!m) return "not http(s)://HOST:PORT";
+  const port = Number(m[1]);
+  return port >= 1 && port <= 65535 ? undefined : `port ${m[1]} is not 1-65535`;
+}
 /** An OS patch revision: any label the operator bumps to trigger patching, e.g. `2026-11`. */
 export const REVISION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -65,7 +73,7 @@ export function parseEtcd(r: FieldReader, value: unknown): EtcdOptions | undefin
   const e: RawObject | undefined = r.object(value, "etcd", '{ endpoint: "https://127.0.0.1:2379", backupDir: "/var/lib/cluster-maintenance/etcd-backups" }');
   if (!e) return undefined;
   r.noUnknownKeys(e, "etcd", Object.keys(DEFAULT_ETCD));
-  const endpoint = r.string(e.endpoint ?? DEFAULT_ETCD.endpoint, "etcd.endpoint", ETCD_ENDPOINT, "an etcd client URL such as https://127.0.0.1:2379");
+  const endpoint = r.checked(e.endpoint ?? DEFAULT_ETCD.endpoint, "etcd.endpoint", etcdEndpointProblem, "an etcd client URL", "an etcd client URL such as https://127.0.0.1:2379 (a port from 1 to 65535)");
   const [caCert, cert, key] = (["caCert", "cert", "key"] as const).map((k) =>
     r.checked(e[k] ?? DEFAULT_ETCD[k], `etcd.${k}`, plainPathProblem, "an absolute path", "an absolute path of letters, digits, '.', '_', '-' with single '/' between its parts and no '.' or '..' part"),
   );
