@@ -105,6 +105,17 @@ describe("checked against the cluster read", () => {
     ]);
   });
 
+  it("a control-plane node removed for good may stay in controlPlane.order: the next plan cleans its leftovers only", () => {
+    const cluster = shared();
+    const gone = { ...cluster, nodes: cluster.nodes.filter((n) => n.name !== "cp-3") };
+    const raw = { ...liveRaw(["cp-3"]), controlPlane: { order: ["cp-1", "cp-2", "cp-3"] } };
+    const config = resolveLive(parseStackConfig(raw, "t"), gone);
+    expect(config.controlPlane.map((n) => n.name)).toEqual(["cp-1", "cp-2"]);
+    expect(planFromConfig(config, new Date("2026-11-28")).removals.map((s) => [s.nodes[0], s.actions.map((a) => a.kind)])).toEqual([["cp-3", ["etcd-member-remove"]]]);
+    // Not removed: a name in the order the cluster lacks is still a mistake.
+    expect(problems(() => resolveLive(parseStackConfig({ ...raw, removeNodes: [] }, "t"), gone))).toEqual([["controlPlane.order[2]", "is not a control-plane node of the cluster", "name one of cp-1, cp-2"]]);
+  });
+
   it("names controlPlane.order for the first control-plane node", () => {
     expect(problems(() => live(["cp-1"]))[0]).toEqual(["removeNodes[0]", expect.stringContaining("is the first control-plane node"), "change controlPlane.order first so that another control-plane node comes first, then remove it"]);
   });
