@@ -12,20 +12,18 @@
 import { Command } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { readReadiness, ReadinessRead, ReadinessReadOptions } from "../discovery/read-readiness";
-import { assessReadiness } from "../preflight/readiness";
 import { windowState } from "../preflight/window";
-import { durationBounds, estimateWave } from "../planning/duration";
+import { estimateWave } from "../planning/duration";
 import { InputErrors, PlanningError } from "../planning/errors";
 import { planToJson } from "../planning/render";
 import { reportText } from "../planning/report";
-import { planWaves } from "../planning/waves";
-import { executionOptions, parseStackConfig, planFromConfig } from "../config/stack-config";
+import { executionOptions, parseStackConfig, toClusterSpec } from "../config/stack-config";
 import { clusterSource, ClusterReader } from "../config/cluster-source";
 import { DriftError } from "../config/drift";
 import { DiscoveryError } from "../discovery/errors";
 import { clusterAddons } from "../discovery/live-cluster";
 import { rbacManifest } from "../discovery/rbac";
-import { planCommands } from "../planning/commands";
+import { assemblePlan } from "../planning/assembled-plan";
 import { readStackFiles } from "../config/stack-file";
 import { CliIo, parseArgs, processIo } from "./io";
 
@@ -68,27 +66,28 @@ export async function runPlan(args: readonly string[], io: PlanIo): Promise<numb
     const providerConfig = opts.kubeconfig ?? files.providerKubeconfig;
     const source = await clusterSource(declared, { ...(providerConfig ? { providerConfig } : {}), env: io.env ?? process.env }, { offline: opts.offline, ...(io.reader ? { reader: io.reader } : {}) });
     const config = source.config;
-    const plan = planFromConfig(config, io.now);
-    const execution = executionOptions(config);
-    const { commands } = planCommands(plan, execution);
-    const waves = source.live ? planWaves(plan, { maxNodes: config.maxNodesPerUpdate, commands }) : undefined;
-    const readiness =
-      source.live && source.kubeconfig
-        ? assessReadiness({
-            plan, live: source.live, read: await (io.readinessReader ?? readReadiness)(source.kubeconfig, { volumes: config.backup?.volumes !== undefined }),
-            drain: execution.drain, acknowledge: config.acknowledge, now: io.now ?? new Date(), ...(config.backup?.volumes ? { volumes: config.backup.volumes } : {}),
-          })
-        : undefined;
-    const durations = durationBounds(execution);
     const now = io.now ?? new Date();
+    const live = source.live && source.kubeconfig ? { live: source.live, kubeconfig: source.kubeconfig } : undefined;
+    const { plan, commands: { commands }, waves, readiness, durations } = assemblePlan({
+      cluster: toClusterSpec(config), target: config.target, catalogue: config.catalogue, execution: executionOptions(config), ...(io.now ? { now: io.now } : {}),
+      ...(source.live ? { maxNodesPerUpdate: config.maxNodesPerUpdate } : {}),
+      ...(live
+        ? {
+            preflight: {
+              live: live.live, read: await (io.readinessReader ?? readReadiness)(live.kubeconfig, { volumes: config.backup?.volumes !== undefined }),
+              acknowledge: config.acknowledge, now, ...(config.backup?.volumes ? { volumes: config.backup.volumes } : {}),
+            },
+          }
+        : {}),
+    });
     if (opts.json) {
-      const timed = waves?.map((w) => ({ ...w, estimate: estimateWave(plan, w, durations) }));
+      const timed = source.live ? waves.map((w) => ({ ...w, estimate: estimateWave(plan, w, durations) })) : undefined;
       const window = config.maintenanceWindow ? { maintenanceWindow: { ...config.maintenanceWindow, state: windowState(config.maintenanceWindow, now) } } : {};
       io.out(`${JSON.stringify({ ...planToJson(plan, commands), origin: source.origin, ...(timed ? { waves: timed } : {}), ...(readiness ? { readiness } : {}), ...window }, null, 2)}\n`);
     } else {
       io.out(
         reportText({
-          plan, commands, origin: source.origin, ...(waves ? { waves, maxNodesPerUpdate: config.maxNodesPerUpdate } : {}), ...(source.live ? { addons: clusterAddons(source.live) } : {}),
+          plan, commands, origin: source.origin, ...(source.live ? { waves, maxNodesPerUpdate: config.maxNodesPerUpdate } : {}), ...(source.live ? { addons: clusterAddons(source.live) } : {}),
           ...(readiness ? { readiness } : {}), durations, ...(config.maintenanceWindow ? { window: { window: config.maintenanceWindow, now } } : {}),
         }),
       );

@@ -12,22 +12,21 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodeState } from "../planning/cluster";
-import { commandKey, ExecutionOptions, planCommands, scheduledRebootBootId, shellQuote, StageBarrier } from "../planning/commands";
-import { planUpgrade } from "../planning/plan";
+import { commandKey, ExecutionOptions, scheduledRebootBootId, shellQuote, StageBarrier } from "../planning/commands";
+import { assemblePlan } from "../planning/assembled-plan";
 import type { Step, UpgradePlan } from "../planning/plan-types";
-import { describeWave, planWaves, Wave } from "../planning/waves";
+import { describeWave, Wave } from "../planning/waves";
 import type { ReleaseCatalogue } from "../planning/releases";
 import { reportText } from "../planning/report";
 import type { ClusterAddons } from "../planning/addon-versions";
 import type { Readiness } from "../preflight/findings";
-import { assessReadiness, ReadinessContext, refuseNoGo } from "../preflight/readiness";
+import { ReadinessContext, refuseNoGo } from "../preflight/readiness";
 import type { MaintenanceWindow } from "../config/window-config";
-import { durationBounds, estimatePlan, estimateWave } from "../planning/duration";
+import { estimatePlan, estimateWave } from "../planning/duration";
 import { refuseOutsideWindow } from "../preflight/window-gate";
 import type { KubeVersion } from "../planning/versions";
 import type { AwsPoolSettings } from "../config/blue-green-config";
 import { FINISHED_COMMAND_IGNORES } from "./command-intent";
-import { refuseRepeatedReplacement } from "../planning/blue-green";
 import { BlueGreenNodePool, ColorSpec } from "./blue-green-node-pool";
 import { scriptText } from "./node-scripts";
 import { NodeUpgrade } from "./node-upgrade";
@@ -125,12 +124,7 @@ export class ClusterUpgrade extends pulumi.ComponentResource {
    *   (likewise) in `pulumi up` outside the maintenance window or for a wave that would not end in it.
    */
   constructor(name: string, args: ClusterUpgradeArgs, opts?: pulumi.ComponentResourceOptions) {
-    const plan = planUpgrade(args.cluster, args.target, { catalogue: args.catalogue, ...(args.now ? { now: args.now } : {}) });
-    refuseRepeatedReplacement(plan);
-    const all = planCommands(plan, args.execution);
-    const waves = args.maxNodesPerUpdate === undefined ? [] : planWaves(plan, { maxNodes: args.maxNodesPerUpdate, commands: all.commands });
-    const readiness = args.preflight ? assessReadiness({ ...args.preflight, plan, drain: args.execution.drain }) : undefined;
-    const bounds = durationBounds(args.execution);
+    const { plan, commands: all, waves, readiness, durations: bounds } = assemblePlan(args);
     const now = args.windowNow ?? new Date();
     const text = reportText({
       plan, commands: all.commands, ...(args.origin ? { origin: args.origin } : {}), ...(args.addons ? { addons: args.addons } : {}),
