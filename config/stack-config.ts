@@ -6,7 +6,7 @@
  */
 import { CONTROL_PLANE_POOL, ClusterSpec, Component, NodeRole, NodeState, POOL_STRATEGIES, PoolStrategy, UNPOOLED } from "../planning/cluster";
 import { ProblemList } from "../planning/errors";
-import { planUpgrade } from "../planning/plan";
+import { assemblePlan } from "../planning/assembled-plan";
 import type { UpgradePlan } from "../planning/plan-types";
 import { ReleaseCatalogue } from "../planning/releases";
 import { KubeVersion, parseCurrentVersionSpec, parseVersionSpec } from "../planning/versions";
@@ -17,7 +17,7 @@ import { hostProblem } from "./values";
 import { parseHostKey, parseSsh, SshConfig, SshTarget } from "./ssh-config";
 import { BackupConfig, parseBackup } from "./backup-config";
 import { BLUE_GREEN_KEYS, BlueGreenPoolConfig, parseBlueGreen } from "./blue-green-config";
-import { BlueGreenSpec, colorNodeNames, refuseRepeatedReplacement } from "../planning/blue-green";
+import { BlueGreenSpec, colorNodeNames } from "../planning/blue-green";
 import { DEFAULT_DRAIN, parseDrain, parseEtcd, parseRevision } from "./maintenance-config";
 import { NodeRemovalConfig, parseRemoveNodes, removalProblems, removalSpecs } from "./removal-config";
 import { parseAcknowledge } from "./acknowledge-config";
@@ -367,16 +367,14 @@ function blueGreenSpec(bg: BlueGreenPoolConfig, drain: DrainOptions, readyTimeou
 }
 
 /**
- * The upgrade plan for a parsed stack config: what `npm run plan` prints and what the
- * program's ClusterUpgrade component builds from.
+ * The upgrade plan for a parsed stack config, as {@link assemblePlan} (planning/assembled-plan.ts)
+ * makes it for `npm run plan` and the program's ClusterUpgrade component.
  * @param now "today" for end-of-life warnings. @default new Date()
- * @throws PlanningError as {@link planUpgrade} does, and as the program does for a blue-green
- *   pool replaced more than once ({@link refuseRepeatedReplacement}).
+ * @throws PlanningError as assemblePlan does: as planUpgrade does, and for a blue-green pool
+ *   replaced more than once.
  */
 export function planFromConfig(config: StackConfig, now?: Date): UpgradePlan {
-  const plan = planUpgrade(toClusterSpec(config), config.target, { catalogue: config.catalogue, ...(now ? { now } : {}) });
-  refuseRepeatedReplacement(plan);
-  return plan;
+  return assemblePlan({ cluster: toClusterSpec(config), target: config.target, catalogue: config.catalogue, execution: executionOptions(config), ...(now ? { now } : {}) }).plan;
 }
 
 /**

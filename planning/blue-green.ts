@@ -149,8 +149,8 @@ export function replacementEstimate(blueCount: number, spec: BlueGreenSpec): Rep
 /**
  * Refuses a plan that replaces a blue-green pool more than once: one `pulumi up` replaces a
  * pool at most once (an intermediate color would be created and terminated in the same
- * update). Called where the plan is made for the program (components/cluster-upgrade.ts) and
- * for `npm run plan` (config/stack-config.ts planFromConfig), so both refuse the same plan.
+ * update). Called where the plan is made for both the program and `npm run plan`
+ * (planning/assembled-plan.ts assemblePlan), so both refuse the same plan.
  * @throws PlanningError naming each such pool and the versions it would be replaced at.
  */
 export function refuseRepeatedReplacement(plan: UpgradePlan): void {
