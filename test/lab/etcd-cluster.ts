@@ -12,7 +12,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freePort, makeCertificates } from "./etcd";
+import { freePort, makeCertificates, memberArgs } from "./etcd";
 import { stopProcess, waitExit } from "./processes";
 import type { Lab } from "./node-kit";
 
@@ -107,22 +107,8 @@ export async function startEtcdCluster(names: readonly string[] = ["cp-1", "cp-2
     const p = spawn(
       "etcd",
       [
-        "--name", name,
-        "--data-dir", dataDir,
-        "--listen-client-urls", client.get(name)!,
-        "--advertise-client-urls", client.get(name)!,
-        "--listen-peer-urls", peer.get(name)!,
-        "--initial-advertise-peer-urls", peer.get(name)!,
-        "--initial-cluster", initial,
-        "--initial-cluster-state", "new",
+        ...memberArgs({ name, dataDir, client: client.get(name)!, peer: peer.get(name)!, initialCluster: initial, certs }),
         "--initial-cluster-token", path.basename(dir),
-        "--client-cert-auth",
-        "--trusted-ca-file", certs.ca,
-        "--cert-file", certs.serverCert,
-        "--key-file", certs.serverKey,
-        "--logger", "zap",
-        "--log-outputs", "stderr",
-        "--log-level", "error",
       ],
       { stdio: ["ignore", "ignore", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir } },
     );

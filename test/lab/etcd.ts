@@ -79,6 +79,31 @@ export function makeCertificates(dir: string): { ca: string; serverCert: string;
   return { ca: at("ca.crt"), serverCert: at("server.crt"), serverKey: at("server.key"), cert: at("client.crt"), key: at("client.key") };
 }
 
+/**
+ * The arguments of one lab etcd member: client URL with client-certificate authentication (the
+ * certificates of {@link makeCertificates}), plain-HTTP peer URL, a new cluster of
+ * `initialCluster` (`name=peerURL,...`), errors only logged to stderr.
+ */
+export function memberArgs(m: { name: string; dataDir: string; client: string; peer: string; initialCluster: string; certs: { ca: string; serverCert: string; serverKey: string } }): string[] {
+  return [
+    "--name", m.name,
+    "--data-dir", m.dataDir,
+    "--listen-client-urls", m.client,
+    "--advertise-client-urls", m.client,
+    "--listen-peer-urls", m.peer,
+    "--initial-advertise-peer-urls", m.peer,
+    "--initial-cluster", m.initialCluster,
+    "--initial-cluster-state", "new",
+    "--client-cert-auth",
+    "--trusted-ca-file", m.certs.ca,
+    "--cert-file", m.certs.serverCert,
+    "--key-file", m.certs.serverKey,
+    "--logger", "zap",
+    "--log-outputs", "stderr",
+    "--log-level", "error",
+  ];
+}
+
 /** Starts etcd and waits (at most 15 s) until `etcdctl endpoint health` answers over TLS. */
 export async function startEtcd(): Promise<LabEtcd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cm-lab-etcd-"));
@@ -95,23 +120,7 @@ export async function startEtcd(): Promise<LabEtcd> {
 
   const etcd = spawn(
     "etcd",
-    [
-      "--name", "lab",
-      "--data-dir", dataDir,
-      "--listen-client-urls", endpoint,
-      "--advertise-client-urls", endpoint,
-      "--listen-peer-urls", peer,
-      "--initial-advertise-peer-urls", peer,
-      "--initial-cluster", `lab=${peer}`,
-      "--initial-cluster-state", "new",
-      "--client-cert-auth",
-      "--trusted-ca-file", certs.ca,
-      "--cert-file", certs.serverCert,
-      "--key-file", certs.serverKey,
-      "--logger", "zap",
-      "--log-outputs", "stderr",
-      "--log-level", "error",
-    ],
+    memberArgs({ name: "lab", dataDir, client: endpoint, peer, initialCluster: `lab=${peer}`, certs }),
     { stdio: ["ignore", "ignore", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir } },
   );
   let log = "";
