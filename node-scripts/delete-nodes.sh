@@ -37,6 +37,9 @@ node=""
 export KUBECONFIG="${KUBECONFIG:-$root/etc/kubernetes/admin.conf}"
 k() { kubectl --request-timeout=30s "$@"; }
 tpl='{range .items[*]}{.metadata.namespace}/{.metadata.name}|{.status.phase}|{.metadata.ownerReferences[?(@.controller==true)].kind}|{.metadata.annotations.kubernetes\.io/config\.mirror}{"\n"}{end}'
+# pods_on NODE: "namespace/name|phase|controller kind|mirror annotation" of each pod bound to NODE.
+pods_on() { k get pods --all-namespaces --field-selector "spec.nodeName=$1" -o "jsonpath=$tpl" || fail 1 "listing the pods on $1 failed"; }
+delete_node() { k delete node "$1" --ignore-not-found --timeout=60s >/dev/null || fail 1 "deleting node $1 failed"; }
 
 # --dead: every node first (a Ready one refuses them all), then each one's pods listed and the node deleted.
 if [[ -n $dead ]]; then
@@ -61,8 +64,7 @@ if [[ -n $dead ]]; then
     fail 3 "refusing to delete nodes that are Ready: ${refused[*]}; nothing deleted"
   fi
   for node in "${present[@]}"; do
-    pods=$(k get pods --all-namespaces --field-selector "spec.nodeName=$node" -o "jsonpath=$tpl") ||
-      fail 1 "listing the pods on $node failed"
+    pods=$(pods_on "$node")
     say "not Ready (Ready: ${ready[$node]:-no condition}): deleting its Node object without a drain; the pods bound to it:"
     lost=() count=0
     while IFS='|' read -r pod phase owner mirror; do
@@ -80,7 +82,7 @@ if [[ -n $dead ]]; then
       fi
     done <<<"$pods"
     if ((count == 0)); then say "no pods bound to it"; fi
-    k delete node "$node" --ignore-not-found --timeout=60s >/dev/null || fail 1 "deleting node $node failed"
+    delete_node "$node"
     if [[ ${#lost[@]} -gt 0 ]]; then
       say "deleted from the cluster; lost for good (no controller): ${lost[*]}; kube-controller-manager's pod garbage collector deletes the pods bound to it"
     else
@@ -98,8 +100,7 @@ for node in "$@"; do
     say "already gone: not in the cluster"
     continue
   fi
-  pods=$(k get pods --all-namespaces --field-selector "spec.nodeName=$node" -o "jsonpath=$tpl") ||
-    fail 1 "listing the pods on $node failed"
+  pods=$(pods_on "$node")
   left=()
   while IFS='|' read -r pod phase owner mirror; do
     [[ -n $pod && -z $mirror && $owner != DaemonSet && $phase != Succeeded && $phase != Failed ]] || continue
@@ -118,6 +119,6 @@ fi
 
 # 2. Delete.
 for node in "${present[@]}"; do
-  k delete node "$node" --ignore-not-found --timeout=60s >/dev/null || fail 1 "deleting node $node failed"
+  delete_node "$node"
   say "deleted from the cluster"
 done
