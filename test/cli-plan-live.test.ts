@@ -5,15 +5,9 @@
  */
 import { runPlan } from "../cli/plan";
 import { captured, scratchProject } from "./helpers/cli";
-import { kubeconfigFileFor, startStaticApi, StaticApi } from "./discovery/static-api";
+import { staticApiPerFile } from "./discovery/static-api";
 
-let api: StaticApi;
-let kubeconfig: string;
-beforeAll(async () => {
-  api = await startStaticApi();
-  kubeconfig = kubeconfigFileFor(api.url);
-});
-afterAll(() => api.close());
+const served = staticApiPerFile();
 
 const LIVE = `config:
   cluster-maintenance:targetVersion: "1.32"
@@ -26,11 +20,11 @@ const run = (args: string[], cwd: string) => captured((io) => runPlan(args, { ..
 
 describe("a stack without versions", () => {
   it("is planned from the cluster, with every wave and the one the next pulumi up runs", async () => {
-    const r = await run(["--stack", "live", "--kubeconfig", kubeconfig], scratchProject("live", LIVE));
+    const r = await run(["--stack", "live", "--kubeconfig", served.kubeconfig], scratchProject("live", LIVE));
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     const lines = r.out.split("\n");
-    expect(lines[0]).toBe(`Planned from the cluster at ${api.url} (kubeconfig: kubernetes:kubeconfig (${kubeconfig})).`);
+    expect(lines[0]).toBe(`Planned from the cluster at ${served.api.url} (kubeconfig: kubernetes:kubeconfig (${served.kubeconfig})).`);
     expect(lines[1]).toBe("Upgrade plan for cluster live: v1.31.4 -> v1.32.13, 1 hop(s), 10 step(s), 8 node(s)");
     // kubeadm upgrade plan's rows: etcd per control-plane node and CoreDNS as read, their targets from planning/data/kubeadm-addons.json.
     for (const cp of ["cp-1", "cp-2", "cp-3"]) expect(lines).toContain(`etcd                      ${cp}      3.5.15-0   3.5.24-0`);
@@ -54,20 +48,20 @@ describe("a stack without versions", () => {
       "  wave 2: hop 1 v1.32.13, workers of general: 2 node(s), 2 step(s); expected 12 min, at most 3 h 4 min",
       "  wave 3: hop 1 v1.32.13, workers of general: 1 node(s), 1 step(s); expected 6 min, at most 1 h 32 min",
     ]);
-    const json = JSON.parse((await run(["--stack", "live", "--kubeconfig", kubeconfig, "--json"], scratchProject("live", LIVE))).out);
-    expect(json.origin).toBe(`the cluster at ${api.url} (kubeconfig: kubernetes:kubeconfig (${kubeconfig}))`);
+    const json = JSON.parse((await run(["--stack", "live", "--kubeconfig", served.kubeconfig, "--json"], scratchProject("live", LIVE))).out);
+    expect(json.origin).toBe(`the cluster at ${served.api.url} (kubeconfig: kubernetes:kubeconfig (${served.kubeconfig}))`);
     expect(json.waves.map((w: { kind: string; nodes: number }) => [w.kind, w.nodes])).toEqual([["control-plane", 3], ["workers", 2], ["workers", 1]]);
   });
 
   it("says the maintenance window's state, and gives each wave's estimate in JSON", async () => {
     // run() plans at 2026-11-28T00:00Z, a Saturday: 01:00 on Saturdays and Sundays opens in an hour.
     const windowed = `${LIVE}  cluster-maintenance:maintenanceWindow: { days: [sat, sun], start: "01:00", lengthHours: 4 }\n`;
-    const r = await run(["--stack", "live", "--kubeconfig", kubeconfig], scratchProject("live", windowed));
+    const r = await run(["--stack", "live", "--kubeconfig", served.kubeconfig], scratchProject("live", windowed));
     expect(r.code).toBe(0);
     expect(r.out).toContain(
       "maintenance window Sat, Sun 01:00-05:00 UTC is closed; the next opens Sat 2026-11-28 01:00 UTC, in 1 h (pulumi up runs a wave only inside it, and only one that ends by its close: maintenanceWindow.fit expected)",
     );
-    const json = JSON.parse((await run(["--stack", "live", "--kubeconfig", kubeconfig, "--json"], scratchProject("live", windowed))).out);
+    const json = JSON.parse((await run(["--stack", "live", "--kubeconfig", served.kubeconfig, "--json"], scratchProject("live", windowed))).out);
     expect(json.waves[0].estimate).toMatchObject({ expectedSeconds: expect.any(Number), boundSeconds: expect.any(Number) });
     expect(json.maintenanceWindow.state).toEqual({ open: false, opensAt: "2026-11-28T01:00:00.000Z", at: "2026-11-28T00:00:00.000Z" });
   });
@@ -92,7 +86,7 @@ it("refuses a declared stack that differs from the cluster (exit 1, the drift ta
     - { name: batch, nodes: [${node("batch-1", "1.30.14")}, ${node("batch-2", "1.30.14")}] }
   cluster-maintenance:ssh: { insecureIgnoreHostKey: true }
 `;
-  const r = await run(["--stack", "d", "--kubeconfig", kubeconfig], scratchProject("d", declared));
+  const r = await run(["--stack", "d", "--kubeconfig", served.kubeconfig], scratchProject("d", declared));
   expect(r.code).toBe(1);
   expect(r.err).toContain("general-3  kubelet    1.30.14   1.31.4  set the node's version to 1.31.4");
   // --offline plans the declared versions without reading the cluster.

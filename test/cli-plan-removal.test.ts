@@ -5,15 +5,9 @@
  */
 import { runPlan } from "../cli/plan";
 import { captured, scratchProject } from "./helpers/cli";
-import { kubeconfigFileFor, startStaticApi, StaticApi } from "./discovery/static-api";
+import { staticApiPerFile } from "./discovery/static-api";
 
-let api: StaticApi;
-let kubeconfig: string;
-beforeAll(async () => {
-  api = await startStaticApi();
-  kubeconfig = kubeconfigFileFor(api.url);
-});
-afterAll(() => api.close());
+const served = staticApiPerFile();
 
 const STACK = `config:
   cluster-maintenance:targetVersion: "1.31.4"
@@ -27,7 +21,7 @@ const STACK = `config:
 const run = (args: string[]) => captured((io) => runPlan(args, { ...io, now: new Date("2026-11-28"), env: { HOME: "/nonexistent" } }), scratchProject("live", STACK));
 
 it("prints the removal as the first wave, every command under its step, the go/no-go verdict for it", async () => {
-  const r = await run(["--stack", "live", "--kubeconfig", kubeconfig]);
+  const r = await run(["--stack", "live", "--kubeconfig", served.kubeconfig]);
   expect(r.err).toBe("");
   expect(r.code).toBe(0);
   const lines = r.out.split("\n");
@@ -45,7 +39,7 @@ it("prints the removal as the first wave, every command under its step, the go/n
     "[on cp-1] etcd-member.sh 'remove' 'cp-3' 'true' 'https://127.0.0.1:2379' '/etc/kubernetes/pki/etcd/ca.crt' '/etc/kubernetes/pki/etcd/server.crt' '/etc/kubernetes/pki/etcd/server.key'",
     "[on cp-1] delete-nodes.sh 'cp-3'",
   ]);
-  const json = JSON.parse((await run(["--stack", "live", "--kubeconfig", kubeconfig, "--json"])).out);
+  const json = JSON.parse((await run(["--stack", "live", "--kubeconfig", served.kubeconfig, "--json"])).out);
   expect(json.removals).toEqual(["remove/general-1/node-removal", "remove/cp-3/node-removal"]);
   expect(json.waves.map((w: { kind: string; nodes: number }) => [w.kind, w.nodes])).toEqual([["removal", 2]]);
   expect(json.waves[0].estimate.expectedSeconds).toBeGreaterThan(0);

@@ -5,15 +5,9 @@
  * a node already gone gets its leftover cleaned by a command of the ClusterUpgrade itself.
  */
 import { programRun } from "./helpers/program-runs";
-import { kubeconfigFileFor, SHARED_HOP_BLOCKERS, startStaticApi, StaticApi } from "./discovery/static-api";
+import { SHARED_HOP_BLOCKERS, staticApiPerFile } from "./discovery/static-api";
 
-let api: StaticApi;
-let kubeconfigPath: string;
-beforeAll(async () => {
-  api = await startStaticApi();
-  kubeconfigPath = kubeconfigFileFor(api.url);
-});
-afterAll(() => api.close());
+const served = staticApiPerFile();
 
 const live = (removeNodes: unknown[]) => ({
   targetVersion: "1.32",
@@ -25,7 +19,7 @@ const live = (removeNodes: unknown[]) => ({
 });
 
 it("registers the removal wave alone: a worker and a control-plane node, every command, nothing of the hop", async () => {
-  const run = await programRun(live(["general-3", { name: "cp-3", allowEvenEtcdMembers: true }]), "dev", { "kubernetes:kubeconfig": kubeconfigPath });
+  const run = await programRun(live(["general-3", { name: "cp-3", allowEvenEtcdMembers: true }]), "dev", { "kubernetes:kubeconfig": served.kubeconfig });
   expect(run.registered.filter((r) => r.type === "cluster-maintenance:upgrade:NodeUpgrade").map((r) => r.name)).toEqual(["dev-general-3", "dev-cp-3"]);
   expect(run.registered.filter((r) => r.type === "command:remote:Command").map((r) => r.name)).toEqual([
     "dev-general-3-remove-drain", "dev-general-3-remove-reset-node", "dev-general-3-remove-delete-node",
@@ -40,14 +34,14 @@ it("registers the removal wave alone: a worker and a control-plane node, every c
 });
 
 it("cleans a node already gone of its etcd member, as a command of the ClusterUpgrade (the node has no NodeUpgrade)", async () => {
-  const run = await programRun(live(["cp-9"]), "dev", { "kubernetes:kubeconfig": kubeconfigPath });
+  const run = await programRun(live(["cp-9"]), "dev", { "kubernetes:kubeconfig": served.kubeconfig });
   const cleanup = run.registered.filter((r) => r.type === "command:remote:Command");
   expect(cleanup.map((r) => [r.name, r.parent])).toEqual([["dev-cp-9-remove-etcd-member-remove", expect.stringContaining("ClusterUpgrade::dev")]]);
   expect(String(cleanup[0]!.inputs.create)).toMatch(/etcd-member\.sh 'remove' 'cp-9' 'false' 'https:\/\/127\.0\.0\.1:2379'/);
 });
 
 it("refuses the removal of the kubectl node before anything is registered, naming the key to change first", async () => {
-  await expect(programRun({ ...live(["cp-2"]), kubectlNode: "cp-2" }, "dev", { "kubernetes:kubeconfig": kubeconfigPath })).rejects.toThrow(
+  await expect(programRun({ ...live(["cp-2"]), kubectlNode: "cp-2" }, "dev", { "kubernetes:kubeconfig": served.kubeconfig })).rejects.toThrow(
     "removeNodes[0]: is the kubectl node, which drains the nodes and runs the etcd commands of every removal",
   );
 });

@@ -250,6 +250,26 @@ export function kubeconfigFileFor(url: string, user = "tester"): string {
   return file;
 }
 
+/**
+ * The static API for one test file: started before its tests (beforeAll), closed after them
+ * (afterAll). Read `api` (its url, the requests it recorded) and `kubeconfig` (a kubeconfig file
+ * for it, user tester) inside tests.
+ * @throws Error when either is read before the file's tests start.
+ */
+export function staticApiPerFile(): { readonly api: StaticApi; readonly kubeconfig: string } {
+  let started: { api: StaticApi; kubeconfig: string } | undefined;
+  beforeAll(async () => {
+    const api = await startStaticApi();
+    started = { api, kubeconfig: kubeconfigFileFor(api.url) };
+  });
+  afterAll(() => started?.api.close());
+  const get = () => {
+    if (!started) throw new Error("the static API starts before the file's tests: read it inside a test");
+    return started;
+  };
+  return { get api() { return get().api; }, get kubeconfig() { return get().kubeconfig; } };
+}
+
 /** A kubeconfig for `url`. client-node refuses plain http unless TLS verification is off, hence insecure-skip-tls-verify. */
 export function kubeconfigFor(url: string, user = "tester"): KubeConfig {
   const kc = new KubeConfig();
