@@ -77,7 +77,7 @@ export function resolveLive(config: StackConfig, live: LiveCluster): StackConfig
   const cpNames = new Set(cpLive.map((n) => n.name));
   selection.controlPlaneOrder.forEach((name, i) => {
     // A control-plane node removed for good may stay in the order: it is gone, its removeNodes entry cleans its leftovers.
-    if (!cpNames.has(name) && !(removal.has(name) && !live.nodes.some((n) => n.name === name))) problems.add(`controlPlane.order[${i}]`, name, "is not a control-plane node of the cluster", `name one of ${[...cpNames].join(", ") || "(none found)"}`);
+    if (!cpNames.has(name) && !(removal.has(name) && !byName.has(name))) problems.add(`controlPlane.order[${i}]`, name, "is not a control-plane node of the cluster", `name one of ${[...cpNames].join(", ") || "(none found)"}`);
   });
   const rank = (name: string) => {
     const i = selection.controlPlaneOrder.indexOf(name);

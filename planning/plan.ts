@@ -253,9 +253,9 @@ class PlanBuilder {
 
   /**
    * The removals (planning/removal.ts), before any hop: workers first, by pool in batches of the
-   * pool's maxUnavailable (of `pools`, as configured; a node no pool selects alone), then control-plane nodes one at a time, each after etcd's quorum
-   * arithmetic allows it (counting the stacked members left by the removals before it), then
-   * nodes already gone, one at a time.
+   * pool's maxUnavailable (of `pools`, as configured; a node no pool selects alone), then
+   * control-plane nodes one at a time, each after etcd's quorum arithmetic allows it (counting
+   * the stacked members left by the removals before it), then nodes already gone, one at a time.
    * @throws PlanningError listing every control-plane removal etcd's quorum forbids.
    */
   removals(removing: readonly Removing[], pools: readonly PoolSpec[]): void {
@@ -263,8 +263,7 @@ class PlanBuilder {
     for (const poolName of new Set(workers.map((r) => r.node!.pool))) {
       const inPool = workers.filter((r) => r.node!.pool === poolName);
       const size = Math.max(1, Math.min(pools.find((p) => p.name === poolName)?.maxUnavailable ?? 1, inPool.length));
-      const batches: Removing[][] = [];
-      for (let i = 0; i < inPool.length; i += size) batches.push(inPool.slice(i, i + size));
+      const batches = inBatches(inPool, size);
       batches.forEach((batch, b) => {
         this.removed.push(...this.stage(0, "remove", batch.map((r) => this.removalSpec(r, { index: b + 1, count: batches.length }))));
       });
@@ -373,8 +372,7 @@ class PlanBuilder {
       }
     }
     if (this.rollingFailures.length > 0) return undefined;
-    const batches: NodeState[][] = [];
-    for (let i = 0; i < todo.length; i += pool.maxUnavailable) batches.push(todo.slice(i, i + pool.maxUnavailable));
+    const batches = inBatches(todo, pool.maxUnavailable);
     const steps = batches.map((batch, b) =>
       this.stage(hop, `v${to.minorLine}`, batch.map((n) => ({
         kind: "worker-upgrade" as const, pool: pool.name, nodes: [n.name], version: to,
@@ -457,8 +455,7 @@ class PlanBuilder {
       const revision = this.cluster.osPatch?.[pool.name];
       const todo = this.cluster.nodes.filter((n) => n.pool === pool.name && !this.patched.has(n.name)).map((n) => this.node(n.name));
       if (revision === undefined || todo.length === 0) continue;
-      const batches: NodeState[][] = [];
-      for (let i = 0; i < todo.length; i += pool.maxUnavailable) batches.push(todo.slice(i, i + pool.maxUnavailable));
+      const batches = inBatches(todo, pool.maxUnavailable);
       const steps = batches.flatMap((batch, b) =>
         this.stage(0, `os-${revision}`, batch.map((n) => {
           this.patched.add(n.name);
@@ -522,6 +519,13 @@ class PlanBuilder {
       steps: this.steps,
     };
   }
+}
+
+/** `items` in consecutive batches of `size` (the last may be smaller). */
+function inBatches<T>(items: readonly T[], size: number): T[][] {
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  return batches;
 }
 
 function listed(items: readonly string[]): string[] {
