@@ -207,15 +207,12 @@ export function volumeSnapshotArgs(label: string, volumes: VolumeBackupConfig): 
 function invocations(step: Step, action: Action, node: string, options: ExecutionOptions): Invocation[] {
   const call = { ...invocation(step, action, node, options), name: action.kind };
   if (action.kind !== "etcd-snapshot") return [call];
-  const e = options.etcd;
-  const removal = step.kind === "node-removal";
-  const label = removal ? removalSnapshotLabel(node) : `before-${step.version.tag}`;
   const more: Invocation[] = [];
   if (options.upload) {
     const u = options.upload;
-    more.push({ name: "upload-snapshot", runsOn: call.runsOn, script: "upload-snapshot.sh", args: [e.backupDir, label, u.bucket, u.prefix, u.region] });
+    more.push({ name: "upload-snapshot", runsOn: call.runsOn, script: "upload-snapshot.sh", args: [options.etcd.backupDir, snapshotLabel(step, node), u.bucket, u.prefix, u.region] });
   }
-  if (removal) return [call, ...more];
+  if (step.kind === "node-removal") return [call, ...more];
   if (options.export) {
     more.push({ name: "export-resources", runsOn: options.kubectlNode, script: "export-resources.sh", args: [options.export.dir, options.export.secrets] });
   }
@@ -223,6 +220,11 @@ function invocations(step: Step, action: Action, node: string, options: Executio
     more.push({ name: "volume-snapshot", runsOn: options.kubectlNode, script: "volume-snapshot.sh", args: volumeSnapshotArgs(step.version.tag, options.volumes) });
   }
   return [call, ...more];
+}
+
+/** The label of an etcd snapshot step's snapshot: `before-<hop version>`, or before a removal `before-remove-<node>`. */
+function snapshotLabel(step: Step, node: string): string {
+  return step.kind === "node-removal" ? removalSnapshotLabel(node) : `before-${step.version.tag}`;
 }
 
 function invocation(step: Step, action: Action, node: string, options: ExecutionOptions): Pick<CommandSpec, "runsOn" | "script" | "args"> {
@@ -233,8 +235,8 @@ function invocation(step: Step, action: Action, node: string, options: Execution
   const member = (mode: "check" | "remove") => kubectl("etcd-member.sh", [mode, node, String(action.allowEven ?? false), e.endpoint, e.caCert, e.cert, e.key]);
   switch (action.kind) {
     case "etcd-snapshot": {
-      if (step.kind === "node-removal") return kubectl("etcd-snapshot.sh", [e.backupDir, removalSnapshotLabel(node), e.endpoint, e.caCert, e.cert, e.key, e.verify, String(e.keep)]);
-      return local("etcd-snapshot.sh", [e.backupDir, `before-${step.version.tag}`, e.endpoint, e.caCert, e.cert, e.key, e.verify, String(e.keep)]);
+      const args = [e.backupDir, snapshotLabel(step, node), e.endpoint, e.caCert, e.cert, e.key, e.verify, String(e.keep)];
+      return step.kind === "node-removal" ? kubectl("etcd-snapshot.sh", args) : local("etcd-snapshot.sh", args);
     }
     case "switch-repository":
       return local("switch-repository.sh", [step.version.minorLine]);
